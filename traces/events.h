@@ -1,0 +1,72 @@
+/* Event types of a rewind trace: the numbers are part of the file format (never reuse one),
+ * the names are what `rewind trace dump` prints. Adding a type is one line in TRACE_EVENTS
+ * (plus a formatter in events.c when none of the existing ones decodes its payload).
+ * Payloads are little-endian; docs/trace-format.md lists their layouts. */
+#ifndef REWIND_TRACE_EVENTS_H
+#define REWIND_TRACE_EVENTS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* X(enum name, number, dump name, payload size or -1 when variable, formatter) */
+#define TRACE_EVENTS(X)                                                        \
+	X(EV_CLOCK, 1, "clock", 8, fmt_clock)                                  \
+	X(EV_SERIAL_RX, 2, "serial_rx", -1, fmt_bytes)                         \
+	X(EV_IRQ, 3, "irq", 2, fmt_irq)                                        \
+	X(EV_ASYNC_STOP, 4, "async_stop", EV_ASYNC_STOP_SIZE, fmt_async_stop)  \
+	X(EV_DEFERRED, 5, "deferred", 1, fmt_vector)                           \
+	X(EV_DIGEST, 6, "digest", 16, fmt_hash)                                \
+	X(EV_CONSOLE, 7, "console", -1, fmt_bytes)                             \
+	X(EV_INSN_VALUE, 8, "insn_value", 9, fmt_insn_value)                   \
+	X(EV_CHECKPOINT, 9, "checkpoint", 4, fmt_checkpoint)                          \
+	X(EV_EXIT, 10, "exit", 4, fmt_exit)
+
+/* u64 rip, 16 general registers in kvm_regs order, u64 rflags, 16-byte dirty-page hash */
+#define EV_ASYNC_STOP_SIZE (8 + 16 * 8 + 8 + 16)
+
+enum trace_event_type {
+#define TRACE_EV_ENUM(name, num, str, size, fmt) name = num,
+	TRACE_EVENTS(TRACE_EV_ENUM)
+#undef TRACE_EV_ENUM
+};
+
+/* EV_IRQ kind */
+enum { IRQ_AT_EXIT = 0, IRQ_ASYNC = 1 };
+/* EV_INSN_VALUE kind */
+enum { INSN_RDTSC = 0, INSN_RDRAND = 1, INSN_RDSEED = 2, INSN_CPUID = 3 };
+
+struct trace_event_desc {
+	const char *name;
+	int size; /* exact payload size, or -1 for any */
+	/* Prints the decoded payload (no newline); copes with any length. */
+	void (*format)(FILE *out, const uint8_t *payload, size_t len);
+};
+
+/* NULL for a type this build does not know. */
+const struct trace_event_desc *trace_event_desc(uint8_t type);
+/* The type's name, or "unknown" */
+const char *trace_event_name(uint8_t type);
+/* Prints the payload decoded when the type is known and its size right, hex otherwise. */
+void trace_event_format(FILE *out, uint8_t type, const uint8_t *payload, size_t len);
+
+/* Typed payloads for the events with structure. Encoders return the payload size; decoders
+ * return 0, or -1 when the payload has the wrong size. */
+struct ev_async_stop {
+	uint64_t rip;
+	uint64_t regs[16]; /* rax rbx rcx rdx rsi rdi rsp rbp r8..r15, as in struct kvm_regs */
+	uint64_t rflags;
+	uint8_t dirty_hash[16];
+};
+size_t ev_async_stop_encode(uint8_t out[EV_ASYNC_STOP_SIZE], const struct ev_async_stop *s);
+int ev_async_stop_decode(struct ev_async_stop *s, const uint8_t *payload, size_t len);
+
+size_t ev_u64_encode(uint8_t out[8], uint64_t v);
+size_t ev_u32_encode(uint8_t out[4], uint32_t v);
+int ev_u64_decode(uint64_t *v, const uint8_t *payload, size_t len);
+int ev_u32_decode(uint32_t *v, const uint8_t *payload, size_t len);
+size_t ev_irq_encode(uint8_t out[2], uint8_t vector, uint8_t kind);
+int ev_irq_decode(uint8_t *vector, uint8_t *kind, const uint8_t *payload, size_t len);
+size_t ev_insn_value_encode(uint8_t out[9], uint8_t kind, uint64_t value);
+int ev_insn_value_decode(uint8_t *kind, uint64_t *value, const uint8_t *payload, size_t len);
+
+#endif
