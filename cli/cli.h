@@ -1,0 +1,34 @@
+/* The rewind command line: one table of subcommands (cli/main.c), one file per command. */
+#ifndef REWIND_CLI_H
+#define REWIND_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/vm.h"
+
+#define REWIND_VERSION "0.1.0"
+
+/* Options shared by the commands that start a VM (run, record). */
+struct vm_options {
+	struct vm_config cfg;
+	const char *kernel;
+	const char *serial_in;	/* NULL = stdin when it is not a terminal... see cli/vm_options.c */
+	bool help;
+};
+
+/* Parses argv of a VM-starting command. extra is a NULL-terminated list of long options the
+ * command adds; on_extra handles them. Returns 0, or -1 after printing the error. */
+struct option;
+int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cmd,
+		     const struct option *extra, int (*on_extra)(int opt, const char *arg, void *ctx),
+		     void *ctx);
+void vm_options_usage(FILE *out);
+/* Reads a whole file; returns NULL and prints "rewind: PATH: reason" on failure. */
+uint8_t *read_file(const char *path, size_t *len);
+/* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR. */
+int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len);
+
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+#include "cli/cli.h"
+#include "core/crash.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", cmd_run, "run a guest kernel" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: rewind COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n`rewind COMMAND --help` describes a command's options.\n"
+		     "Exit status: the guest's debug-exit value, or 123 guest reset, 124 timeout,\n"
+		     "125 rewind error, 126 guest crashed, 127 replay diverged.\n");
+}
+
+int main(int argc, char **argv)
+{
+	crash_install();
+	if (argc < 2) {
+		usage(stderr);
+		return STATUS_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("rewind %s\n", REWIND_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "rewind: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return STATUS_ERROR;
+}

@@ -1,0 +1,225 @@
+/* Options shared by the commands that start a VM, and booting a VM from them. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define MIN_MEM (4ULL << 20)
+/* Above 3 GiB the RAM would run into the MMIO hole below 4 GiB, which rewind does not split. */
+#define MAX_MEM (3ULL << 30)
+
+enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE };
+
+void vm_options_usage(FILE *out)
+{
+	fprintf(out,
+		"  -m, --memory SIZE     guest RAM, e.g. 256M or 1G (default 256M; 4M to 3G)\n"
+		"      --cmdline STRING  kernel command line (e.g. \"workload=hello\")\n"
+		"      --engine NAME     kvm (default) or soft\n"
+		"      --timeout SECONDS stop the guest after this much wall time (status 124)\n"
+		"      --serial-in FILE  feed the guest's COM1 input from FILE (default: stdin;\n"
+		"                        a terminal is put in non-canonical mode, Ctrl-C still quits)\n"
+		"  -h, --help            this help\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	uint64_t mul = 1ULL << 20; /* a bare number is MiB, as in QEMU */
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mul = 1ULL << 10; break;
+		case 'm': case 'M': mul = 1ULL << 20; break;
+		case 'g': case 'G': mul = 1ULL << 30; break;
+		default: return -1;
+		}
+		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+			return -1;
+	}
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cmd,
+		     const struct option *extra, int (*on_extra)(int opt, const char *arg, void *ctx),
+		     void *ctx)
+{
+	static const struct option base[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "serial-in", required_argument, NULL, OPT_SERIAL_IN },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	enum { NBASE = sizeof(base) / sizeof(base[0]) };
+	struct option opts[NBASE + 16];
+	int n = 0;
+	memcpy(opts, base, sizeof(base));
+	while (extra && extra[n].name && n < 15) {
+		opts[NBASE + n] = extra[n];
+		n++;
+	}
+	memset(&opts[NBASE + n], 0, sizeof(opts[0]));
+
+	memset(o, 0, sizeof(*o));
+	o->cfg.mem_size = 256ULL << 20;
+	o->cfg.engine = "kvm";
+	o->cfg.cmdline = "";
+	o->cfg.serial_in_fd = -1;
+	o->cfg.console = stdout;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &o->cfg.mem_size) || o->cfg.mem_size < MIN_MEM ||
+			    o->cfg.mem_size > MAX_MEM || o->cfg.mem_size % PAGE_SIZE) {
+				fprintf(stderr, "rewind %s: bad memory size '%s' (want 4M..3G, e.g. 256M)\n",
+					cmd, optarg);
+				return -1;
+			}
+			break;
+		case OPT_CMDLINE:
+			o->cfg.cmdline = optarg;
+			break;
+		case OPT_TIMEOUT:
+			o->cfg.timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(o->cfg.timeout > 0)) {
+				fprintf(stderr, "rewind %s: bad timeout '%s' (seconds, > 0)\n", cmd, optarg);
+				return -1;
+			}
+			break;
+		case OPT_SERIAL_IN:
+			o->serial_in = optarg;
+			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "soft")) {
+				fprintf(stderr, "rewind %s: unknown engine '%s' (kvm or soft)\n", cmd, optarg);
+				return -1;
+			}
+			o->cfg.engine = optarg;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case '?':
+			if (optopt)
+				fprintf(stderr, "rewind %s: option -%c needs an argument or is unknown\n", cmd, optopt);
+			else
+				fprintf(stderr, "rewind %s: unknown option or missing argument: %s\n", cmd,
+					argv[optind - 1]);
+			return -1;
+		default:
+			if (!on_extra || on_extra(c, optarg, ctx))
+				return -1;
+			break;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "rewind %s: expected one KERNEL argument (see rewind %s --help)\n", cmd, cmd);
+		return -1;
+	}
+	o->kernel = argv[optind];
+	return 0;
+}
+
+uint8_t *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "rewind: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "rewind: %s: not a regular file\n", path);
+		close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc(st.st_size ? st.st_size : 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+		if (n <= 0) {
+			fprintf(stderr, "rewind: %s: %s\n", path, n ? strerror(errno) : "file shrank while reading");
+			free(buf);
+			buf = NULL;
+		} else {
+			got += n;
+		}
+	}
+	close(fd);
+	if (buf)
+		*len = got;
+	return buf;
+}
+
+/* A terminal on stdin gets non-canonical, no-echo input so keys reach the guest as typed;
+ * ISIG stays on so Ctrl-C still stops rewind. Restored at exit. */
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static int open_serial_input(const char *path)
+{
+	if (path && strcmp(path, "-")) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fprintf(stderr, "rewind: --serial-in %s: %s\n", path, strerror(errno));
+		return fd < 0 ? -2 : fd;
+	}
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
+		struct termios t = saved_termios;
+		t.c_lflag &= ~(ICANON | ECHO);
+		t.c_iflag &= ~ICRNL;
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+			termios_saved = true;
+			atexit(restore_terminal);
+		}
+	}
+	return STDIN_FILENO;
+}
+
+int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len)
+{
+	char err[512];
+	*image = read_file(o->kernel, image_len);
+	if (!*image)
+		return STATUS_ERROR;
+	o->cfg.serial_in_fd = open_serial_input(o->serial_in);
+	if (o->cfg.serial_in_fd == -2)
+		return STATUS_ERROR;
+	if (vm_create(vm, &o->cfg, err, sizeof(err))) {
+		fprintf(stderr, "rewind: %s\n", err);
+		return STATUS_ERROR;
+	}
+	if (vm_boot(vm, *image, *image_len, err, sizeof(err))) {
+		fprintf(stderr, "rewind: %s: %s\n", o->kernel, err);
+		return STATUS_ERROR;
+	}
+	return 0;
+}

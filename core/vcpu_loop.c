@@ -1,0 +1,227 @@
+/* The run loop: one switch on the exit reason, the same for every engine. After each exit the
+ * loop takes in what the host delivered (serial input, due timers) and injects a pending
+ * interrupt if the guest can take one. Exits are numbered (vm->exits): that index is the
+ * deterministic position record/replay builds on. */
+#include "core/crash.h"
+#include "core/vm.h"
+#include "core/waker.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void vm_crash(struct vm *vm, const char *fmt, const char *detail)
+{
+	vm->stop = VM_STOP_CRASH;
+	vm->status = STATUS_GUEST_CRASH;
+	snprintf(vm->error, sizeof(vm->error), fmt, detail);
+}
+
+static void handle_io(struct vm *vm, const struct vm_exit *x)
+{
+	for (uint32_t i = 0; i < x->io.count; i++) {
+		uint8_t *data = x->io.data + (size_t)i * x->io.size;
+		uint64_t value = 0;
+		if (x->io.write) {
+			memcpy(&value, data, x->io.size);
+			bus_write(&vm->bus, BUS_PIO, x->io.port, value, x->io.size);
+		} else {
+			value = bus_read(&vm->bus, BUS_PIO, x->io.port, x->io.size);
+			memcpy(data, &value, x->io.size);
+		}
+	}
+}
+
+static void handle_mmio(struct vm *vm, const struct vm_exit *x)
+{
+	uint64_t value = 0;
+	int size = x->mmio.size <= 8 ? x->mmio.size : 8;
+	if (x->mmio.write) {
+		memcpy(&value, x->mmio.data, size);
+		bus_write(&vm->bus, BUS_MMIO, x->mmio.addr, value, size);
+	} else {
+		value = bus_read(&vm->bus, BUS_MMIO, x->mmio.addr, size);
+		memcpy(x->mmio.data, &value, size);
+	}
+}
+
+/* Guest time moved past a device deadline: let every timer device catch up. */
+static void vm_advance_devices(struct vm *vm)
+{
+	uint64_t now = vclock_now(&vm->clock);
+	for (int i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].advance)
+			vm->devices[i].advance(vm->devices[i].opaque, now);
+}
+
+static void vm_update_deadline(struct vm *vm)
+{
+	uint64_t next = DEADLINE_NONE;
+	for (int i = 0; i < vm->ndevices; i++) {
+		if (!vm->devices[i].next_deadline)
+			continue;
+		uint64_t d = vm->devices[i].next_deadline(vm->devices[i].opaque);
+		next = d < next ? d : next;
+	}
+	uint64_t old = atomic_exchange(&vm->host.deadline_ns, next);
+	if (next < old)
+		waker_poke(vm);
+}
+
+/* Host events the waker flagged, taken in at this exit. */
+static void vm_take_host_events(struct vm *vm)
+{
+	struct vm_host_events *h = &vm->host;
+	if (atomic_load(&h->timed_out)) {
+		vm->stop = VM_STOP_TIMEOUT;
+		vm->status = STATUS_TIMEOUT;
+		return;
+	}
+	if (atomic_exchange(&h->timer_due, false))
+		vm_advance_devices(vm);
+	pthread_mutex_lock(&h->lock);
+	if (h->rx_len) {
+		int n = uart_receive(&vm->uart, h->rx, h->rx_len);
+		memmove(h->rx, h->rx + n, h->rx_len - n);
+		h->rx_len -= n;
+		if (n)
+			waker_poke(vm); /* room in the buffer again */
+	}
+	pthread_mutex_unlock(&h->lock);
+	vm_update_deadline(vm);
+}
+
+static void vm_deliver_irq(struct vm *vm)
+{
+	const struct engine_ops *ops = vm->engine->ops;
+	if (!pic_pending(&vm->pic)) {
+		ops->request_irq_window(vm->engine, false);
+		return;
+	}
+	if (!ops->interruptible(vm->engine)) {
+		ops->request_irq_window(vm->engine, true);
+		return;
+	}
+	int vector = pic_ack(&vm->pic);
+	int rc = ops->inject_irq(vm->engine, (uint8_t)vector);
+	if (rc) {
+		vm->stop = VM_STOP_ERROR;
+		vm->status = STATUS_ERROR;
+		snprintf(vm->error, sizeof(vm->error), "injecting vector %d: %s", vector, strerror(-rc));
+		return;
+	}
+	vm->irqs_injected++;
+	ops->request_irq_window(vm->engine, pic_pending(&vm->pic));
+}
+
+/* HLT: sleep until something can wake the guest. With IF=0 nothing ever can. */
+static void vm_halt(struct vm *vm)
+{
+	struct kvm_regs regs;
+	if (vm->engine->ops->get_regs(vm->engine, &regs) == 0 && !(regs.rflags & (1u << 9))) {
+		vm_crash(vm, "guest halted with interrupts disabled%s", "");
+		return;
+	}
+	struct vm_host_events *h = &vm->host;
+	pthread_mutex_lock(&h->lock);
+	while (!pic_pending(&vm->pic) && !atomic_load(&h->timer_due) && !atomic_load(&h->timed_out) &&
+	       !(h->rx_len && uart_rx_ready(&vm->uart))) {
+		if (atomic_load(&h->deadline_ns) == DEADLINE_NONE && vm->cfg.serial_in_fd < 0 &&
+		    vm->cfg.timeout <= 0) {
+			pthread_mutex_unlock(&h->lock);
+			vm_crash(vm, "guest halted with no timer, input or timeout that could wake it%s", "");
+			return;
+		}
+		pthread_cond_wait(&h->cond, &h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
+{
+	switch (x->reason) {
+	case EXIT_IO:
+		vm->exits++;
+		handle_io(vm, x);
+		break;
+	case EXIT_MMIO:
+		vm->exits++;
+		handle_mmio(vm, x);
+		break;
+	case EXIT_HLT:
+		vm->exits++;
+		vm_halt(vm);
+		break;
+	case EXIT_IRQ_WINDOW:
+		vm->exits++;
+		break;
+	case EXIT_KICKED:
+		break;
+	case EXIT_SHUTDOWN:
+		vm_crash(vm, "guest shut down: triple fault, or an instruction this host cannot run%s",
+			 " (see docs/platform.md)");
+		break;
+	case EXIT_DEBUG:
+		vm_crash(vm, "debug exit with no debugger attached%s", "");
+		break;
+	case EXIT_INSN_LIMIT:
+		vm_crash(vm, "instruction limit reached with no one waiting for it%s", "");
+		break;
+	case EXIT_FAIL:
+		vm_crash(vm, "%s", x->fail.what);
+		break;
+	}
+}
+
+static void crash_report_vm(void *ctx, FILE *out)
+{
+	vm_dump_state(ctx, out);
+}
+
+int vm_run(struct vm *vm)
+{
+	crash_set_reporter(crash_report_vm, vm);
+	int rc = waker_start(vm);
+	if (rc) {
+		fprintf(stderr, "rewind: cannot start the waker thread: %s\n", strerror(-rc));
+		return STATUS_ERROR;
+	}
+	vm_update_deadline(vm);
+	struct vm_exit exit;
+	while (vm->stop == VM_RUNNING) {
+		rc = vm->engine->ops->run(vm->engine, &exit);
+		if (rc) {
+			vm->stop = VM_STOP_ERROR;
+			vm->status = STATUS_ERROR;
+			snprintf(vm->error, sizeof(vm->error), "%s engine: running the vCPU: %s",
+				 vm->engine->ops->name, strerror(-rc));
+			break;
+		}
+		vm_handle_exit(vm, &exit);
+		if (vm->stop != VM_RUNNING)
+			break;
+		vm_take_host_events(vm);
+		if (vm->stop != VM_RUNNING)
+			break;
+		vm_deliver_irq(vm);
+	}
+	waker_stop(vm);
+	fflush(vm->cfg.console);
+	switch (vm->stop) {
+	case VM_STOP_CRASH:
+	case VM_STOP_ERROR:
+		fprintf(stderr, "rewind: %s\n", vm->error);
+		vm_dump_state(vm, stderr);
+		break;
+	case VM_STOP_TIMEOUT:
+		fprintf(stderr, "rewind: timeout: the guest ran for %g s without exiting\n",
+			vm->cfg.timeout);
+		break;
+	case VM_STOP_RESET:
+		fprintf(stderr, "rewind: the guest reset the machine\n");
+		break;
+	default:
+		break;
+	}
+	crash_set_reporter(NULL, NULL);
+	return vm->status;
+}

@@ -1,0 +1,169 @@
+/* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
+#include "core/vm.h"
+#include "core/waker.h"
+
+#pragma weak soft_engine_create /* TEMP until core/soft_engine.c lands */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t host_clock_read(void *ctx)
+{
+	struct vm *vm = ctx;
+	return host_now_ns() - vm->clock_origin_ns;
+}
+
+static void console_tx(void *ctx, uint8_t byte)
+{
+	struct vm *vm = ctx;
+	fputc(byte, vm->cfg.console);
+	if (byte == '\n')
+		fflush(vm->cfg.console);
+}
+
+static void guest_exit(void *ctx, uint32_t value)
+{
+	struct vm *vm = ctx;
+	vm->stop = VM_STOP_GUEST_EXIT;
+	vm->status = value & 0xff;
+}
+
+static void guest_reset(void *ctx)
+{
+	struct vm *vm = ctx;
+	vm->stop = VM_STOP_RESET;
+	vm->status = STATUS_GUEST_RESET;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int vm_add_devices(struct vm *vm)
+{
+	int rc;
+	if ((rc = pic_init(&vm->pic, &vm->bus, NULL, NULL)) ||
+	    (rc = pit_init(&vm->pit, &vm->bus, &vm->clock, pic_line(&vm->pic, 0))) ||
+	    (rc = uart_init(&vm->uart, &vm->bus, 0x3f8, pic_line(&vm->pic, 4), console_tx, vm)) ||
+	    (rc = rtc_init(&vm->rtc, &vm->bus, &vm->clock, pic_line(&vm->pic, 8))) ||
+	    (rc = debug_exit_init(&vm->debug_exit, &vm->bus, guest_exit, vm)) ||
+	    (rc = port80_init(&vm->port80, &vm->bus)) ||
+	    (rc = reset_init(&vm->reset, &vm->bus, guest_reset, vm)))
+		return rc;
+	vm->devices[vm->ndevices++] = pic_device(&vm->pic);
+	vm->devices[vm->ndevices++] = pit_device(&vm->pit);
+	vm->devices[vm->ndevices++] = uart_device(&vm->uart);
+	vm->devices[vm->ndevices++] = rtc_device(&vm->rtc);
+	vm->devices[vm->ndevices++] = debug_exit_device(&vm->debug_exit);
+	vm->devices[vm->ndevices++] = port80_device(&vm->port80);
+	vm->devices[vm->ndevices++] = reset_device(&vm->reset);
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->cfg.serial_in_fd = cfg->serial_in_fd;
+	pthread_mutex_init(&vm->host.lock, NULL);
+	pthread_cond_init(&vm->host.cond, NULL);
+	atomic_init(&vm->host.deadline_ns, DEADLINE_NONE);
+
+	int rc = guest_mem_init(&vm->mem, cfg->mem_size);
+	if (rc)
+		return fail(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+			    (unsigned long long)(cfg->mem_size >> 20), strerror(-rc));
+	cpuid_model_default(&vm->cpuid);
+	if (!strcmp(cfg->engine, "kvm"))
+		vm->engine = kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	else if (!strcmp(cfg->engine, "soft") && !soft_engine_create)
+		return fail(err, errlen, "the soft engine is not built in");
+	else if (!strcmp(cfg->engine, "soft"))
+		vm->engine = soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	else
+		return fail(err, errlen, "unknown engine '%s' (kvm or soft)", cfg->engine);
+	if (!vm->engine)
+		return -1;
+
+	bus_init(&vm->bus, stderr);
+	vm->clock_origin_ns = host_now_ns();
+	vm->clock.read = host_clock_read;
+	vm->clock.ctx = vm;
+	vm->clock.epoch_at_boot = time(NULL);
+	rc = vm_add_devices(vm);
+	if (rc)
+		return fail(err, errlen, "cannot set up the devices: %s", strerror(-rc));
+	return 0;
+}
+
+int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t errlen)
+{
+	if (pvh_load(&vm->mem, image, len, vm->cfg.cmdline ? vm->cfg.cmdline : "", &vm->boot, err,
+		     errlen))
+		return -1;
+	int rc = symbols_load(&vm->syms, image, len);
+	if (rc)
+		return fail(err, errlen, "reading the kernel's symbols: %s", strerror(-rc));
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	const struct engine_ops *ops = vm->engine->ops;
+	if ((rc = ops->get_sregs(vm->engine, &sregs)))
+		return fail(err, errlen, "reading the initial vCPU state: %s", strerror(-rc));
+	pvh_initial_state(&vm->boot, &regs, &sregs);
+	if ((rc = ops->set_sregs(vm->engine, &sregs)) || (rc = ops->set_regs(vm->engine, &regs)))
+		return fail(err, errlen, "setting the PVH entry state: %s", strerror(-rc));
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	waker_stop(vm);
+	if (vm->engine)
+		vm->engine->ops->destroy(vm->engine);
+	vm->engine = NULL;
+	symbols_free(&vm->syms);
+	guest_mem_free(&vm->mem);
+	pthread_mutex_destroy(&vm->host.lock);
+	pthread_cond_destroy(&vm->host.cond);
+}
+
+static void dump_segment(FILE *out, const char *name, const struct kvm_segment *s)
+{
+	fprintf(out, "%-3s %04x base %016llx limit %08x type %x dpl %d %s%s%s\n", name, s->selector,
+		(unsigned long long)s->base, s->limit, s->type, s->dpl, s->present ? "P" : "-",
+		s->l ? " L" : "", s->db ? " D" : "");
+}
+
+void vm_dump_state(struct vm *vm, FILE *out)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char sym[160];
+	if (!vm->engine || vm->engine->ops->get_regs(vm->engine, &r) ||
+	    vm->engine->ops->get_sregs(vm->engine, &s)) {
+		fprintf(out, "  (vCPU state unavailable)\n");
+		return;
+	}
+	fprintf(out, "RIP %016llx  %s\n", (unsigned long long)r.rip,
+		symbols_describe(&vm->syms, r.rip, sym, sizeof(sym)));
+	fprintf(out, "RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n", r.rax, r.rbx, r.rcx, r.rdx);
+	fprintf(out, "RSI %016llx RDI %016llx RBP %016llx RSP %016llx\n", r.rsi, r.rdi, r.rbp, r.rsp);
+	fprintf(out, "R8  %016llx R9  %016llx R10 %016llx R11 %016llx\n", r.r8, r.r9, r.r10, r.r11);
+	fprintf(out, "R12 %016llx R13 %016llx R14 %016llx R15 %016llx\n", r.r12, r.r13, r.r14, r.r15);
+	fprintf(out, "RFLAGS %08llx  CR0 %08llx CR2 %016llx CR3 %016llx CR4 %08llx EFER %llx\n",
+		r.rflags, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	dump_segment(out, "CS", &s.cs);
+	dump_segment(out, "SS", &s.ss);
+	dump_segment(out, "DS", &s.ds);
+	dump_segment(out, "TR", &s.tr);
+	fprintf(out, "GDT %016llx/%x IDT %016llx/%x  exits %llu  interrupts injected %llu\n",
+		s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit, (unsigned long long)vm->exits,
+		(unsigned long long)vm->irqs_injected);
+}

@@ -1,0 +1,111 @@
+/* The virtual machine: guest RAM, one vCPU engine, the device bus and the legacy devices,
+ * guest time, and the run loop. The life of a VM: vm_create() → vm_boot() → vm_run() →
+ * vm_destroy(). */
+#ifndef REWIND_VM_H
+#define REWIND_VM_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/cpuid.h"
+#include "core/engine.h"
+#include "core/loader.h"
+#include "core/memory.h"
+#include "core/symbols.h"
+#include "core/vclock.h"
+#include "devices/bus.h"
+#include "devices/debug_exit.h"
+#include "devices/device.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/port80.h"
+#include "devices/reset.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+
+/* Exit statuses of rewind itself; every other status is the guest's debug-exit value. */
+enum {
+	STATUS_GUEST_RESET = 123,	/* the guest reset the machine */
+	STATUS_TIMEOUT = 124,		/* --timeout expired */
+	STATUS_ERROR = 125,		/* bad usage or input, or a rewind/host error */
+	STATUS_GUEST_CRASH = 126,	/* triple fault, unexpected exit, halted forever */
+	STATUS_DIVERGED = 127,		/* replay diverged from the trace */
+};
+
+struct vm_config {
+	uint64_t mem_size;
+	const char *engine;		/* "kvm" or "soft" */
+	const char *cmdline;
+	double timeout;			/* seconds of wall time; 0 = none */
+	int serial_in_fd;		/* fd feeding the UART, -1 = none */
+	FILE *console;			/* where guest UART output goes */
+};
+
+enum vm_stop_reason {
+	VM_RUNNING,
+	VM_STOP_GUEST_EXIT,	/* debug-exit port */
+	VM_STOP_RESET,
+	VM_STOP_TIMEOUT,
+	VM_STOP_CRASH,
+	VM_STOP_ERROR,
+};
+
+/* Inputs that arrive from the host asynchronously; the waker thread fills them and kicks. */
+struct vm_host_events {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t rx[4096];	/* serial bytes read but not yet given to the UART */
+	int rx_len;
+	bool rx_eof;
+	atomic_bool timer_due;
+	atomic_bool timed_out;
+	atomic_bool stop;
+	atomic_uint_fast64_t deadline_ns;	/* next device deadline, guest (= host) ns */
+	pthread_t thread;
+	bool thread_started;
+	int wake_pipe[2];	/* wakes the waker when the deadline moves earlier or at stop */
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct guest_mem mem;
+	struct cpuid_model cpuid;
+	struct engine *engine;
+	struct bus bus;
+	struct vclock clock;
+	uint64_t clock_origin_ns;	/* host CLOCK_MONOTONIC at guest time 0 */
+
+	struct pic pic;
+	struct pit pit;
+	struct uart uart;
+	struct rtc rtc;
+	struct debug_exit debug_exit;
+	struct port80 port80;
+	struct reset_ctl reset;
+	struct device devices[8];
+	int ndevices;
+
+	struct symbols syms;
+	struct boot_info boot;
+	struct vm_host_events host;
+
+	uint64_t exits;		/* deterministic exits so far: the exit index */
+	uint64_t irqs_injected;
+	enum vm_stop_reason stop;
+	int status;		/* process exit status once stopped */
+	char error[256];	/* why, for VM_STOP_CRASH / VM_STOP_ERROR */
+};
+
+/* Creates the machine (RAM, engine, devices). Returns 0, or -1 with err filled. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
+/* Loads a PVH ELF kernel image and sets the vCPU at its entry. */
+int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t errlen);
+/* Runs until the guest exits or the VM stops; returns the process exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+/* Registers, segments, control registers and the symbol at RIP. */
+void vm_dump_state(struct vm *vm, FILE *out);
+
+#endif

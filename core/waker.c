@@ -1,0 +1,129 @@
+/* The waker: the one host thread besides the vCPU. It turns host events — serial input
+ * arriving, the next device timer falling due, the wall-clock timeout — into flags on
+ * vm->host and a kick of the vCPU. It decides nothing the guest can observe: the run loop
+ * consumes the flags at exits, where record/replay can log them. */
+#define _GNU_SOURCE /* ppoll */
+#include "core/waker.h"
+#include "core/vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t host_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void waker_read_input(struct vm *vm)
+{
+	struct vm_host_events *h = &vm->host;
+	pthread_mutex_lock(&h->lock);
+	int room = (int)sizeof(h->rx) - h->rx_len;
+	if (room > 0) {
+		ssize_t n = read(vm->cfg.serial_in_fd, h->rx + h->rx_len, room);
+		if (n > 0)
+			h->rx_len += n;
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			h->rx_eof = true;
+	}
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	vm->engine->ops->kick(vm->engine);
+}
+
+static void *waker_main(void *arg)
+{
+	struct vm *vm = arg;
+	struct vm_host_events *h = &vm->host;
+	uint64_t timeout_at = vm->cfg.timeout > 0 ? host_now_ns() + (uint64_t)(vm->cfg.timeout * 1e9) : 0;
+
+	while (!atomic_load(&h->stop)) {
+		uint64_t now = host_now_ns();
+		uint64_t guest_now = now - vm->clock_origin_ns;
+		uint64_t deadline = atomic_load(&h->deadline_ns);
+		if (deadline != DEADLINE_NONE && guest_now >= deadline && !atomic_load(&h->timer_due)) {
+			atomic_store(&h->timer_due, true);
+			pthread_mutex_lock(&h->lock);
+			pthread_cond_broadcast(&h->cond);
+			pthread_mutex_unlock(&h->lock);
+			vm->engine->ops->kick(vm->engine);
+		}
+		if (timeout_at && now >= timeout_at) {
+			atomic_store(&h->timed_out, true);
+			pthread_mutex_lock(&h->lock);
+			pthread_cond_broadcast(&h->cond);
+			pthread_mutex_unlock(&h->lock);
+			vm->engine->ops->kick(vm->engine);
+			timeout_at = 0;
+		}
+
+		/* Sleep until the earliest of: deadline, timeout, input, a wake-up. A due timer the
+		 * loop has not consumed yet needs no more kicks: poll at a slow rate meanwhile. */
+		uint64_t wait_ns = 100000000;
+		if (deadline != DEADLINE_NONE && !atomic_load(&h->timer_due))
+			wait_ns = deadline > guest_now ? deadline - guest_now : 0;
+		if (timeout_at && timeout_at - now < wait_ns)
+			wait_ns = timeout_at - now;
+		struct pollfd fds[2] = { { h->wake_pipe[0], POLLIN, 0 }, { -1, POLLIN, 0 } };
+		bool want_input = vm->cfg.serial_in_fd >= 0 && !h->rx_eof;
+		if (want_input) {
+			pthread_mutex_lock(&h->lock);
+			want_input = h->rx_len < (int)sizeof(h->rx);
+			pthread_mutex_unlock(&h->lock);
+		}
+		if (want_input)
+			fds[1].fd = vm->cfg.serial_in_fd;
+		struct timespec ts = { wait_ns / 1000000000ULL, wait_ns % 1000000000ULL };
+		int n = ppoll(fds, 2, &ts, NULL);
+		if (n <= 0)
+			continue;
+		if (fds[0].revents & POLLIN) {
+			char buf[64];
+			(void)!read(h->wake_pipe[0], buf, sizeof(buf));
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+			waker_read_input(vm);
+	}
+	return NULL;
+}
+
+int waker_start(struct vm *vm)
+{
+	struct vm_host_events *h = &vm->host;
+	if (pipe(h->wake_pipe))
+		return -errno;
+	/* The kick signal is for the vCPU thread only. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(&h->thread, NULL, waker_main, vm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -rc;
+	h->thread_started = true;
+	return 0;
+}
+
+void waker_poke(struct vm *vm)
+{
+	(void)!write(vm->host.wake_pipe[1], "", 1);
+}
+
+void waker_stop(struct vm *vm)
+{
+	struct vm_host_events *h = &vm->host;
+	if (!h->thread_started)
+		return;
+	atomic_store(&h->stop, true);
+	waker_poke(vm);
+	pthread_join(h->thread, NULL);
+	h->thread_started = false;
+	close(h->wake_pipe[0]);
+	close(h->wake_pipe[1]);
+}

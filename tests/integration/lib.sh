@@ -1,0 +1,25 @@
+# Shared helpers for the integration scripts: one "ok/FAIL/skip SUITE: NAME" line per case.
+REWIND=${REWIND:-build/rewind}
+KERNEL=${KERNEL:-build/guest/testos.elf}
+SUITE=$(basename "$0" .sh)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { echo "ok $SUITE: $1"; }
+fail() { echo "FAIL $SUITE: $1: $2"; }
+skip() { echo "skip $SUITE: $1: $2"; }
+
+# check NAME CONDITION-COMMAND... : ok when the command succeeds.
+check() {
+	name=$1; shift
+	if "$@"; then ok "$name"; else fail "$name" "$*"; fi
+}
+
+have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# run_guest OUT WORKLOAD [rewind options]: runs the test kernel; sets $status.
+run_guest() {
+	out=$1 workload=$2; shift 2
+	"$REWIND" run --timeout 60 "$@" --cmdline "workload=$workload" "$KERNEL" >"$out" 2>"$out.err" </dev/null
+	status=$?
+}

@@ -1,0 +1,64 @@
+# Bad input to `rewind run`: each gets one clear line on stderr and a non-zero status.
+. tests/integration/lib.sh
+
+# expect_error NAME PATTERN CMD...: status 125 and PATTERN on stderr, nothing crashed.
+expect_error() {
+	name=$1 pattern=$2; shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	rc=$?
+	if [ "$rc" -eq 125 ] && grep -q "$pattern" "$TMP/err" && ! grep -q "internal error" "$TMP/err"; then
+		ok "$name"
+	else
+		fail "$name" "status $rc, stderr: $(head -c 300 "$TMP/err")"
+	fi
+}
+
+expect_error missing-file "nosuch.elf: No such file" "$REWIND" run "$TMP/nosuch.elf"
+expect_error directory "not a regular file" "$REWIND" run "$TMP"
+printf 'hello, not an ELF\n' >"$TMP/text"
+expect_error not-elf "not an ELF" "$REWIND" run "$TMP/text"
+expect_error no-pvh-note "no PVH entry" "$REWIND" run /bin/true
+: >"$TMP/empty"
+expect_error empty-file "not an ELF" "$REWIND" run "$TMP/empty"
+expect_error bad-memory-suffix "bad memory size" "$REWIND" run -m 12X "$KERNEL"
+expect_error memory-too-small "bad memory size" "$REWIND" run -m 1M "$KERNEL"
+expect_error memory-too-big "bad memory size" "$REWIND" run -m 100G "$KERNEL"
+expect_error memory-negative "bad memory size" "$REWIND" run -m -5 "$KERNEL"
+expect_error bad-timeout "bad timeout" "$REWIND" run --timeout abc "$KERNEL"
+expect_error bad-engine "unknown engine" "$REWIND" run --engine vmx "$KERNEL"
+expect_error unknown-option "unknown option" "$REWIND" run --frobnicate "$KERNEL"
+expect_error no-kernel "expected one KERNEL" "$REWIND" run
+expect_error unknown-command "unknown command" "$REWIND" frobnicate
+expect_error serial-in-missing "serial-in $TMP/nope" "$REWIND" run --serial-in "$TMP/nope" "$KERNEL"
+
+# A PVH kernel whose image needs more RAM than the VM has: a 6 MiB segment with -m 4M.
+python3 - "$TMP/big.elf" <<'PY'
+import struct, sys
+phoff, note_off, seg_off = 64, 0x100, 0x200
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+eh += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x100000, phoff, 0, 0, 64, 56, 2, 64, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 1, 7, seg_off, 0x100000, 0x100000, 16, 6 << 20, 0x1000)
+note = struct.pack("<III", 4, 4, 18) + b"Xen\0" + struct.pack("<I", 0x100000)
+ph += struct.pack("<IIQQQQQQ", 4, 4, note_off, 0, 0, len(note), len(note), 4)
+img = bytearray(seg_off + 16)
+img[0:len(eh)] = eh
+img[phoff:phoff + len(ph)] = ph
+img[note_off:note_off + len(note)] = note
+open(sys.argv[1], "wb").write(img)
+PY
+expect_error image-too-big "does not fit in 4 MiB" "$REWIND" run -m 4M "$TMP/big.elf"
+
+# /dev/kvm missing, and present but not accessible: in a private mount namespace.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	expect_error kvm-missing "opening /dev/kvm: No such file" \
+		unshare -m sh -c "mount -t tmpfs none /dev && exec $REWIND run $KERNEL"
+	expect_error kvm-not-kvm "checking the KVM API version" \
+		unshare -m sh -c "mount --bind /dev/null /dev/kvm && exec $REWIND run $KERNEL"
+	if command -v setpriv >/dev/null; then
+		cp "$REWIND" "$TMP/rewind" && cp "$KERNEL" "$TMP/k.elf" && chmod 755 "$TMP" "$TMP/rewind" && chmod 644 "$TMP/k.elf"
+		expect_error kvm-no-permission "opening /dev/kvm: Permission denied" \
+			setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/rewind" run "$TMP/k.elf"
+	fi
+else
+	skip kvm-missing "needs root and unshare"
+fi
