@@ -14,6 +14,7 @@
 
 /* 4 MiB slabs: few enough allocations that growth is cheap, small enough not to waste much. */
 #define PAGESTORE_SLAB_PAGES 1024u
+#define SLAB_ALIGN (2u << 20)
 #define MAX_PAGES (UINT32_MAX - 1)
 
 /* The tag (more hash bits) lets most probes that are not hits be rejected without touching the
@@ -147,9 +148,11 @@ static int reserve_page(struct pagestore *ps)
 		if (!s)
 			return -ENOMEM;
 		ps->slabs = s;
-		s[ps->nslabs] = aligned_alloc(PAGE_SIZE, PAGESTORE_SLAB_PAGES * PAGE_SIZE);
+		s[ps->nslabs] = aligned_alloc(SLAB_ALIGN, PAGESTORE_SLAB_PAGES * PAGE_SIZE);
 		if (!s[ps->nslabs])
 			return -ENOMEM;
+		/* First-touch faults dominate filling a new store; huge pages take 512x fewer. */
+		madvise(s[ps->nslabs], PAGESTORE_SLAB_PAGES * PAGE_SIZE, MADV_HUGEPAGE);
 		ps->nslabs++;
 	}
 	return 0;
@@ -591,8 +594,11 @@ int memimage_restore(const struct pagestore *ps, const struct memimage *img, str
 		uint8_t *dst = mem->host + i * PAGE_SIZE;
 		if (cur && cur->refs[i] == r && !(dirty && bit_set(dirty, i)))
 			continue;
-		if (r == PAGE_REF_ZERO)
-			memset(dst, 0, PAGE_SIZE);
+		/* Reading first keeps untouched guest pages unfaulted and clean in the dirty log. */
+		if (r == PAGE_REF_ZERO) {
+			if (!is_zero_page(dst))
+				memset(dst, 0, PAGE_SIZE);
+		}
 		else
 			memcpy(dst, page_ptr(ps, r), PAGE_SIZE);
 	}
