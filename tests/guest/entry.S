@@ -1,0 +1,127 @@
+/*
+ * testos: ways into and out of the kernel. Every entry (exception, IRQ, syscall) saves a
+ * struct frame on the current kernel stack and calls C with it; C returns the frame to
+ * resume, which may be another task's: that is the whole context switch.
+ */
+#include "defs.h"
+
+	.text
+
+/* Exceptions that push an error code themselves; the others get a 0 for a uniform frame. */
+.macro STUB v
+	.balign 16
+stub_\v:
+	.if (\v == 8) || (\v == 10) || (\v == 11) || (\v == 12) || (\v == 13) || (\v == 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $\v
+	jmp trap_common
+.endm
+
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+	STUB \v
+	.endr
+
+.macro SAVE_REGS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+trap_common:
+	SAVE_REGS
+	cld
+	movq %rsp, %rdi
+	xorl %ebp, %ebp		/* ends frame-pointer backtraces here */
+	call trap
+	movq %rax, %rdi
+	/* fall through */
+
+/* trap_resume(frame): restore a saved context and return into it. */
+	.globl trap_resume
+trap_resume:
+	movq %rdi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp		/* vector, error */
+	iretq
+
+/*
+ * syscall from CPL3: RCX = user RIP, R11 = user RFLAGS, IF masked by SFMASK, still on the
+ * user stack. Build the same frame an interrupt from CPL3 would, so the return is iretq
+ * (sysretq shuts the VM down on the PVM host) and a blocked call can be switched away.
+ */
+	.globl syscall_entry
+syscall_entry:
+	movq %rsp, syscall_user_rsp(%rip)
+	movq syscall_kstack(%rip), %rsp
+	pushq $USER_DS
+	pushq syscall_user_rsp(%rip)
+	pushq %r11
+	pushq $USER_CS
+	pushq %rcx
+	pushq $0
+	pushq $SYSCALL_VECTOR
+	SAVE_REGS
+	movq %rsp, %rdi
+	xorl %ebp, %ebp
+	call syscall_dispatch
+	movq %rax, %rdi
+	jmp trap_resume
+
+/* The idle context: runs at CPL0 with IF=1 (set by its initial frame) when no task can. */
+	.globl idle_loop
+idle_loop:
+	hlt
+	jmp idle_loop
+
+/* One port write: a VM exit under rewind (where pending interrupts are delivered), a
+   call boundary under QEMU TCG (where they are taken). The racy workloads rely on it. */
+	.globl io_delay
+io_delay:
+	outb %al, $0x80
+	ret
+
+	.section .rodata
+	.balign 8
+	.globl trap_stubs
+trap_stubs:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+	.quad stub_\v
+	.endr
+
+	.data
+	.balign 8
+	.globl syscall_kstack
+syscall_kstack:			/* top of the current task's kernel stack */
+	.quad 0
+syscall_user_rsp:		/* scratch: one CPU, and IF=0 until the frame holds it */
+	.quad 0
+
+	.section .note.GNU-stack, "", @progbits

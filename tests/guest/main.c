@@ -1,0 +1,100 @@
+/* testos: boot. kmain runs once on the boot stack, sets the machine up, and hands the
+   CPU to the scheduler. */
+#include "kernel.h"
+
+#define HVM_START_MAGIC 0x336ec578
+#define CMDLINE_MAX 256
+#define IDENTITY_MAPPED (1UL << 30)
+
+/* Xen's public arch-x86/hvm/start_info.h, version 1. */
+struct hvm_start_info {
+	u32 magic;
+	u32 version;
+	u32 flags;
+	u32 nr_modules;
+	u64 modlist_paddr;
+	u64 cmdline_paddr;
+	u64 rsdp_paddr;
+	u64 memmap_paddr;
+	u32 memmap_entries;
+	u32 reserved;
+};
+
+extern u64 pt_low[512];
+
+static char cmdline[CMDLINE_MAX];
+
+/* The boot information may sit anywhere the VMM chose: check before trusting it. */
+static void read_boot_info(u64 paddr)
+{
+	if (!paddr || paddr > IDENTITY_MAPPED - sizeof(struct hvm_start_info)) {
+		kprintf("testos: no PVH start info (ebx=0x%lx)\n", paddr);
+		kexit(2);
+	}
+	const struct hvm_start_info *si = (const void *)paddr;
+	if (si->magic != HVM_START_MAGIC) {
+		kprintf("testos: bad PVH start info magic 0x%x\n", si->magic);
+		kexit(2);
+	}
+	u64 p = si->cmdline_paddr;
+	if (p && p < IDENTITY_MAPPED - CMDLINE_MAX) {
+		const char *src = (const char *)p;
+		for (size_t i = 0; i < CMDLINE_MAX - 1 && src[i]; i++)
+			cmdline[i] = src[i];
+	}
+}
+
+/* Page 0 stays mapped until the boot information is read: it may live there. */
+static void unmap_page_zero(void)
+{
+	pt_low[0] = 0;
+	__asm__ volatile("invlpg (%0)" : : "r"(0UL) : "memory");
+}
+
+/* The value of workload= (default "hello"); *len gets its length. */
+static const char *cmdline_workload(size_t *len)
+{
+	static const char key[] = "workload=";
+	const char *s = cmdline;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		size_t k = 0;
+		while (key[k] && s[k] == key[k])
+			k++;
+		const char *end = s;
+		while (*end && *end != ' ')
+			end++;
+		if (!key[k]) {
+			*len = (size_t)(end - s) - k;
+			return s + k;
+		}
+		s = end;
+	}
+	*len = 5;
+	return "hello";
+}
+
+void kmain(u64 boot_info)
+{
+	uart_init();
+	cpu_init();
+	read_boot_info(boot_info);
+	unmap_page_zero();
+	kprintf("testos: x86-64 test kernel\n");
+
+	size_t len;
+	const char *name = cmdline_workload(&len);
+	current_workload = workload_find(name, len);
+	if (!current_workload) {
+		kprintf("testos: unknown workload '%.*s'; known:", (int)len, name);
+		workload_list();
+		kexit(2);
+	}
+	kprintf("testos: workload %s\n", current_workload->name);
+	pic_init();
+	pit_init();
+	current_workload->start();
+	sched_start();
+}

@@ -1,0 +1,14 @@
+/* testos: the CPL3 task entry points (u_work.c) that the kernel's workloads start. The
+   return value becomes the task's exit status. */
+#ifndef TESTOS_TASKS_H
+#define TESTOS_TASKS_H
+
+#define COMPUTE_TASKS 4
+
+long u_hello_main(long arg);
+long u_compute_main(long which);
+long u_echo_main(long arg);
+long u_race_main(long arg);
+long u_panic_main(long arg);
+
+#endif

@@ -1,0 +1,177 @@
+/* testos: the workloads, chosen by workload=NAME. Each creates its CPL3 tasks (u_work.c)
+   and reports when they have all exited. race and panic contain deliberate kernel bugs. */
+#include "kernel.h"
+#include "tasks.h"
+
+const struct workload *current_workload;
+
+static void hello_start(void)
+{
+	struct rtc_time t;
+
+	rtc_read(&t);
+	kprintf("hello: testos is up; RTC says %04u-%02u-%02u %02u:%02u:%02u\n", t.year, t.month,
+		t.day, t.hour, t.minute, t.second);
+	task_create(u_hello_main, 0);
+}
+
+static void hello_finish(void)
+{
+	kexit((int)task_exit_status(0));
+}
+
+static void compute_start(void)
+{
+	for (long i = 0; i < COMPUTE_TASKS; i++)
+		task_create(u_compute_main, i);
+}
+
+/* The tasks' results in task order: the same whatever the interleaving was. */
+static void compute_finish(void)
+{
+	u64 sum = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < COMPUTE_TASKS; i++)
+		sum = (sum ^ (u64)task_exit_status(i)) * 0x100000001b3ULL;
+	kprintf("compute: %d tasks finished, results digest 0x%016lx\n", COMPUTE_TASKS, sum);
+	kexit(0);
+}
+
+static void echo_start(void)
+{
+	kprintf("echo: type lines, \"quit\" ends\n");
+	task_create(u_echo_main, 0);
+}
+
+static void echo_finish(void)
+{
+	kexit((int)task_exit_status(0));
+}
+
+/*
+ * race: the system call and the timer interrupt both add to race.counter without
+ * excluding each other. An interrupt that lands between the system call's load and its
+ * store loses the timer's increment; how many are lost depends on where interrupts land.
+ */
+struct race {
+	u64 counter;	   /* the shared, unprotected value */
+	u64 task_adds;	   /* increments done by the system call */
+	u64 timer_adds;	   /* increments done by the timer interrupt */
+	int running;
+};
+
+static struct race race;
+
+static void race_start(void)
+{
+	kprintf("race: a system call and the timer interrupt increment one counter unlocked\n");
+	task_create(u_race_main, 0);
+}
+
+static void race_tick(void)
+{
+	if (!race.running)
+		return;
+	race.counter++;
+	race.timer_adds++;
+}
+
+void sys_race_step(struct frame *f)
+{
+	u64 n = f->rdi > 256 ? 256 : f->rdi;
+
+	race.running = 1;
+	sti();
+	for (u64 i = 0; i < n; i++) {
+		io_delay(); /* an interrupt here is harmless */
+		u64 v = READ_ONCE(race.counter);
+		io_delay(); /* one here loses the timer's increment */
+		WRITE_ONCE(race.counter, v + 1);
+		race.task_adds++;
+	}
+	cli();
+	f->rax = 0;
+}
+
+static void race_finish(void)
+{
+	u64 expected = race.task_adds + race.timer_adds;
+
+	race.running = 0;
+	kprintf("race: counter %lu, expected %lu (%lu by the task, %lu by the timer): %lu lost\n",
+		race.counter, expected, race.task_adds, race.timer_adds, expected - race.counter);
+	kexit(0);
+}
+
+/*
+ * panic: a use-after-free. The system call checks active_session, does I/O, then reads
+ * through the global again instead of the pointer it checked; the timer interrupt
+ * expires (NULLs) the session in between. The NULL store below is the corrupting write.
+ */
+struct session {
+	u64 id;
+	u64 uses;
+};
+
+struct session *active_session;
+static struct session session_slot;
+
+static void panic_start(void)
+{
+	kprintf("panic: a system call races the timer for a session pointer\n");
+	task_create(u_panic_main, 0);
+}
+
+static void panic_tick(void)
+{
+	if (active_session)
+		active_session = NULL; /* sessions expire at the next tick */
+}
+
+void sys_session_touch(struct frame *f)
+{
+	if (!active_session) {
+		session_slot.id = 1;
+		active_session = &session_slot;
+	}
+	sti();
+	if (active_session) {
+		io_delay();
+		f->rax = ++active_session->uses;
+	}
+	cli();
+}
+
+static void panic_finish(void)
+{
+	kprintf("panic: the bug did not fire\n");
+	kexit(1);
+}
+
+static const struct workload workloads[] = {
+	{ "hello", hello_start, NULL, hello_finish },
+	{ "compute", compute_start, NULL, compute_finish },
+	{ "echo", echo_start, NULL, echo_finish },
+	{ "race", race_start, race_tick, race_finish },
+	{ "panic", panic_start, panic_tick, panic_finish },
+};
+
+const struct workload *workload_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++) {
+		const char *w = workloads[i].name;
+		size_t j = 0;
+		while (j < len && w[j] && w[j] == name[j])
+			j++;
+		if (j == len && !w[j])
+			return &workloads[i];
+	}
+	return NULL;
+}
+
+void workload_list(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
+		kprintf(" %s", workloads[i].name);
+	kprintf("\n");
+}
