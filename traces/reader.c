@@ -35,7 +35,8 @@ struct trace_reader {
 
 	/* Iteration: `cur` is the next chunk to load; `data`/`at`/`left` walk the loaded one. */
 	uint64_t cur;
-	uint8_t *cbuf, *data;
+	uint8_t *cbuf, *data;	/* grown to the largest chunk loaded so far */
+	size_t cbuf_cap, data_cap;
 	size_t at, ulen;
 	uint32_t left;
 	uint64_t prev_pos;
@@ -145,13 +146,13 @@ static int parse_sections(struct trace_reader *r)
 			 * such rather than reported as a generic checksum failure. */
 			XXH128_canonical_t c;
 			XXH128_canonicalFromHash(&c, XXH3_128bits(s->data, (size_t)s->len));
-			if (memcmp(c.digest, s->hash, IMAGE_HASH_SIZE))
+			if (!checksum_ok(memcmp(c.digest, s->hash, IMAGE_HASH_SIZE) == 0, 1))
 				return fail(r, TRACE_EIMAGE, "embedded image '%s' (section %u at offset "
 					    "%llu) is altered: its content does not match its "
 					    "XXH3-128 hash", s->name, i, (unsigned long long)rec);
 		}
 		at += dlen;
-		if (get_le64(h + at) != XXH3_64bits(h + rec, (size_t)(at - rec)))
+		if (!checksum_ok(get_le64(h + at), XXH3_64bits(h + rec, (size_t)(at - rec))))
 			return fail(r, TRACE_EFORMAT, "section %u ('%s') at offset %llu: checksum "
 				    "mismatch", i, s->name, (unsigned long long)rec);
 		at += 8;
@@ -206,7 +207,7 @@ static int read_header(struct trace_reader *r)
 	rc = parse_sections(r);
 	if (rc)
 		return rc;
-	if (get_le64(r->header + hlen - 8) != XXH3_64bits(r->header, (size_t)hlen - 8))
+	if (!checksum_ok(get_le64(r->header + hlen - 8), XXH3_64bits(r->header, (size_t)hlen - 8)))
 		return fail(r, TRACE_EFORMAT, "header checksum mismatch (checksum at offset %llu)",
 			    (unsigned long long)(hlen - 8));
 	return 0;
@@ -220,7 +221,7 @@ static const char *check_chunk_header(const uint8_t *h, uint64_t seq, uint64_t m
 {
 	if (memcmp(h + CHK_MAGIC, TRACE_CHUNK_MAGIC, 4))
 		return "bad chunk magic";
-	if (get_le64(h + CHK_HDR_HASH) != XXH3_64bits(h, CHK_HDR_HASH))
+	if (!checksum_ok(get_le64(h + CHK_HDR_HASH), XXH3_64bits(h, CHK_HDR_HASH)))
 		return "chunk header checksum mismatch";
 	uint64_t cseq = get_le64(h + CHK_SEQ);
 	uint64_t first = get_le64(h + CHK_FIRST_POS), last = get_le64(h + CHK_LAST_POS);
@@ -252,7 +253,7 @@ static const char *check_chunk_header(const uint8_t *h, uint64_t seq, uint64_t m
 static uint64_t find_chunk_after(struct trace_reader *r, uint64_t from)
 {
 	enum { WIN = 1 << 20 };
-	uint8_t *buf = malloc(WIN);
+	uint8_t *buf = malloc(r->size - from < WIN ? (size_t)(r->size - from) : WIN);
 	uint64_t found = 0;
 	if (!buf)
 		return 0;
@@ -262,7 +263,8 @@ static uint64_t find_chunk_after(struct trace_reader *r, uint64_t from)
 			break;
 		for (size_t i = 0; i + CHK_HEADER_SIZE <= n; i++) {
 			if (buf[i] == 'R' && !memcmp(buf + i, TRACE_CHUNK_MAGIC, 4) &&
-			    get_le64(buf + i + CHK_HDR_HASH) == XXH3_64bits(buf + i, CHK_HDR_HASH)) {
+			    checksum_ok(get_le64(buf + i + CHK_HDR_HASH),
+						XXH3_64bits(buf + i, CHK_HDR_HASH))) {
 				found = off + i;
 				break;
 			}
@@ -352,7 +354,7 @@ static int read_index(struct trace_reader *r, uint64_t ioff, uint64_t ilen)
 	if (memcmp(x + IDX_MAGIC, TRACE_INDEX_MAGIC, 4))
 		return fail(r, TRACE_ECORRUPT, "index at offset %llu: bad magic",
 			    (unsigned long long)ioff);
-	if (get_le64(x + ilen - 8) != XXH3_64bits(x, (size_t)ilen - 8))
+	if (!checksum_ok(get_le64(x + ilen - 8), XXH3_64bits(x, (size_t)ilen - 8)))
 		return fail(r, TRACE_ECORRUPT, "index at offset %llu: checksum mismatch",
 			    (unsigned long long)ioff);
 	uint64_t n = get_le64(x + IDX_NCHUNKS), blen = get_le64(x + IDX_BLOB_LEN);
@@ -417,7 +419,7 @@ static int read_trailer(struct trace_reader *r)
 		if (rc)
 			return rc;
 		if (!memcmp(t + TRL_MAGIC, TRACE_TRAILER_MAGIC, 8) &&
-		    get_le64(t + TRL_HASH) == XXH3_64bits(t, TRL_HASH))
+		    checksum_ok(get_le64(t + TRL_HASH), XXH3_64bits(t, TRL_HASH)))
 			return read_index(r, get_le64(t + TRL_INDEX_OFF), get_le64(t + TRL_INDEX_LEN));
 	}
 	/* No valid trailer: the recorder did not close (killed, crashed, disk full). */
@@ -438,10 +440,6 @@ static int open_common(struct trace_reader *r, char *err, size_t errlen)
 			r->info.last_pos = r->chunks[r->nchunks - 1].last_pos;
 			r->info.have_pos = true;
 		}
-		r->cbuf = malloc((size_t)LZ4_compressBound(TRACE_CHUNK_MAX));
-		r->data = malloc(TRACE_CHUNK_MAX);
-		if (!r->cbuf || !r->data)
-			rc = fail(r, TRACE_ENOMEM, "out of memory for chunk buffers");
 	}
 	if (rc && err && errlen)
 		snprintf(err, errlen, "%s", r->err);
@@ -552,6 +550,19 @@ static const char *decode_event(const uint8_t *data, size_t end, size_t *at, uin
 	return NULL;
 }
 
+/* Sizes are bounded by check_chunk_header before they get here. */
+static int reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint8_t *nb = realloc(*buf, need);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = need;
+	return 0;
+}
+
 static int load_chunk(struct trace_reader *r, uint64_t i)
 {
 	const struct trace_chunk_ref *c = &r->chunks[i];
@@ -584,6 +595,9 @@ static int load_chunk(struct trace_reader *r, uint64_t i)
 			    "the next %s starts at %llu", ci, off, (unsigned long long)end,
 			    i + 1 < r->nchunks ? "chunk" : "structure",
 			    (unsigned long long)want_end);
+	if (reserve(&r->cbuf, &r->cbuf_cap, csize) || reserve(&r->data, &r->data_cap, usize))
+		return fail(r, TRACE_ENOMEM, "chunk %llu at offset %llu: out of memory for %u + %u "
+			    "bytes", ci, off, csize, usize);
 	rc = read_at(r, c->offset + CHK_HEADER_SIZE, r->cbuf, csize);
 	if (rc)
 		return fail(r, rc < 0 ? TRACE_EIO : TRACE_ECORRUPT, "chunk %llu at offset %llu: "
@@ -593,7 +607,7 @@ static int load_chunk(struct trace_reader *r, uint64_t i)
 	if (got != (int)usize)
 		return fail(r, TRACE_ECORRUPT, "chunk %llu at offset %llu: LZ4 block does not "
 			    "decompress to its %u bytes", ci, off, usize);
-	if (XXH3_64bits(r->data, usize) != get_le64(h + CHK_DATA_HASH))
+	if (!checksum_ok(get_le64(h + CHK_DATA_HASH), XXH3_64bits(r->data, usize)))
 		return fail(r, TRACE_ECORRUPT, "chunk %llu at offset %llu: data checksum mismatch",
 			    ci, off);
 	/* Validate every event before handing out any, so a bad chunk fails as a whole. */

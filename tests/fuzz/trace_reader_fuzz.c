@@ -1,0 +1,66 @@
+/* libFuzzer target: any byte string handed to the trace reader and the `trace` tools must
+ * give an error or events, never a crash, a leak, undefined behaviour or a hang. The input is
+ * read both from memory and through a file descriptor (a memfd), so both reader paths run. */
+#define _GNU_SOURCE /* memfd_create */
+#include "traces/format.h"
+#include "traces/tools.h"
+#include "traces/trace.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static void walk(struct trace_reader *r, const uint8_t *data, size_t size)
+{
+	struct trace_event ev;
+	uint64_t n = 0;
+	while (trace_reader_next(r, &ev) > 0)
+		n++;
+	/* seek to positions taken from the input, then read a little from there */
+	for (size_t k = 0; k + 8 <= size && k < 64; k += 8) {
+		if (trace_reader_seek(r, get_le64(data + k) % (trace_reader_info(r)->last_pos + 2)))
+			break;
+		for (int i = 0; i < 4 && trace_reader_next(r, &ev) > 0; i++)
+			;
+	}
+	size_t bl;
+	trace_reader_final_blob(r, &bl);
+	for (size_t i = 0; i < trace_reader_nsections(r); i++)
+		trace_reader_find_section(r, trace_reader_section(r, i)->type,
+					  trace_reader_section(r, i)->name);
+	(void)n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+	struct trace_reader *r;
+	if (trace_reader_open_mem(&r, data, size, err, sizeof(err)) == 0) {
+		walk(r, data, size);
+		trace_reader_close(r);
+	}
+
+	int fd = memfd_create("trace", MFD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t off = 0;
+	while (off < size) {
+		ssize_t n = write(fd, data + off, size - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	FILE *out = fopen("/dev/null", "w");
+	if (out && off == size) {
+		trace_verify(path, out);
+		trace_info(path, out, true);
+		trace_dump(path, out);
+	}
+	if (out)
+		fclose(out);
+	close(fd);
+	return 0;
+}
