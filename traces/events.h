@@ -19,7 +19,8 @@
 	X(EV_CONSOLE, 7, "console", -1, fmt_bytes)                             \
 	X(EV_INSN_VALUE, 8, "insn_value", 9, fmt_insn_value)                   \
 	X(EV_CHECKPOINT, 9, "checkpoint", 4, fmt_checkpoint)                          \
-	X(EV_EXIT, 10, "exit", 4, fmt_exit)
+	X(EV_EXIT, 10, "exit", 4, fmt_exit)                                    \
+	X(EV_TIMER, 11, "timer", 8, fmt_clock)
 
 /* u64 rip, 16 general registers in kvm_regs order, u64 rflags, 16-byte dirty-page hash */
 #define EV_ASYNC_STOP_SIZE (8 + 16 * 8 + 8 + 16)

@@ -379,7 +379,8 @@ static int read_index(struct trace_reader *r, uint64_t ioff, uint64_t ilen)
 		c->nevents = get_le64(e + IDX_ENT_NEVENTS);
 		bool off_ok = i == 0 ? c->offset == r->info.header_len
 				     : c->offset > prev_off + CHK_HEADER_SIZE;
-		if (!off_ok || c->offset > ioff - CHK_HEADER_SIZE - 1 || ioff < CHK_HEADER_SIZE + 1 ||
+		/* ioff >= header_len > CHK_HEADER_SIZE: a chunk needs its header and >= 1 byte */
+		if (!off_ok || c->offset > ioff - CHK_HEADER_SIZE - 1 ||
 		    c->first_pos > c->last_pos || c->first_pos < min_pos || c->nevents == 0 ||
 		    c->nevents > TRACE_CHUNK_MAX)
 			return fail(r, TRACE_ECORRUPT, "index entry %llu (at offset %llu): chunk "
