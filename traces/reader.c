@@ -95,6 +95,15 @@ static int read_or_fail(struct trace_reader *r, uint64_t off, void *buf, size_t 
 
 /* ---- header ---- */
 
+/* Names end up in messages and on terminals: control characters from a hostile file must not. */
+static void copy_printable(char *dst, const uint8_t *src, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n && src[i]; i++)
+		dst[i] = src[i] < 0x20 || src[i] == 0x7f ? '?' : (char)src[i];
+	dst[i] = 0;
+}
+
 static int parse_sections(struct trace_reader *r)
 {
 	const uint8_t *h = r->header;
@@ -127,8 +136,7 @@ static int parse_sections(struct trace_reader *r)
 				    (unsigned long long)rec, nlen, (unsigned long long)dlen);
 		struct trace_section *s = &r->sections[i];
 		s->type = type;
-		memcpy(names, h + at, nlen);
-		names[nlen] = 0;
+		copy_printable(names, h + at, nlen);
 		s->name = names;
 		names += nlen + 1;
 		at += nlen;
@@ -202,8 +210,7 @@ static int read_header(struct trace_reader *r)
 	if (rc)
 		return rc;
 	r->info.created_ns = get_le64(r->header + HDR_CREATED);
-	memcpy(r->info.writer, r->header + HDR_WRITER, 32);
-	r->info.writer[32] = 0;
+	copy_printable(r->info.writer, r->header + HDR_WRITER, 32);
 	rc = parse_sections(r);
 	if (rc)
 		return rc;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static char tmpdir[64];
 
@@ -297,6 +298,73 @@ TEST(flips_reported_by_verify)
 	fixture_free(&fx);
 }
 
+/* Rewrites the index checksum after a deliberate edit, so only the cross-checks can notice. */
+static void reseal_index(uint8_t *b, size_t size)
+{
+	uint64_t ioff = get_le64(b + size - TRL_SIZE + TRL_INDEX_OFF);
+	uint64_t ilen = get_le64(b + size - TRL_SIZE + TRL_INDEX_LEN);
+	put_le64(b + ioff + ilen - 8, XXH3_64bits(b + ioff, (size_t)ilen - 8));
+}
+
+static int verify_bytes(const uint8_t *b, size_t size, char *out, size_t outlen)
+{
+	const char *path = tmp_path("resealed.rwd");
+	if (save_file(path, b, size))
+		return -1;
+	FILE *f = fmemopen(out, outlen, "w");
+	int rc = trace_verify(path, f);
+	fclose(f);
+	return rc;
+}
+
+TEST(index_checked_against_chunks)
+{
+	struct fixture fx;
+	struct sample_opts o = { .seed = 27, .nevents = 300, .flush_every = 50 };
+	CHECK_EQ(fixture_make(&fx, "reseal.rwd", &o), 0);
+	uint8_t *copy = malloc(fx.size);
+	CHECK(copy);
+	uint64_t ioff = fx.chunk_end[fx.nchunks - 1];
+	uint8_t *e2 = copy + ioff + IDX_FIXED_SIZE + 2 * IDX_ENTRY_SIZE;
+	char out[1024], want[160];
+
+	/* an entry that lies about its chunk's event count (total adjusted to match) */
+	memcpy(copy, fx.bytes, fx.size);
+	put_le64(e2 + IDX_ENT_NEVENTS, get_le64(e2 + IDX_ENT_NEVENTS) + 1);
+	put_le64(copy + ioff + IDX_NEVENTS, get_le64(copy + ioff + IDX_NEVENTS) + 1);
+	reseal_index(copy, fx.size);
+	CHECK_EQ(verify_bytes(copy, fx.size, out, sizeof(out)), TRACE_TOOL_ECORRUPT);
+	snprintf(want, sizeof(want), "chunk 2 at offset %llu: header (positions",
+		 (unsigned long long)fx.chunk_end[1]);
+	CHECK(strstr(out, want) && strstr(out, "disagrees with the index"));
+
+	/* an entry pointing into the middle of the data */
+	memcpy(copy, fx.bytes, fx.size);
+	put_le64(e2 + IDX_ENT_OFFSET, get_le64(e2 + IDX_ENT_OFFSET) + 8);
+	reseal_index(copy, fx.size);
+	CHECK_EQ(verify_bytes(copy, fx.size, out, sizeof(out)), TRACE_TOOL_ECORRUPT);
+	CHECK(strstr(out, "chunk 1 at offset") && strstr(out, "but the next chunk starts at"));
+
+	/* totals that do not add up */
+	memcpy(copy, fx.bytes, fx.size);
+	put_le64(copy + ioff + IDX_USIZE, get_le64(copy + ioff + IDX_USIZE) + 1);
+	reseal_index(copy, fx.size);
+	CHECK_EQ(verify_bytes(copy, fx.size, out, sizeof(out)), TRACE_TOOL_ECORRUPT);
+	CHECK(strstr(out, "totals") && strstr(out, "disagree with the chunks"));
+
+	/* positions going backwards between entries */
+	memcpy(copy, fx.bytes, fx.size);
+	put_le64(e2 + IDX_ENT_FIRST_POS, 0);
+	reseal_index(copy, fx.size);
+	CHECK_EQ(verify_bytes(copy, fx.size, out, sizeof(out)), TRACE_TOOL_ECORRUPT);
+	CHECK(strstr(out, "index entry 2"));
+
+	/* the untouched file is fine */
+	CHECK_EQ(verify_bytes(fx.bytes, fx.size, out, sizeof(out)), TRACE_TOOL_OK);
+	free(copy);
+	fixture_free(&fx);
+}
+
 static int open_bytes(const uint8_t *b, size_t n, char *err, size_t errlen)
 {
 	struct trace_reader *r;
@@ -419,4 +487,4 @@ static void cleanup(void)
 
 RUN_TESTS(T(cut_at_every_offset_of_a_small_trace), T(cut_at_many_offsets_of_a_large_trace),
 	  T(flipped_bytes_everywhere), T(flips_reported_by_verify), T(refused_files_say_why),
-	  T(truncated_trace_damage_vs_torn_tail))
+	  T(truncated_trace_damage_vs_torn_tail), T(index_checked_against_chunks))
