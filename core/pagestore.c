@@ -105,9 +105,9 @@ static uint32_t slot_of(const struct pagestore *ps, XXH128_hash_t h)
 	return (uint32_t)h.low64 & ps->table_mask;
 }
 
-static int grow_table(struct pagestore *ps)
+/* Re-inserts refs 1..npages into a table of `size` slots. */
+static int rebuild_table(struct pagestore *ps, uint32_t size)
 {
-	uint32_t size = (ps->table_mask + 1) * 2;
 	struct pagestore_slot *t;
 	if (!size)
 		return -ENOMEM;
@@ -127,13 +127,21 @@ static int grow_table(struct pagestore *ps)
 	return 0;
 }
 
+/* Forgets the pages after ref n. Only for undoing a failed append: refs handed out stay valid. */
+static int truncate_to(struct pagestore *ps, uint32_t n)
+{
+	ps->npages = n;
+	return rebuild_table(ps, ps->table_mask + 1);
+}
+
 /* Makes room for one more page: all allocation happens here, before the store changes. */
 static int reserve_page(struct pagestore *ps)
 {
 	uint32_t n = ps->npages;
 	if (n >= MAX_PAGES)
 		return -ENOSPC;
-	if ((uint64_t)(n + 1) * 2 > (uint64_t)ps->table_mask + 1 && grow_table(ps))
+	if ((uint64_t)(n + 1) * 2 > (uint64_t)ps->table_mask + 1 &&
+	    rebuild_table(ps, (ps->table_mask + 1) * 2))
 		return -ENOMEM;
 	if (n + 1 >= ps->hashes_cap) {
 		uint32_t cap = ps->hashes_cap * 2;
@@ -243,6 +251,14 @@ int afile_open(struct afile *af, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int afile_attach(struct afile *af, FILE *f)
+{
+	memset(af, 0, sizeof(*af));
+	af->f = f;
+	af->sum = XXH3_createState();
+	return af->sum ? 0 : -ENOMEM;
+}
+
 void afile_write(struct afile *af, const void *buf, size_t len)
 {
 	if (af->error || !len)
@@ -272,6 +288,13 @@ static void sync_dir_of(const char *path)
 int afile_commit(struct afile *af, char *err, size_t errlen)
 {
 	int e = af->error;
+	if (!af->tmp) {
+		if (!e && fflush(af->f))
+			e = errno;
+		af->f = NULL;
+		afile_abort(af);
+		return e ? file_err(err, errlen, -e, "write failed: %s", strerror(e)) : 0;
+	}
 	if (!e && fflush(af->f))
 		e = errno;
 	if (!e && fsync(fileno(af->f)))
@@ -294,7 +317,7 @@ int afile_commit(struct afile *af, char *err, size_t errlen)
 /* Also the common cleanup of a committed file, where the unlink finds nothing. */
 void afile_abort(struct afile *af)
 {
-	if (af->f)
+	if (af->f && af->tmp)
 		fclose(af->f);
 	if (af->tmp)
 		unlink(af->tmp);
@@ -353,7 +376,8 @@ uint64_t pagestore_image_size(uint32_t n)
 	return IMG_HEADER + (uint64_t)n * IMG_RECORD + IMG_TRAILER;
 }
 
-static uint64_t record_sum(const void *page, page_ref ref)
+/* Seeded with the ref, so a record moved to another position fails its check. */
+static uint64_t record_sum(const void *page, uint64_t ref)
 {
 	return XXH3_64bits_withSeed(page, PAGE_SIZE, ref);
 }
@@ -367,14 +391,17 @@ static uint64_t chain(uint64_t acc, uint64_t sum)
 }
 
 int pagestore_image_write(const struct pagestore *ps, const page_ref *refs, uint32_t n,
-			  struct afile *out)
+			  uint32_t base, struct afile *out)
 {
 	uint8_t hdr[IMG_HEADER] = { 0 }, tr[IMG_TRAILER] = { 0 }, b[8];
 	uint64_t acc;
 
-	for (uint32_t i = 0; i < n; i++) {
-		page_ref r = refs ? refs[i] : i + 1;
-		if (r == PAGE_REF_ZERO || r > ps->npages)
+	if (refs && base)
+		return -EINVAL;
+	if (!refs && (uint64_t)base + n > ps->npages)
+		return -EINVAL;
+	for (uint32_t i = 0; refs && i < n; i++) {
+		if (refs[i] == PAGE_REF_ZERO || refs[i] > ps->npages)
 			return -EINVAL;
 	}
 	memcpy(hdr, IMG_MAGIC, 8);
@@ -382,12 +409,13 @@ int pagestore_image_write(const struct pagestore *ps, const page_ref *refs, uint
 	le32_put(hdr + 12, PAGE_SIZE);
 	le64_put(hdr + 16, ps->id);
 	le32_put(hdr + 24, n);
+	le32_put(hdr + 28, base);
 	le64_put(hdr + 32, XXH3_64bits(hdr, 32));
 	afile_write(out, hdr, sizeof(hdr));
 	acc = le64_get(hdr + 32);
-	for (uint32_t i = 0; i < n; i++) {
-		const void *page = page_ptr(ps, refs ? refs[i] : i + 1);
-		uint64_t sum = record_sum(page, i + 1);
+	for (uint32_t i = 1; i <= n; i++) {
+		const void *page = page_ptr(ps, refs ? refs[i - 1] : base + i);
+		uint64_t sum = record_sum(page, (uint64_t)base + i);
 		le64_put(b, sum);
 		afile_write(out, page, PAGE_SIZE);
 		afile_write(out, b, 8);
@@ -401,76 +429,120 @@ int pagestore_image_write(const struct pagestore *ps, const page_ref *refs, uint
 	return out->error ? -out->error : 0;
 }
 
-const void *pagestore_image_page(const uint8_t *buf, page_ref ref)
+const void *pagestore_image_page(const uint8_t *buf, uint32_t i)
 {
-	return buf + IMG_HEADER + (uint64_t)(ref - 1) * IMG_RECORD;
+	return buf + IMG_HEADER + (uint64_t)(i - 1) * IMG_RECORD;
 }
 
-int pagestore_image_check(const uint8_t *buf, uint64_t len, const char *what, uint64_t base,
-			  uint32_t *npages, uint64_t *id, char *err, size_t errlen)
+int pagestore_image_check(const uint8_t *buf, uint64_t len, const char *what, uint64_t off,
+			  struct store_image_info *info, char *err, size_t errlen)
 {
 	const uint8_t *tr;
 	uint64_t need, acc;
-	uint32_t n;
+	uint32_t n, base;
 
 	if (len < IMG_HEADER)
 		return file_err(err, errlen, -EINVAL,
 				"%s: truncated: %llu bytes at offset %llu, a page store header needs %u",
-				what, (unsigned long long)len, (unsigned long long)base, IMG_HEADER);
+				what, (unsigned long long)len, (unsigned long long)off, IMG_HEADER);
 	if (memcmp(buf, IMG_MAGIC, 8))
 		return file_err(err, errlen, -EINVAL, "%s: not a page store (bad magic at offset %llu)",
-				what, (unsigned long long)base);
+				what, (unsigned long long)off);
 	if (le64_get(buf + 32) != XXH3_64bits(buf, 32))
 		return file_err(err, errlen, -EINVAL,
 				"%s: page store header at offset %llu: checksum mismatch", what,
-				(unsigned long long)base);
-	if (le32_get(buf + 8) != IMG_VERSION || le32_get(buf + 12) != PAGE_SIZE ||
-	    le32_get(buf + 28) != 0)
+				(unsigned long long)off);
+	if (le32_get(buf + 8) != IMG_VERSION || le32_get(buf + 12) != PAGE_SIZE)
 		return file_err(err, errlen, -EINVAL,
 				"%s: page store version %u with %u-byte pages is not supported "
 				"(this build reads version %u, %llu-byte pages)",
 				what, le32_get(buf + 8), le32_get(buf + 12), IMG_VERSION, PAGE_SIZE);
 	n = le32_get(buf + 24);
+	base = le32_get(buf + 28);
 	need = pagestore_image_size(n);
-	if (n > MAX_PAGES || len < need) {
+	if ((uint64_t)base + n > MAX_PAGES)
+		return file_err(err, errlen, -EINVAL,
+				"%s: page store header at offset %llu: pages %u..%u are out of range",
+				what, (unsigned long long)off, base + 1, base + n);
+	if (len < need) {
 		uint64_t rec = len > IMG_HEADER ? (len - IMG_HEADER) / IMG_RECORD + 1 : 1;
 		if (rec <= n)
 			return file_err(err, errlen, -EINVAL,
 					"%s: truncated at offset %llu: header promises %u pages (%llu bytes), "
 					"page record %llu is incomplete",
-					what, (unsigned long long)(base + len), n,
+					what, (unsigned long long)(off + len), n,
 					(unsigned long long)need, (unsigned long long)rec);
 		return file_err(err, errlen, -EINVAL,
 				"%s: truncated at offset %llu: the trailer is incomplete", what,
-				(unsigned long long)(base + len));
+				(unsigned long long)(off + len));
 	}
 	if (len > need)
 		return file_err(err, errlen, -EINVAL,
 				"%s: %llu unexpected bytes after the trailer at offset %llu", what,
-				(unsigned long long)(len - need), (unsigned long long)(base + need));
+				(unsigned long long)(len - need), (unsigned long long)(off + need));
 	acc = le64_get(buf + 32);
 	for (uint32_t i = 1; i <= n; i++) {
 		const uint8_t *rec = pagestore_image_page(buf, i);
-		uint64_t sum = record_sum(rec, i);
+		uint64_t sum = record_sum(rec, (uint64_t)base + i);
 		if (le64_get(rec + PAGE_SIZE) != sum)
 			return file_err(err, errlen, -EINVAL,
 					"%s: page record %u at offset %llu: checksum mismatch", what, i,
-					(unsigned long long)(base + (rec - buf)));
+					(unsigned long long)(off + (rec - buf)));
 		acc = chain(acc, sum);
 	}
 	tr = buf + need - IMG_TRAILER;
 	if (memcmp(tr, IMG_END_MAGIC, 8) || le64_get(tr + 24) != XXH3_64bits(tr, 24) ||
 	    le32_get(tr + 8) != n || le32_get(tr + 12) != 0)
 		return file_err(err, errlen, -EINVAL, "%s: page store trailer at offset %llu is corrupt",
-				what, (unsigned long long)(base + (tr - buf)));
+				what, (unsigned long long)(off + (tr - buf)));
 	if (le64_get(tr + 16) != acc)
 		return file_err(err, errlen, -EINVAL,
 				"%s: page store trailer at offset %llu: record checksums do not match "
 				"the trailer's",
-				what, (unsigned long long)(base + (tr - buf)));
-	*npages = n;
-	*id = le64_get(buf + 16);
+				what, (unsigned long long)(off + (tr - buf)));
+	info->id = le64_get(buf + 16);
+	info->base = base;
+	info->npages = n;
 	return 0;
+}
+
+int pagestore_append(struct pagestore *ps, const uint8_t *buf, uint64_t len, const char *what,
+		     uint64_t off, char *err, size_t errlen)
+{
+	struct store_image_info info;
+	uint32_t before = ps->npages;
+	uint64_t puts = ps->puts, zero_puts = ps->zero_puts;
+	int r = pagestore_image_check(buf, len, what, off, &info, err, errlen);
+
+	if (r)
+		return r;
+	if (info.id != ps->id)
+		return file_err(err, errlen, -EINVAL,
+				"%s: pages of store %016llx, not of this store (%016llx)", what,
+				(unsigned long long)info.id, (unsigned long long)ps->id);
+	if (info.base != before)
+		return file_err(err, errlen, -EINVAL,
+				"%s: holds pages %u..%u, but the store has %u pages", what,
+				info.base + 1, info.base + info.npages, before);
+	for (uint32_t i = 1; i <= info.npages && !r; i++) {
+		const uint8_t *page = pagestore_image_page(buf, i);
+		page_ref got;
+		r = pagestore_put(ps, page, &got);
+		if (r)
+			file_err(err, errlen, r, "%s: page %u: %s", what, before + i, strerror(-r));
+		/* Refs are positions: a duplicate or zero record would shift every later ref. */
+		else if (got != before + i)
+			r = file_err(err, errlen, -EINVAL, "%s: page record %u at offset %llu %s", what,
+				     i, (unsigned long long)(off + (page - buf)),
+				     got ? "duplicates an earlier page" : "is all zeros");
+	}
+	/* Adding pages is storing, not referencing. */
+	ps->puts = puts;
+	ps->zero_puts = zero_puts;
+	if (r && truncate_to(ps, before))
+		return file_err(err, errlen, -ENOMEM, "%s: out of memory undoing a failed append",
+				what);
+	return r;
 }
 
 int pagestore_save(const struct pagestore *ps, const char *path, char *err, size_t errlen)
@@ -479,7 +551,7 @@ int pagestore_save(const struct pagestore *ps, const char *path, char *err, size
 	int r = afile_open(&af, path, err, errlen);
 	if (r)
 		return r;
-	r = pagestore_image_write(ps, NULL, ps->npages, &af);
+	r = pagestore_image_write(ps, NULL, ps->npages, 0, &af);
 	if (r) {
 		afile_abort(&af);
 		return file_err(err, errlen, r, "%s.tmp: write failed: %s", path, strerror(-r));
@@ -491,47 +563,24 @@ int pagestore_load(struct pagestore *ps, const char *path, char *err, size_t err
 {
 	struct mapped_file mf;
 	struct pagestore fresh;
-	uint32_t n;
-	uint64_t id;
 	int r;
 
 	r = mapped_file_open(&mf, path, err, errlen);
 	if (r)
 		return r;
-	r = pagestore_image_check(mf.data, mf.len, path, 0, &n, &id, err, errlen);
-	if (r)
-		goto out;
 	r = pagestore_init(&fresh);
 	if (r) {
-		file_err(err, errlen, r, "%s: %s", path, strerror(-r));
-		goto out;
+		mapped_file_close(&mf);
+		return file_err(err, errlen, r, "%s: %s", path, strerror(-r));
 	}
-	fresh.id = id;
-	for (page_ref i = 1; i <= n; i++) {
-		const void *page = pagestore_image_page(mf.data, i);
-		page_ref got;
-		r = pagestore_put(&fresh, page, &got);
-		if (r) {
-			file_err(err, errlen, r, "%s: page %u: %s", path, i, strerror(-r));
-			break;
-		}
-		/* Refs are positions: a duplicate or zero record would shift every later ref. */
-		if (got != i) {
-			r = file_err(err, errlen, -EINVAL,
-				     "%s: page record %u at offset %llu %s", path, i,
-				     (unsigned long long)((const uint8_t *)page - mf.data),
-				     got ? "duplicates an earlier record" : "is all zeros");
-			break;
-		}
-	}
-	if (r) {
+	/* The id check of an append does not apply: loading adopts the file's id. */
+	if (mf.len >= IMG_HEADER)
+		fresh.id = le64_get(mf.data + 16);
+	r = pagestore_append(&fresh, mf.data, mf.len, path, 0, err, errlen);
+	if (r)
 		pagestore_free(&fresh);
-		goto out;
-	}
-	/* Loading counts as storing, not as referencing. */
-	fresh.puts = fresh.zero_puts = 0;
-	*ps = fresh;
-out:
+	else
+		*ps = fresh;
 	mapped_file_close(&mf);
 	return r;
 }

@@ -94,36 +94,53 @@ uint64_t memimage_digest(const struct pagestore *ps, const struct memimage *img)
 void memimage_free(struct memimage *img);
 
 /* ---- Store images inside other files ----
- * A store image is the body of a store file (header, records, trailer). Snapshots embed one
- * holding exactly the pages they reference; its refs are local to the image (1..n). */
+ * A store image is the body of a store file: header, page records, trailer. An image with
+ * base B holds the pages B+1..B+n of a store (a store file has base 0; a trace can carry a store
+ * as a series of such deltas). Snapshots embed an image of base 0 holding exactly their own pages,
+ * whose refs are local to it. */
 
-/* Appends a store image of refs[0..n) (image ref i+1 = refs[i]; no zero refs) to out. */
+struct store_image_info {
+	uint64_t id;		/* the store's id */
+	uint32_t base;		/* refs before the first record */
+	uint32_t npages;	/* records */
+};
+
+/* Appends an image of refs[0..n) (image ref i+1 = refs[i]; base 0; no zero refs) or, with refs
+ * NULL, of the store's refs base+1..base+n, to out. */
 struct afile;
 int pagestore_image_write(const struct pagestore *ps, const page_ref *refs, uint32_t n,
-			  struct afile *out);
-/* Bytes a store image of n pages takes. */
+			  uint32_t base, struct afile *out);
+/* Bytes an image of n pages takes. */
 uint64_t pagestore_image_size(uint32_t n);
-/* Validates an image entirely; *npages and *id from its header. `what` names it in errors and
- * `base` is its offset in the enclosing file, so errors give file offsets. */
-int pagestore_image_check(const uint8_t *buf, uint64_t len, const char *what, uint64_t base,
-			  uint32_t *npages, uint64_t *id, char *err, size_t errlen);
-/* Page `ref` (1..npages) of a checked image. */
-const void *pagestore_image_page(const uint8_t *buf, page_ref ref);
+/* Validates an image entirely. `what` names it in errors and `off` is its offset in the
+ * enclosing file, so errors give file offsets. */
+int pagestore_image_check(const uint8_t *buf, uint64_t len, const char *what, uint64_t off,
+			  struct store_image_info *info, char *err, size_t errlen);
+/* Record i (1..npages) of a checked image. */
+const void *pagestore_image_page(const uint8_t *buf, uint32_t i);
+/* Adds an image's pages to the store they came from: the image's id must be ps's and its base
+ * ps->npages, and every page must be new, so refs stay what they were. All or nothing: on error
+ * ps is as it was. */
+int pagestore_append(struct pagestore *ps, const uint8_t *buf, uint64_t len, const char *what,
+		     uint64_t off, char *err, size_t errlen);
 
 /* ---- Files shared with the snapshot writer/reader ---- */
 
 /* A file being written atomically: bytes go to PATH.tmp; afile_commit() syncs it and renames it
- * over PATH, afile_abort() removes it. The first write error sticks and is reported by commit.
- * While `summing`, every byte written also feeds `sum`. */
+ * over PATH, afile_abort() removes it. afile_attach() writes to the caller's stream instead (an
+ * open_memstream() buffer, a trace being written): commit only flushes, and neither closes it.
+ * The first write error sticks and is reported by commit. While `summing`, every byte written
+ * also feeds `sum`. */
 struct afile {
 	FILE *f;
-	char *path, *tmp;
+	char *path, *tmp;	/* both NULL when attached */
 	int error;
 	uint64_t written;
 	bool summing;
 	XXH3_state_t *sum;
 };
 int afile_open(struct afile *af, const char *path, char *err, size_t errlen);
+int afile_attach(struct afile *af, FILE *f);
 void afile_write(struct afile *af, const void *buf, size_t len);
 int afile_commit(struct afile *af, char *err, size_t errlen);
 void afile_abort(struct afile *af);

@@ -174,7 +174,7 @@ static int write_memory(struct writer *w, const struct snapshot *s, const struct
 	sec_blob(w, SEC_MEMORY, h, sizeof(h), runs, nruns * 8);
 	if (!store_path) {
 		sec_begin(w, SEC_PAGES, pagestore_image_size(nlocal));
-		r = pagestore_image_write(ps, order, nlocal, &w->af);
+		r = pagestore_image_write(ps, order, nlocal, 0, &w->af);
 		sec_end(w);
 	} else {
 		uint8_t sh[STORE_FIXED];
@@ -193,68 +193,104 @@ out:
 	return r;
 }
 
+static int check_input(const struct snapshot *snap, const char *store_path, const char *name,
+		       char *err, size_t errlen)
+{
+	if (snap->vcpu.nmsrs > VCPU_MAX_MSRS)
+		return file_err(err, errlen, -EINVAL, "%s: %u MSRs, at most %u fit", name,
+				snap->vcpu.nmsrs, VCPU_MAX_MSRS);
+	if (store_path && (!*store_path || strlen(store_path) > 4096))
+		return file_err(err, errlen, -EINVAL, "%s: bad page store path", name);
+	for (uint32_t i = 0; i < snap->ndevices; i++) {
+		size_t n = strnlen(snap->devices[i].name, SNAPSHOT_NAME_MAX);
+		if (n == 0 || n == SNAPSHOT_NAME_MAX)
+			return file_err(err, errlen, -EINVAL, "%s: device %u has no valid name", name, i);
+		for (uint32_t j = 0; j < i; j++)
+			if (!strcmp(snap->devices[i].name, snap->devices[j].name))
+				return file_err(err, errlen, -EINVAL, "%s: device name '%s' used twice",
+						name, snap->devices[i].name);
+	}
+	return 0;
+}
+
+static int encode(struct writer *w, const struct snapshot *snap, const struct pagestore *ps,
+		  const char *store_path, const char *name, char *err, size_t errlen)
+{
+	uint8_t hdr[SNAP_HEADER] = { 0 }, tr[SNAP_TRAILER] = { 0 }, b[8];
+	int r;
+
+	XXH3_INITSTATE(&w->trail);
+	XXH3_64bits_reset(&w->trail);
+	/* The section count goes in the header, so count before writing. */
+	memcpy(hdr, SNAP_MAGIC, 8);
+	le32_put(hdr + 8, SNAP_VERSION);
+	le32_put(hdr + 12, 5 + snap->ndevices);
+	le64_put(hdr + 24, XXH3_64bits(hdr, 24));
+	afile_write(&w->af, hdr, sizeof(hdr));
+	trail_add(w, le64_get(hdr + 24));
+
+	sec_blob(w, SEC_CONFIG, snap->config, snap->config_len, NULL, 0);
+	write_vcpu(w, &snap->vcpu);
+	for (uint32_t i = 0; i < snap->ndevices; i++) {
+		const struct snapshot_device *d = &snap->devices[i];
+		uint32_t n = (uint32_t)strlen(d->name);
+		sec_begin(w, SEC_DEVICE, 4 + n + (uint64_t)d->len);
+		le32_put(b, n);
+		afile_write(&w->af, b, 4);
+		afile_write(&w->af, d->name, n);
+		afile_write(&w->af, d->data, d->len);
+		sec_end(w);
+	}
+	le64_put(b, snap->guest_ns);
+	sec_blob(w, SEC_TIME, b, 8, snap->position, snap->position_len);
+	r = write_memory(w, snap, ps, store_path);
+	if (r)
+		return file_err(err, errlen, r, "%s: memory image: %s", name,
+				r == -EINVAL ? "a page ref is not in the store" : strerror(-r));
+
+	memcpy(tr, SNAP_END_MAGIC, 8);
+	le32_put(tr + 8, w->nsections);
+	le64_put(tr + 16, XXH3_64bits_digest(&w->trail));
+	le64_put(tr + 24, XXH3_64bits(tr, 24));
+	afile_write(&w->af, tr, sizeof(tr));
+	return 0;
+}
+
 int snapshot_write(const char *path, const struct snapshot *snap, const struct pagestore *ps,
 		   const char *store_path, char *err, size_t errlen)
 {
 	struct writer w = { .nsections = 0 };
-	uint8_t hdr[SNAP_HEADER] = { 0 }, tr[SNAP_TRAILER] = { 0 }, b[8];
-	int r;
-
-	if (snap->vcpu.nmsrs > VCPU_MAX_MSRS)
-		return file_err(err, errlen, -EINVAL, "%s: %u MSRs, at most %u fit", path,
-				snap->vcpu.nmsrs, VCPU_MAX_MSRS);
-	if (store_path && (!*store_path || strlen(store_path) > 4096))
-		return file_err(err, errlen, -EINVAL, "%s: bad page store path", path);
-	for (uint32_t i = 0; i < snap->ndevices; i++) {
-		size_t n = strnlen(snap->devices[i].name, SNAPSHOT_NAME_MAX);
-		if (n == 0 || n == SNAPSHOT_NAME_MAX)
-			return file_err(err, errlen, -EINVAL, "%s: device %u has no valid name", path, i);
-		for (uint32_t j = 0; j < i; j++)
-			if (!strcmp(snap->devices[i].name, snap->devices[j].name))
-				return file_err(err, errlen, -EINVAL, "%s: device name '%s' used twice",
-						path, snap->devices[i].name);
-	}
+	int r = check_input(snap, store_path, path, err, errlen);
+	if (r)
+		return r;
 	r = afile_open(&w.af, path, err, errlen);
 	if (r)
 		return r;
-	XXH3_INITSTATE(&w.trail);
-	XXH3_64bits_reset(&w.trail);
-
-	/* The section count goes in the header, so count before writing. */
-	le32_put(hdr + 12, 5 + snap->ndevices);
-	memcpy(hdr, SNAP_MAGIC, 8);
-	le32_put(hdr + 8, SNAP_VERSION);
-	le64_put(hdr + 24, XXH3_64bits(hdr, 24));
-	afile_write(&w.af, hdr, sizeof(hdr));
-	trail_add(&w, le64_get(hdr + 24));
-
-	sec_blob(&w, SEC_CONFIG, snap->config, snap->config_len, NULL, 0);
-	write_vcpu(&w, &snap->vcpu);
-	for (uint32_t i = 0; i < snap->ndevices; i++) {
-		const struct snapshot_device *d = &snap->devices[i];
-		uint32_t n = (uint32_t)strlen(d->name);
-		sec_begin(&w, SEC_DEVICE, 4 + n + (uint64_t)d->len);
-		le32_put(b, n);
-		afile_write(&w.af, b, 4);
-		afile_write(&w.af, d->name, n);
-		afile_write(&w.af, d->data, d->len);
-		sec_end(&w);
-	}
-	le64_put(b, snap->guest_ns);
-	sec_blob(&w, SEC_TIME, b, 8, snap->position, snap->position_len);
-	r = write_memory(&w, snap, ps, store_path);
+	r = encode(&w, snap, ps, store_path, path, err, errlen);
 	if (r) {
 		afile_abort(&w.af);
-		return file_err(err, errlen, r, "%s: memory image: %s", path,
-				r == -EINVAL ? "a page ref is not in the store" : strerror(-r));
+		return r;
 	}
-
-	memcpy(tr, SNAP_END_MAGIC, 8);
-	le32_put(tr + 8, w.nsections);
-	le64_put(tr + 16, XXH3_64bits_digest(&w.trail));
-	le64_put(tr + 24, XXH3_64bits(tr, 24));
-	afile_write(&w.af, tr, sizeof(tr));
 	return afile_commit(&w.af, err, errlen);
+}
+
+int snapshot_write_stream(FILE *f, const char *name, const struct snapshot *snap,
+			  const struct pagestore *ps, const char *store_path, char *err,
+			  size_t errlen)
+{
+	struct writer w = { .nsections = 0 };
+	int r = check_input(snap, store_path, name, err, errlen);
+	if (r)
+		return r;
+	if (afile_attach(&w.af, f))
+		return file_err(err, errlen, -ENOMEM, "%s: out of memory", name);
+	r = encode(&w, snap, ps, store_path, name, err, errlen);
+	if (r) {
+		afile_abort(&w.af);
+		return r;
+	}
+	r = afile_commit(&w.af, NULL, 0);
+	return r ? file_err(err, errlen, r, "%s: write failed: %s", name, strerror(-r)) : 0;
 }
 
 /* ---- Reading ---- */
@@ -292,11 +328,11 @@ static const char *sec_name(uint32_t type)
 		 sec_name((s)->type), (unsigned long long)(s)->off - SEC_HEADER, ##__VA_ARGS__)
 
 /* Header, section framing and checksums, trailer. */
-static int check_frame(const struct mapped_file *mf, const char *path, struct parsed *p, char *err,
-		       size_t errlen)
+static int check_frame(const uint8_t *d, uint64_t len, const char *path, struct parsed *p,
+		       char *err, size_t errlen)
 {
-	const uint8_t *d = mf->data, *tr;
-	uint64_t off = SNAP_HEADER, len = mf->len;
+	const uint8_t *tr;
+	uint64_t off = SNAP_HEADER;
 	XXH3_state_t trail;
 	uint32_t n;
 
@@ -459,11 +495,11 @@ static int check_refs(const struct parsed *p, uint32_t avail, const char *path, 
 	return 0;
 }
 
-static int parse(const struct mapped_file *mf, const char *path, struct parsed *p, char *err,
+static int parse(const uint8_t *buf, uint64_t len, const char *path, struct parsed *p, char *err,
 		 size_t errlen)
 {
 	static const uint8_t required[] = { SEC_CONFIG, SEC_VCPU, SEC_TIME, SEC_MEMORY };
-	int r = check_frame(mf, path, p, err, errlen);
+	int r = check_frame(buf, len, path, p, err, errlen);
 	if (r)
 		return r;
 	for (uint32_t i = 0; i < p->nsecs; i++) {
@@ -480,9 +516,12 @@ static int parse(const struct mapped_file *mf, const char *path, struct parsed *
 		} else if (s->type == SEC_MEMORY) {
 			r = check_memory(p, s, path, err, errlen);
 		} else if (s->type == SEC_PAGES) {
-			uint64_t id;
-			r = pagestore_image_check(s->p, s->len, path, s->off, &p->img_pages, &id, err,
-						  errlen);
+			struct store_image_info info;
+			r = pagestore_image_check(s->p, s->len, path, s->off, &info, err, errlen);
+			if (!r && info.base)
+				r = SEC_ERR(path, s, "embedded pages must start at ref 1, not %u",
+					    info.base + 1);
+			p->img_pages = info.npages;
 		} else if (s->type == SEC_STORE) {
 			if (s->len <= STORE_FIXED || le32_get(s->p + 12) != s->len - STORE_FIXED ||
 			    memchr(s->p + STORE_FIXED, 0, s->len - STORE_FIXED))
@@ -529,7 +568,7 @@ int snapshot_store_path(const char *path, char *buf, size_t buflen, char *err, s
 	int r = mapped_file_open(&mf, path, err, errlen);
 	if (r)
 		return r;
-	r = parse(&mf, path, &p, err, errlen);
+	r = parse(mf.data, mf.len, path, &p, err, errlen);
 	if (!r && p.by_type[SEC_STORE]) {
 		resolve_store_path(&p, path, buf, buflen);
 		r = 1;
@@ -643,19 +682,16 @@ static int import_pages(struct pagestore *ps, const struct parsed *p, page_ref *
 	return r;
 }
 
-int snapshot_read(const char *path, struct pagestore *ps, struct snapshot *out, char *err,
-		  size_t errlen)
+int snapshot_decode(const uint8_t *buf, uint64_t len, const char *path, struct pagestore *ps,
+		    struct snapshot *out, char *err, size_t errlen)
 {
-	struct mapped_file mf;
 	struct parsed p = { 0 };
 	struct snapshot s;
 	XXH128_hash_t *hashes = NULL;
-	int r = mapped_file_open(&mf, path, err, errlen);
+	int r;
 
-	if (r)
-		return r;
 	memset(&s, 0, sizeof(s));
-	r = parse(&mf, path, &p, err, errlen);
+	r = parse(buf, len, path, &p, err, errlen);
 	if (r)
 		goto out;
 	if (p.by_type[SEC_STORE]) {
@@ -716,6 +752,17 @@ out:
 		snapshot_free(&s);
 	free(hashes);
 	free(p.secs);
+	return r;
+}
+
+int snapshot_read(const char *path, struct pagestore *ps, struct snapshot *out, char *err,
+		  size_t errlen)
+{
+	struct mapped_file mf;
+	int r = mapped_file_open(&mf, path, err, errlen);
+	if (r)
+		return r;
+	r = snapshot_decode(mf.data, mf.len, path, ps, out, err, errlen);
 	mapped_file_close(&mf);
 	return r;
 }

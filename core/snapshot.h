@@ -51,6 +51,12 @@ struct snapshot {
 int snapshot_write(const char *path, const struct snapshot *snap, const struct pagestore *ps,
 		   const char *store_path, char *err, size_t errlen);
 
+/* The same snapshot written to the caller's stream (a trace, an open_memstream() buffer) from
+ * its current position; `name` stands for the file in errors. Nothing is flushed to disk. */
+int snapshot_write_stream(FILE *f, const char *name, const struct snapshot *snap,
+			  const struct pagestore *ps, const char *store_path, char *err,
+			  size_t errlen);
+
 /* Reads and validates the whole file — every checksum, every section, every page ref, and the
  * memory digest — before it touches ps or out. Embedded pages are added to ps and the image's
  * refs are mapped to ps's refs; for a snapshot that uses an external store, ps must be that store
@@ -58,6 +64,10 @@ int snapshot_write(const char *path, const struct snapshot *snap, const struct p
  * where. */
 int snapshot_read(const char *path, struct pagestore *ps, struct snapshot *out, char *err,
 		  size_t errlen);
+/* snapshot_read() of a snapshot held in memory; `name` stands for the file in errors and is the
+ * base for a relative store path. */
+int snapshot_decode(const uint8_t *buf, uint64_t len, const char *name, struct pagestore *ps,
+		    struct snapshot *out, char *err, size_t errlen);
 /* The external store a snapshot uses, resolved against the snapshot's directory: returns 1 and
  * fills buf, 0 when the pages are embedded, or a negative errno (err filled) for a bad file. */
 int snapshot_store_path(const char *path, char *buf, size_t buflen, char *err, size_t errlen);

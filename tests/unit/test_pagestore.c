@@ -461,14 +461,14 @@ TEST(duplicate_or_zero_records_are_refused)
 	snprintf(path, sizeof(path), "%s/dup.rws", dir);
 	CHECK_EQ(build_store(&ps, 2, NULL), 0);
 	CHECK_EQ(afile_open(&af, path, err, sizeof(err)), 0);
-	CHECK_EQ(pagestore_image_write(&ps, dup, 3, &af), 0);
+	CHECK_EQ(pagestore_image_write(&ps, dup, 3, 0, &af), 0);
 	CHECK_EQ(afile_commit(&af, err, sizeof(err)), 0);
 	CHECK(load_fails(path, err, sizeof(err)));
 	CHECK(strstr(err, "page record 3") && strstr(err, "duplicates"));
 	/* The zero ref cannot be written as a record. */
 	CHECK_EQ(afile_open(&af, path, err, sizeof(err)), 0);
 	dup[1] = PAGE_REF_ZERO;
-	CHECK_EQ(pagestore_image_write(&ps, dup, 3, &af), -EINVAL);
+	CHECK_EQ(pagestore_image_write(&ps, dup, 3, 0, &af), -EINVAL);
 	afile_abort(&af);
 	CHECK(access(in_dir(dir, "dup.rws.tmp"), F_OK) != 0);
 	pagestore_free(&ps);
@@ -508,9 +508,76 @@ TEST(collision_store_round_trip)
 	rmdir(dir);
 }
 
+/* A store carried as deltas (as a trace carries it): each delta appends pages with the same refs;
+ * a delta that does not fit, or is damaged, changes nothing. */
+TEST(store_deltas_append_all_or_nothing)
+{
+	struct pagestore a, b;
+	struct afile af;
+	char err[256];
+	char *first = NULL, *second = NULL, *dup = NULL;
+	size_t first_len, second_len, dup_len;
+	FILE *f;
+	page_ref refs[3] = { 1, 2, 1 }, r;
+	uint8_t page[PAGE_SIZE];
+
+	CHECK_EQ(build_store(&a, 10, NULL), 0);
+	f = open_memstream(&first, &first_len);
+	CHECK(f && afile_attach(&af, f) == 0);
+	CHECK_EQ(pagestore_image_write(&a, NULL, 6, 0, &af), 0);
+	CHECK_EQ(afile_commit(&af, err, sizeof(err)), 0);
+	fclose(f);
+	f = open_memstream(&second, &second_len);
+	CHECK(f && afile_attach(&af, f) == 0);
+	CHECK_EQ(pagestore_image_write(&a, NULL, 4, 6, &af), 0);
+	CHECK_EQ(afile_commit(&af, err, sizeof(err)), 0);
+	fclose(f);
+	CHECK_EQ(pagestore_image_write(&a, NULL, 5, 6, &af), -EINVAL); /* past the end */
+
+	CHECK_EQ(pagestore_init(&b), 0);
+	CHECK_EQ(pagestore_append(&b, (uint8_t *)first, first_len, "d1", 0, err, sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "not of this store") != NULL);
+	b.id = a.id;
+	CHECK_EQ(pagestore_append(&b, (uint8_t *)second, second_len, "d2", 0, err, sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "holds pages 7..10, but the store has 0 pages") != NULL);
+	CHECK_EQ(pagestore_append(&b, (uint8_t *)first, first_len, "d1", 0, err, sizeof(err)), 0);
+	second[100] ^= 1;
+	CHECK(pagestore_append(&b, (uint8_t *)second, second_len, "d2", 0, err, sizeof(err)) < 0);
+	CHECK_EQ(b.npages, 6);
+	second[100] ^= 1;
+	CHECK_EQ(pagestore_append(&b, (uint8_t *)second, second_len, "d2", 0, err, sizeof(err)), 0);
+	CHECK_EQ(b.npages, 10);
+	for (page_ref i = 1; i <= 10; i++)
+		CHECK(!memcmp(pagestore_get(&a, i), pagestore_get(&b, i), PAGE_SIZE));
+
+	/* A delta that fails part-way (its third page repeats its first) is undone. */
+	pagestore_free(&b);
+	CHECK_EQ(pagestore_init(&b), 0);
+	b.id = a.id;
+	f = open_memstream(&dup, &dup_len);
+	CHECK(f && afile_attach(&af, f) == 0);
+	CHECK_EQ(pagestore_image_write(&a, refs, 3, 0, &af), 0);
+	CHECK_EQ(afile_commit(&af, err, sizeof(err)), 0);
+	fclose(f);
+	CHECK_EQ(pagestore_append(&b, (uint8_t *)dup, dup_len, "dup", 0, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "page record 3") != NULL);
+	CHECK_EQ(b.npages, 0);
+	memcpy(page, pagestore_get(&a, 1), PAGE_SIZE);
+	CHECK_EQ(pagestore_put(&b, page, &r), 0);
+	CHECK_EQ(r, 1);
+	CHECK_EQ(b.npages, 1);
+	free(first);
+	free(second);
+	free(dup);
+	pagestore_free(&a);
+	pagestore_free(&b);
+}
+
 RUN_TESTS(T(zero_pages_are_elided), T(identical_pages_are_stored_once),
 	  T(collisions_keep_pages_distinct), T(collisions_across_table_growth),
 	  T(fifty_captures_cost_one_copy), T(incremental_capture_equals_full), T(restore_is_exact),
 	  T(save_load_round_trip), T(corrupt_store_files_are_refused),
 	  T(duplicate_or_zero_records_are_refused), T(failed_save_leaves_no_file),
-	  T(collision_store_round_trip))
+	  T(collision_store_round_trip), T(store_deltas_append_all_or_nothing))

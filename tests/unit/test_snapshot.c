@@ -559,7 +559,39 @@ TEST(memory_images_are_compact)
 	fixture_free(&f);
 }
 
+/* Checkpoints carried inside another file: written to a stream, decoded from memory. */
+TEST(stream_round_trip)
+{
+	struct fixture f;
+	struct pagestore ps;
+	struct snapshot back;
+	char err[256], *buf = NULL;
+	size_t len;
+	FILE *m;
+
+	CHECK_EQ(fixture_init(&f), 0);
+	m = open_memstream(&buf, &len);
+	CHECK(m != NULL);
+	fputs("prefix", m);
+	CHECK_EQ(snapshot_write_stream(m, "ckpt#1", &f.snap, &f.ps, "(trace)", err, sizeof(err)), 0);
+	CHECK_EQ(fclose(m), 0);
+	CHECK_EQ(snapshot_decode((uint8_t *)buf + 6, len - 6, "ckpt#1", &f.ps, &back, err,
+				 sizeof(err)),
+		 0);
+	CHECK(same_snapshot(&f.snap, &f.ps, &back, &f.ps));
+	snapshot_free(&back);
+	/* Without the shared store it cannot be read, and says which store it needs. */
+	CHECK_EQ(pagestore_init(&ps), 0);
+	CHECK_EQ(snapshot_decode((uint8_t *)buf + 6, len - 6, "ckpt#1", &ps, &back, err,
+				 sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "ckpt#1: uses page store (trace)") != NULL);
+	pagestore_free(&ps);
+	free(buf);
+	fixture_free(&f);
+}
+
 RUN_TESTS(T(embedded_round_trip), T(external_store_round_trip),
 	  T(external_store_mismatches_are_refused), T(flipped_bytes_are_refused),
 	  T(truncations_are_refused), T(well_sealed_bad_contents), T(bad_snapshots_are_not_written),
-	  T(memory_images_are_compact))
+	  T(memory_images_are_compact), T(stream_round_trip))
