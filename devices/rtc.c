@@ -1,10 +1,11 @@
 /* The MC146818 RTC, after the Motorola MC146818A / Dallas DS12887 datasheets.
  *
- * The clock is not stepped once a second. It is kept as "Unix time base_time at divider second
- * base_sec", where divider seconds count whole guest seconds since the divider chain started
- * (div_base_ns); the registers are computed from that when read. Setting the clock (SET, or a
- * write while it runs) only moves base_time/base_sec, so every value the guest sees is a
- * function of guest time and of what the guest wrote. Interrupt flags are brought up to date
+ * The clock is not stepped once a second. It is kept as "Unix time epoch_at_boot + time_offset
+ * at divider second base_sec", where divider seconds count whole guest seconds since the
+ * divider chain started (div_base_ns); the registers are computed from that when read. Setting
+ * the clock (SET, or a write while it runs) only moves time_offset/base_sec, so every value the
+ * guest sees is a function of guest time and of what the guest wrote. epoch_at_boot is read
+ * from the vclock at each use, not copied at init: a replayer sets it after the devices exist. Interrupt flags are brought up to date
  * (rtc_catch_up) at every access and every advance(). */
 #include "devices/rtc.h"
 
@@ -115,9 +116,15 @@ static int64_t divider_second(const struct rtc *r, uint64_t now)
 	return floor_div(divider_ns(r, now), NSEC);
 }
 
+/* Unix time of the clock during divider second k. */
+static int64_t clock_time_at(const struct rtc *r, int64_t k)
+{
+	return r->clock->epoch_at_boot + r->s.time_offset + k - r->s.base_sec;
+}
+
 static int64_t clock_time(const struct rtc *r, uint64_t now)
 {
-	return r->s.base_time + divider_second(r, now) - r->s.base_sec;
+	return clock_time_at(r, divider_second(r, now));
 }
 
 /* Periodic interrupt rate as divider cycles per period; 0 = off. */
@@ -222,7 +229,8 @@ static void rtc_load_time(struct rtc *r, uint64_t now)
 	int month = clamp(from_reg(r, c[REG_MONTH]), 1, 12);
 	int year = clamp(from_reg(r, c[REG_YEAR]), 0, 99) +
 		   100 * clamp(from_reg(r, c[REG_CENTURY]), 0, 99);
-	r->s.base_time = days_from_civil(year, month, mday) * 86400 + hour * 3600 + min * 60 + sec;
+	int64_t t = days_from_civil(year, month, mday) * 86400 + hour * 3600 + min * 60 + sec;
+	r->s.time_offset = t - r->clock->epoch_at_boot;
 	r->s.base_sec = divider_second(r, now);
 }
 
@@ -247,7 +255,7 @@ static bool alarm_between(const struct rtc *r, int64_t s0, int64_t s1)
 {
 	int64_t from = s1 - s0 > 86400 ? s1 - 86399 : s0 + 1;
 	for (int64_t k = from; k <= s1; k++)
-		if (alarm_matches(r, r->s.base_time + k - r->s.base_sec))
+		if (alarm_matches(r, clock_time_at(r, k)))
 			return true;
 	return false;
 }
@@ -409,7 +417,6 @@ int rtc_init(struct rtc *r, struct bus *bus, struct vclock *clock, struct irq_li
 	r->irq = irq8;
 	r->s.cmos[REG_A] = 0x26;
 	r->s.cmos[REG_B] = B_24H;
-	r->s.base_time = clock->epoch_at_boot;
 	return bus_register(bus, BUS_PIO, RTC_BASE, 2, &rtc_ops, r, "rtc");
 }
 

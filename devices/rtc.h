@@ -23,8 +23,8 @@ struct rtc_state {
 	uint8_t nmi_masked;  /* port 0x70 bit 7 */
 	uint8_t flags;	     /* register C: PF 0x40, AF 0x20, UF 0x10 (IRQF is derived) */
 	uint8_t irq_level;
-	int64_t base_time;   /* Unix time of the clock at divider second base_sec */
-	int64_t base_sec;
+	int64_t time_offset; /* the clock read epoch_at_boot + time_offset at divider second */
+	int64_t base_sec;    /* base_sec (time_offset is what the guest's settings added) */
 	int64_t div_base_ns; /* guest ns at which the divider chain started counting */
 	uint64_t last_ns;    /* the flags are up to date to this guest time */
 } __attribute__((packed));

@@ -60,6 +60,20 @@ TEST(bcd_24h_at_boot)
 	CHECK_EQ(rd(&f, 0x07), 0x15);
 }
 
+/* A replayer sets the epoch after the devices are created: the RTC must follow it. */
+TEST(epoch_read_at_use)
+{
+	struct fixture f;
+	CHECK_EQ(setup(&f), 0);
+	f.clk.vc.epoch_at_boot = 946684800; /* 2000-01-01 00:00:00 */
+	CHECK_EQ(rd(&f, 0x09), 0x00);
+	CHECK_EQ(rd(&f, 0x00), 0x00);
+	/* A guest setting is kept relative to the epoch. */
+	wr(&f, 0x02, 0x30);
+	CHECK_EQ(rd(&f, 0x02), 0x30);
+	CHECK_EQ(rd(&f, 0x04), 0x00);
+}
+
 TEST(binary_and_12h_modes)
 {
 	struct fixture f;
@@ -348,7 +362,7 @@ TEST(garbage_never_crashes)
 	CHECK_EQ(f.irq.level[8], f.rtc.s.irq_level);
 }
 
-RUN_TESTS(T(bcd_24h_at_boot), T(binary_and_12h_modes), T(uip_window),
+RUN_TESTS(T(bcd_24h_at_boot), T(epoch_read_at_use), T(binary_and_12h_modes), T(uip_window),
 	  T(set_freezes_and_sets_the_clock), T(write_to_running_clock), T(set_clears_uie),
 	  T(update_interrupt_and_register_c), T(periodic_interrupt), T(alarm_interrupt),
 	  T(divider_reset), T(cmos_ram_and_index), T(garbage_time_is_clamped),
