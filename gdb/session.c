@@ -236,7 +236,7 @@ static void resume_at(struct gdb_session *s, const char *p, bool has_sig, enum g
 	if (has_sig) {
 		if (gdb_parse_hex(&p, &v))
 			goto bad;
-		if (*p == ';')
+		if (*p == ';' && p[1])
 			p++;
 		else if (*p)
 			goto bad;

@@ -40,7 +40,7 @@ struct fake {
 	bool detached, killed;
 };
 
-static int fake_read_phys(void *t, uint64_t gpa, void *buf, size_t len)
+static inline int fake_read_phys(void *t, uint64_t gpa, void *buf, size_t len)
 {
 	struct fake *f = t;
 	if (gpa > FAKE_RAM || len > FAKE_RAM - gpa)
@@ -49,7 +49,7 @@ static int fake_read_phys(void *t, uint64_t gpa, void *buf, size_t len)
 	return 0;
 }
 
-static int fake_write_phys(void *t, uint64_t gpa, const void *buf, size_t len)
+static inline int fake_write_phys(void *t, uint64_t gpa, const void *buf, size_t len)
 {
 	struct fake *f = t;
 	if (gpa > FAKE_RAM || len > FAKE_RAM - gpa)
@@ -58,13 +58,13 @@ static int fake_write_phys(void *t, uint64_t gpa, const void *buf, size_t len)
 	return 0;
 }
 
-static uint64_t *fake_pte(struct fake *f, uint64_t table, unsigned index)
+static inline uint64_t *fake_pte(struct fake *f, uint64_t table, unsigned index)
 {
 	return (uint64_t *)(f->ram + table) + index;
 }
 
 /* Maps va to pa with a page of the given size (4 KiB, 2 MiB or 1 GiB), making tables as needed. */
-static void fake_map(struct fake *f, uint64_t va, uint64_t pa, uint64_t size)
+static inline void fake_map(struct fake *f, uint64_t va, uint64_t pa, uint64_t size)
 {
 	uint64_t table = FAKE_PML4;
 	int leaf = size == (1ULL << 30) ? 1 : size == (2ULL << 20) ? 2 : 3;
@@ -79,14 +79,14 @@ static void fake_map(struct fake *f, uint64_t va, uint64_t pa, uint64_t size)
 	*fake_pte(f, table, (va >> (39 - 9 * leaf)) & 511) = pa | 3 | (leaf < 3 ? 0x80 : 0);
 }
 
-static void fake_sync(struct fake *f)
+static inline void fake_sync(struct fake *f)
 {
 	uint64_t v = (uint64_t)f->pos;
 	f->regs.rip = FAKE_CODE_VA + (uint64_t)f->pos;
 	memcpy(f->ram + FAKE_DATA_PA, &v, 8);
 }
 
-static void fake_init(struct fake *f)
+static inline void fake_init(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->ram = calloc(1, FAKE_RAM);
@@ -117,12 +117,12 @@ static void fake_init(struct fake *f)
 	fake_sync(f);
 }
 
-static void fake_free(struct fake *f)
+static inline void fake_free(struct fake *f)
 {
 	free(f->ram);
 }
 
-static int fake_get_regs(void *t, struct kvm_regs *r, struct kvm_sregs *s)
+static inline int fake_get_regs(void *t, struct kvm_regs *r, struct kvm_sregs *s)
 {
 	struct fake *f = t;
 	*r = f->regs;
@@ -130,7 +130,7 @@ static int fake_get_regs(void *t, struct kvm_regs *r, struct kvm_sregs *s)
 	return 0;
 }
 
-static int fake_set_regs(void *t, const struct kvm_regs *r, const struct kvm_sregs *s)
+static inline int fake_set_regs(void *t, const struct kvm_regs *r, const struct kvm_sregs *s)
 {
 	struct fake *f = t;
 	f->regs = *r;
@@ -138,20 +138,20 @@ static int fake_set_regs(void *t, const struct kvm_regs *r, const struct kvm_sre
 	return 0;
 }
 
-static int fake_get_fpu(void *t, struct kvm_fpu *fpu)
+static inline int fake_get_fpu(void *t, struct kvm_fpu *fpu)
 {
 	*fpu = ((struct fake *)t)->fpu;
 	return 0;
 }
 
-static int fake_set_fpu(void *t, const struct kvm_fpu *fpu)
+static inline int fake_set_fpu(void *t, const struct kvm_fpu *fpu)
 {
 	((struct fake *)t)->fpu = *fpu;
 	return 0;
 }
 
 /* A step stops with SIGTRAP even on a breakpoint (as hardware does); watchpoints still report. */
-static bool fake_break_at(struct fake *f, bool step, struct gdb_stop *stop)
+static inline bool fake_break_at(struct fake *f, bool step, struct gdb_stop *stop)
 {
 	for (int i = 0; i < f->nbps; i++) {
 		const struct gdb_breakpoint *b = &f->bps[i];
@@ -170,7 +170,7 @@ static bool fake_break_at(struct fake *f, bool step, struct gdb_stop *stop)
 	return false;
 }
 
-static int fake_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
+static inline int fake_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 {
 	struct fake *f = t;
 	bool back = how == GDB_RESUME_REVERSE_STEP || how == GDB_RESUME_REVERSE_CONTINUE;
@@ -203,12 +203,12 @@ static int fake_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 	}
 }
 
-static void fake_interrupt(void *t)
+static inline void fake_interrupt(void *t)
 {
 	atomic_store(&((struct fake *)t)->interrupted, 1);
 }
 
-static int fake_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n)
+static inline int fake_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n)
 {
 	struct fake *f = t;
 	int watches = 0;
@@ -222,7 +222,7 @@ static int fake_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n
 	return 0;
 }
 
-static int fake_monitor(void *t, const char *cmd, struct gdb_out *out)
+static inline int fake_monitor(void *t, const char *cmd, struct gdb_out *out)
 {
 	struct fake *f = t;
 	if (!strcmp(cmd, "when")) {
@@ -243,7 +243,7 @@ static int fake_monitor(void *t, const char *cmd, struct gdb_out *out)
 	return -EINVAL;
 }
 
-static void fake_detach(void *t, bool kill)
+static inline void fake_detach(void *t, bool kill)
 {
 	struct fake *f = t;
 	f->detached = true;
