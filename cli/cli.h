@@ -30,5 +30,8 @@ uint8_t *read_file(const char *path, size_t *len);
 int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len);
 
 int cmd_run(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

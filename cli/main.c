@@ -10,6 +10,9 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "run a guest kernel" },
+	{ "record", cmd_record, "run a guest kernel and record a trace" },
+	{ "replay", cmd_replay, "replay a trace exactly" },
+	{ "trace", cmd_trace, "inspect a trace: info, dump, verify" },
 };
 
 static void usage(FILE *out)
@@ -19,7 +22,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`rewind COMMAND --help` describes a command's options.\n"
 		     "Exit status: the guest's debug-exit value, or 123 guest reset, 124 timeout,\n"
-		     "125 rewind error, 126 guest crashed, 127 replay diverged.\n");
+		     "125 rewind error, 126 guest crashed, 127 replay diverged,\n"
+		     "122 replay reached the end of a truncated trace.\n");
 }
 
 int main(int argc, char **argv)

@@ -73,6 +73,16 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		n++;
 	}
 	memset(&opts[NBASE + n], 0, sizeof(opts[0]));
+	char shortopts[64] = "+m:h";
+	for (int i = 0; i < n; i++) {
+		if (extra[i].val <= 0 || extra[i].val >= 128 || strlen(shortopts) > sizeof(shortopts) - 3)
+			continue;
+		size_t at = strlen(shortopts);
+		shortopts[at++] = (char)extra[i].val;
+		if (extra[i].has_arg == required_argument)
+			shortopts[at++] = ':';
+		shortopts[at] = 0;
+	}
 
 	memset(o, 0, sizeof(*o));
 	o->cfg.mem_size = 256ULL << 20;
@@ -83,7 +93,7 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'm':

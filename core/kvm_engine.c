@@ -22,6 +22,7 @@ struct kvm_engine {
 	struct kvm_run *run;
 	size_t run_size;
 	bool window_requested;
+	uint64_t syscall_msrs[4];	/* as last written back; see kvm_sync_syscall_msrs */
 	bool irq_queued;	/* KVM_INTERRUPT since the last KVM_RUN: run->ready_* is stale */
 	pthread_t vcpu_thread;
 };
@@ -85,6 +86,34 @@ static void fail_exit(struct vm_exit *exit, uint32_t hw, const char *fmt, unsign
 	snprintf(exit->fail.what, sizeof(exit->fail.what), fmt, a, b);
 }
 
+/* PVM quirk (docs/platform.md): STAR/LSTAR/CSTAR/SFMASK written by the guest's own (emulated)
+ * wrmsr are stored, but `syscall` from CPL3 keeps using the values last set through
+ * KVM_SET_MSRS: the guest's syscall lands at LSTAR still in user mode and faults. Writing the
+ * guest's values back through KVM_SET_MSRS whenever they change makes `syscall` work. A guest
+ * can only change them at CPL0, which always exits soon, so checking at exits suffices. */
+static const uint32_t syscall_msr_index[4] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084 };
+
+static void kvm_sync_syscall_msrs(struct kvm_engine *k)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[4];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 4;
+	for (int i = 0; i < 4; i++)
+		m.e[i].index = syscall_msr_index[i];
+	if (ioctl(k->vcpu_fd, KVM_GET_MSRS, &m) != 4)
+		return;
+	bool changed = false;
+	for (int i = 0; i < 4; i++)
+		changed |= m.e[i].data != k->syscall_msrs[i];
+	if (!changed || ioctl(k->vcpu_fd, KVM_SET_MSRS, &m) != 4)
+		return;
+	for (int i = 0; i < 4; i++)
+		k->syscall_msrs[i] = m.e[i].data;
+}
+
 static int kvm_run_vcpu(struct engine *e, struct vm_exit *exit)
 {
 	struct kvm_engine *k = KE(e);
@@ -102,6 +131,7 @@ static int kvm_run_vcpu(struct engine *e, struct vm_exit *exit)
 		}
 		return -errno;
 	}
+	kvm_sync_syscall_msrs(k);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		exit->reason = EXIT_IO;

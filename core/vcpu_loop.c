@@ -3,8 +3,12 @@
  * interrupt if the guest can take one. Exits are numbered (vm->exits): that index is the
  * deterministic position record/replay builds on. */
 #include "core/crash.h"
+#include "core/digest.h"
 #include "core/vm.h"
 #include "core/waker.h"
+#include "record/recorder.h"
+#include "replay/replayer.h"
+#include "traces/events.h"
 
 #include <errno.h>
 #include <string.h>
@@ -44,10 +48,11 @@ static void handle_mmio(struct vm *vm, const struct vm_exit *x)
 	}
 }
 
-/* Guest time moved past a device deadline: let every timer device catch up. */
-static void vm_advance_devices(struct vm *vm)
+/* Record and replay compare a state digest every this many exits. */
+#define DIGEST_EVERY_EXITS 4096
+
+void vm_advance_devices(struct vm *vm, uint64_t now)
 {
-	uint64_t now = vclock_now(&vm->clock);
 	for (int i = 0; i < vm->ndevices; i++)
 		if (vm->devices[i].advance)
 			vm->devices[i].advance(vm->devices[i].opaque, now);
@@ -76,11 +81,20 @@ static void vm_take_host_events(struct vm *vm)
 		vm->status = STATUS_TIMEOUT;
 		return;
 	}
-	if (atomic_exchange(&h->timer_due, false))
-		vm_advance_devices(vm);
+	if (atomic_exchange(&h->timer_due, false)) {
+		/* Not through vm->clock: this read is logged as a timer event, not a device's. */
+		uint64_t now = host_now_ns() - vm->clock_origin_ns;
+		if (vm->rec) {
+			uint8_t p[8];
+			recorder_event(vm->rec, EV_TIMER, vm_pos(vm), p, ev_u64_encode(p, now));
+		}
+		vm_advance_devices(vm, now);
+	}
 	pthread_mutex_lock(&h->lock);
 	if (h->rx_len) {
 		int n = uart_receive(&vm->uart, h->rx, h->rx_len);
+		if (n && vm->rec)
+			recorder_event(vm->rec, EV_SERIAL_RX, vm_pos(vm), h->rx, n);
 		memmove(h->rx, h->rx + n, h->rx_len - n);
 		h->rx_len -= n;
 		if (n)
@@ -110,7 +124,66 @@ static void vm_deliver_irq(struct vm *vm)
 		return;
 	}
 	vm->irqs_injected++;
+	vm->deferral_logged = false;
+	uint8_t p[2];
+	size_t n = ev_irq_encode(p, (uint8_t)vector, IRQ_AT_EXIT);
+	if (vm->rec)
+		recorder_event(vm->rec, EV_IRQ, vm_pos(vm), p, n);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_IRQ, p, n);
 	ops->request_irq_window(vm->engine, pic_pending(&vm->pic));
+}
+
+/* Recording under kvm, an interrupt that falls due while the guest runs without exiting waits
+ * for the next exit: a point between exits could not be found again in replay. Counted. */
+static void vm_defer_irq(struct vm *vm)
+{
+	if (!pic_pending(&vm->pic) || vm->deferral_logged)
+		return;
+	vm->deferred++;
+	vm->deferral_logged = true;
+	uint8_t v = 0;
+	recorder_event(vm->rec, EV_DEFERRED, vm_pos(vm), &v, 1);
+}
+
+static void vm_log_digest(struct vm *vm)
+{
+	uint8_t d[16];
+	if (vm->exits % DIGEST_EVERY_EXITS || vm_state_digest(vm, false, d))
+		return;
+	if (vm->rec)
+		recorder_event(vm->rec, EV_DIGEST, vm_pos(vm), d, sizeof(d));
+	else
+		replayer_digest(vm->rep, d);
+}
+
+/* After an exit: take in the host's events, then decide about interrupts. Recording and
+ * replaying, interrupts are delivered at exits only, and host events that arrive at kicks
+ * are logged in phase 1 of the exit before them. */
+static void vm_after_exit(struct vm *vm, bool kicked)
+{
+	if (vm->rep)
+		replayer_apply_host_events(vm->rep);
+	else
+		vm_take_host_events(vm);
+	if (vm->stop != VM_RUNNING)
+		return;
+	if (!vm->rec && !vm->rep) {
+		vm_deliver_irq(vm);
+		return;
+	}
+	if (kicked) {
+		if (vm->rec)
+			vm_defer_irq(vm);
+		return;
+	}
+	vm_log_digest(vm);
+	vm_deliver_irq(vm);
+	vm->phase = 1;
+	if (vm->rep && vm->stop == VM_RUNNING)
+		replayer_apply_host_events(vm->rep);
+	if (vm->rec)
+		recorder_tick(vm->rec);
 }
 
 /* HLT: sleep until something can wake the guest. With IF=0 nothing ever can. */
@@ -121,6 +194,8 @@ static void vm_halt(struct vm *vm)
 		vm_crash(vm, "guest halted with interrupts disabled%s", "");
 		return;
 	}
+	if (vm->rep)
+		return; /* what woke the guest is in the trace at this position */
 	struct vm_host_events *h = &vm->host;
 	pthread_mutex_lock(&h->lock);
 	while (!pic_pending(&vm->pic) && !atomic_load(&h->timer_due) && !atomic_load(&h->timed_out) &&
@@ -138,22 +213,21 @@ static void vm_halt(struct vm *vm)
 
 static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 {
+	if (x->reason != EXIT_KICKED) {
+		vm->exits++;
+		vm->phase = 0;
+	}
 	switch (x->reason) {
 	case EXIT_IO:
-		vm->exits++;
 		handle_io(vm, x);
 		break;
 	case EXIT_MMIO:
-		vm->exits++;
 		handle_mmio(vm, x);
 		break;
 	case EXIT_HLT:
-		vm->exits++;
 		vm_halt(vm);
 		break;
 	case EXIT_IRQ_WINDOW:
-		vm->exits++;
-		break;
 	case EXIT_KICKED:
 		break;
 	case EXIT_SHUTDOWN:
@@ -199,14 +273,14 @@ int vm_run(struct vm *vm)
 		vm_handle_exit(vm, &exit);
 		if (vm->stop != VM_RUNNING)
 			break;
-		vm_take_host_events(vm);
-		if (vm->stop != VM_RUNNING)
-			break;
-		vm_deliver_irq(vm);
+		vm_after_exit(vm, exit.reason == EXIT_KICKED);
 	}
 	waker_stop(vm);
 	fflush(vm->cfg.console);
 	switch (vm->stop) {
+	case VM_STOP_DIVERGED:
+	case VM_STOP_TRACE_END:
+		break; /* the replayer reports these */
 	case VM_STOP_CRASH:
 	case VM_STOP_ERROR:
 		fprintf(stderr, "rewind: %s\n", vm->error);

@@ -1,6 +1,9 @@
 /* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
 #include "core/vm.h"
 #include "core/waker.h"
+#include "record/recorder.h"
+#include "replay/replayer.h"
+#include "traces/events.h"
 
 #pragma weak soft_engine_create /* TEMP until core/soft_engine.c lands */
 
@@ -18,6 +21,10 @@ static uint64_t host_clock_read(void *ctx)
 static void console_tx(void *ctx, uint8_t byte)
 {
 	struct vm *vm = ctx;
+	if (vm->rec)
+		recorder_event(vm->rec, EV_CONSOLE, vm_pos(vm), &byte, 1);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_CONSOLE, &byte, 1);
 	fputc(byte, vm->cfg.console);
 	if (byte == '\n')
 		fflush(vm->cfg.console);
@@ -26,6 +33,14 @@ static void console_tx(void *ctx, uint8_t byte)
 static void guest_exit(void *ctx, uint32_t value)
 {
 	struct vm *vm = ctx;
+	uint8_t p[4];
+	size_t n = ev_u32_encode(p, value & 0xff);
+	if (vm->rec)
+		recorder_event(vm->rec, EV_EXIT, vm_pos(vm), p, n);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_EXIT, p, n);
+	if (vm->stop != VM_RUNNING)
+		return; /* the replay diverged */
 	vm->stop = VM_STOP_GUEST_EXIT;
 	vm->status = value & 0xff;
 }

@@ -27,6 +27,7 @@
 
 /* Exit statuses of rewind itself; every other status is the guest's debug-exit value. */
 enum {
+	STATUS_TRACE_END = 122,		/* replay reached the end of a truncated trace */
 	STATUS_GUEST_RESET = 123,	/* the guest reset the machine */
 	STATUS_TIMEOUT = 124,		/* --timeout expired */
 	STATUS_ERROR = 125,		/* bad usage or input, or a rewind/host error */
@@ -50,7 +51,12 @@ enum vm_stop_reason {
 	VM_STOP_TIMEOUT,
 	VM_STOP_CRASH,
 	VM_STOP_ERROR,
+	VM_STOP_DIVERGED,	/* replay: the guest did something the trace did not record */
+	VM_STOP_TRACE_END,	/* replay: the trace has no more to say */
 };
+
+struct recorder;
+struct replayer;
 
 /* Inputs that arrive from the host asynchronously; the waker thread fills them and kicks. */
 struct vm_host_events {
@@ -91,7 +97,14 @@ struct vm {
 	struct boot_info boot;
 	struct vm_host_events host;
 
+	/* Record/replay (NULL when just running): see record/recorder.h, replay/replayer.h. */
+	struct recorder *rec;
+	struct replayer *rep;
+
 	uint64_t exits;		/* deterministic exits so far: the exit index */
+	int phase;		/* 0 at an exit, 1 at kicked exits after its interrupt decision */
+	uint64_t deferred;	/* interrupts held back from an asynchronous point to an exit */
+	bool deferral_logged;
 	uint64_t irqs_injected;
 	enum vm_stop_reason stop;
 	int status;		/* process exit status once stopped */
@@ -105,6 +118,13 @@ int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t e
 /* Runs until the guest exits or the VM stops; returns the process exit status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* The position events are logged at: exit index and phase. */
+static inline uint64_t vm_pos(const struct vm *vm)
+{
+	return vm->exits * 2 + (uint64_t)vm->phase;
+}
+/* Guest time moved to now_ns: every timer device catches up. */
+void vm_advance_devices(struct vm *vm, uint64_t now_ns);
 /* Registers, segments, control registers and the symbol at RIP. */
 void vm_dump_state(struct vm *vm, FILE *out);
 

@@ -1,0 +1,27 @@
+/* The VM configuration as it travels inside a trace or a snapshot: "key=value" lines.
+ * Everything a replay needs to rebuild the same machine, including the RTC's epoch. */
+#ifndef REWIND_VM_CONFIG_H
+#define REWIND_VM_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm_config;
+
+struct vm_config_text {
+	char text[8192];
+	size_t len;
+};
+
+struct vm_config_parsed {
+	uint64_t mem_size;
+	char engine[8];
+	char cmdline[4096];
+	int64_t epoch;
+};
+
+void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, int64_t epoch);
+/* Returns 0, or -1 with a message naming the bad line. */
+int vm_config_parse(struct vm_config_parsed *out, const void *text, size_t len, char *err,
+		    size_t errlen);
+
+#endif

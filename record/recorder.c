@@ -1,0 +1,110 @@
+#include "record/recorder.h"
+#include "core/digest.h"
+#include "core/vm.h"
+#include "core/vm_config.h"
+#include "core/waker.h"
+#include "traces/events.h"
+#include "traces/trace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A killed recorder loses at most this much guest time of events. */
+#define FLUSH_EVERY_NS 200000000ULL
+
+struct recorder {
+	struct trace_writer *w;
+	struct vm *vm;
+	int error;		/* first write error (-errno), reported once at close */
+	uint64_t last_flush_ns;
+};
+
+static void log_error(struct recorder *r, int rc)
+{
+	if (rc && !r->error)
+		r->error = rc;
+}
+
+void recorder_event(struct recorder *r, uint8_t type, uint64_t pos, const void *payload, size_t len)
+{
+	log_error(r, trace_write_event(r->w, type, pos, payload, len));
+}
+
+static uint64_t recording_clock_read(void *ctx)
+{
+	struct recorder *r = ctx;
+	uint64_t now = host_now_ns() - r->vm->clock_origin_ns;
+	uint8_t p[8];
+	recorder_event(r, EV_CLOCK, vm_pos(r->vm), p, ev_u64_encode(p, now));
+	return now;
+}
+
+struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *image, size_t len,
+			       char *err, size_t errlen)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	struct vm_config_text cfg;
+	vm_config_format(&cfg, &vm->cfg, vm->clock.epoch_at_boot);
+	struct trace_section sections[] = {
+		{ .type = SEC_CONFIG, .name = "vm", .data = cfg.text, .len = cfg.len },
+		{ .type = SEC_CPUID, .name = "cpuid", .data = &vm->cpuid, .len = sizeof(vm->cpuid) },
+		{ .type = SEC_IMAGE, .name = "kernel", .data = image, .len = len },
+	};
+	r->w = trace_writer_open(path, sections, sizeof(sections) / sizeof(sections[0]), err, errlen);
+	if (!r->w) {
+		free(r);
+		return NULL;
+	}
+	r->vm = vm;
+	vm->clock.read = recording_clock_read;
+	vm->clock.ctx = r;
+	return r;
+}
+
+void recorder_tick(struct recorder *r)
+{
+	uint64_t now = host_now_ns();
+	if (now - r->last_flush_ns >= FLUSH_EVERY_NS) {
+		log_error(r, trace_writer_flush(r->w));
+		r->last_flush_ns = now;
+	}
+}
+
+int recorder_error(const struct recorder *r)
+{
+	return r->error;
+}
+
+/* The final blob: final state digest (16), exit status (u32), exits (u64), guest ns (u64). */
+int recorder_close(struct recorder *r, struct vm *vm)
+{
+	uint8_t blob[36];
+	memset(blob, 0, sizeof(blob));
+	int rc = vm_state_digest(vm, true, blob);
+	uint32_t status = (uint32_t)vm->status;
+	uint64_t exits = vm->exits, ns = host_now_ns() - vm->clock_origin_ns;
+	memcpy(blob + 16, &status, 4);
+	memcpy(blob + 20, &exits, 8);
+	memcpy(blob + 28, &ns, 8);
+	if (rc)
+		log_error(r, rc);
+	if (r->error) {
+		fprintf(stderr, "rewind record: writing the trace failed: %s; it is left incomplete\n",
+			strerror(-r->error));
+		trace_writer_abandon(r->w);
+		free(r);
+		return -1;
+	}
+	rc = trace_writer_close(r->w, blob, sizeof(blob));
+	free(r);
+	if (rc) {
+		fprintf(stderr, "rewind record: closing the trace failed: %s\n", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* The recorder: sits between the run loop and the trace. It answers the guest clock from the
+ * host and logs every value, logs host events (timer expiries, serial bytes), interrupt
+ * injections, console output and periodic state digests, each at its position:
+ * pos = exit index * 2 + phase (phase 0: at the exit; 1: at kicked exits after the exit's
+ * interrupt decision). docs/record-replay.md has the model. */
+#ifndef REWIND_RECORDER_H
+#define REWIND_RECORDER_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct recorder;
+
+/* Creates the trace at path with the VM's configuration and the kernel image embedded, and
+ * installs the recording clock on vm. Returns NULL with err filled on failure. */
+struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *image, size_t len,
+			       char *err, size_t errlen);
+void recorder_event(struct recorder *r, uint8_t type, uint64_t pos, const void *payload, size_t len);
+/* Flushes the current chunk when enough guest time has passed, so a killed recorder loses
+ * little. */
+void recorder_tick(struct recorder *r);
+/* Writes the final digest and status and closes the trace. Returns 0, or -1 after printing
+ * the error (the trace is then left as truncated, never as complete). */
+int recorder_close(struct recorder *r, struct vm *vm);
+/* A write error has been seen: the recording is incomplete. */
+int recorder_error(const struct recorder *r);
+
+#endif

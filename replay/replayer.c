@@ -1,0 +1,336 @@
+#include "replay/replayer.h"
+#include "core/digest.h"
+#include "core/vm.h"
+#include "core/vm_config.h"
+#include "traces/events.h"
+#include "traces/trace.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct replayer {
+	struct trace_reader *reader;
+	struct replay_options opt;
+	struct vm *vm;
+	struct vm_config_parsed cfg;
+	const uint8_t *image;
+	size_t image_len;
+
+	struct trace_event next;	/* lookahead; payload points into `payload` */
+	uint8_t *payload;
+	bool have_next, eof;
+
+	uint64_t last_clock;
+	uint64_t events, digests_checked, deferred;
+	char report[768];
+};
+
+static void stop(struct replayer *rp, enum vm_stop_reason why, int status, const char *fmt, ...)
+{
+	struct vm *vm = rp->vm;
+	if (vm->stop != VM_RUNNING && vm->stop != VM_STOP_GUEST_EXIT)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rp->report, sizeof(rp->report), fmt, ap);
+	va_end(ap);
+	vm->stop = why;
+	vm->status = status;
+}
+
+static void describe(char *buf, size_t len, uint8_t type, uint64_t pos, const uint8_t *p, size_t n)
+{
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+	if (f) {
+		trace_event_format(f, type, p, n);
+		fclose(f);
+	}
+	snprintf(buf, len, "%s %s at exit %llu%s", trace_event_name(type), text ? text : "",
+		 (unsigned long long)(pos >> 1), pos & 1 ? " (after its interrupt check)" : "");
+	free(text);
+}
+
+/* The next event, or NULL at the end (or on a damaged chunk, which stops the replay). */
+static const struct trace_event *peek(struct replayer *rp)
+{
+	if (rp->have_next)
+		return &rp->next;
+	if (rp->eof)
+		return NULL;
+	struct trace_event ev;
+	int rc = trace_reader_next(rp->reader, &ev);
+	if (rc < 0) {
+		rp->eof = true;
+		stop(rp, VM_STOP_ERROR, STATUS_ERROR, "the trace is damaged: %s",
+		     trace_reader_error(rp->reader));
+		return NULL;
+	}
+	if (rc == 0) {
+		rp->eof = true;
+		return NULL;
+	}
+	rp->next = ev;
+	memcpy(rp->payload, ev.payload, ev.len);
+	rp->next.payload = rp->payload;
+	rp->have_next = true;
+	return &rp->next;
+}
+
+static void consume(struct replayer *rp)
+{
+	rp->have_next = false;
+	rp->events++;
+}
+
+/* The trace has nothing more to say at a point where the replay needs it. */
+static void trace_ended(struct replayer *rp, const char *needed)
+{
+	struct vm *vm = rp->vm;
+	const struct trace_file_info *info = trace_reader_info(rp->reader);
+	if (vm->stop != VM_RUNNING)
+		return;
+	if (info->truncated) {
+		stop(rp, VM_STOP_TRACE_END, STATUS_TRACE_END,
+		     "replayed up to the end of the truncated trace (exit %llu, last complete chunk); "
+		     "the recording was not closed",
+		     (unsigned long long)vm->exits);
+		return;
+	}
+	size_t n;
+	const uint8_t *blob = trace_reader_final_blob(rp->reader, &n);
+	uint64_t final_exits = 0;
+	uint32_t status = 0;
+	if (blob && n >= 36) {
+		memcpy(&status, blob + 16, 4);
+		memcpy(&final_exits, blob + 20, 8);
+	}
+	if (blob && vm->exits >= final_exits) {
+		/* The recording was stopped from outside (timeout): stop where it stopped. */
+		stop(rp, VM_STOP_TRACE_END, (int)status, "reached the end of the recording (exit %llu)",
+		     (unsigned long long)vm->exits);
+		return;
+	}
+	stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+	     "replay diverged at exit %llu: it needs %s, but the trace has ended",
+	     (unsigned long long)vm->exits, needed);
+}
+
+static void mismatch(struct replayer *rp, uint8_t type, const void *payload, size_t len)
+{
+	char want[300], got[300];
+	describe(got, sizeof(got), type, vm_pos(rp->vm), payload, len);
+	describe(want, sizeof(want), rp->next.type, rp->next.pos, rp->next.payload, rp->next.len);
+	stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+	     "replay diverged at exit %llu: the replay produced %s; the trace has %s",
+	     (unsigned long long)rp->vm->exits, got, want);
+}
+
+void replayer_expect(struct replayer *rp, uint8_t type, const void *payload, size_t len)
+{
+	const struct trace_event *ev = peek(rp);
+	if (!ev) {
+		trace_ended(rp, trace_event_name(type));
+		return;
+	}
+	if (ev->pos != vm_pos(rp->vm) || ev->type != type || ev->len != len ||
+	    memcmp(ev->payload, payload, len)) {
+		mismatch(rp, type, payload, len);
+		return;
+	}
+	consume(rp);
+}
+
+static uint64_t replay_clock_read(void *ctx)
+{
+	struct replayer *rp = ctx;
+	const struct trace_event *ev = peek(rp);
+	uint64_t v;
+	if (!ev) {
+		trace_ended(rp, "a clock value");
+		return rp->last_clock;
+	}
+	if (ev->type != EV_CLOCK || ev->pos != vm_pos(rp->vm) || ev_u64_decode(&v, ev->payload, ev->len)) {
+		uint8_t p[8];
+		mismatch(rp, EV_CLOCK, p, ev_u64_encode(p, rp->last_clock));
+		return rp->last_clock;
+	}
+	consume(rp);
+	rp->last_clock = v;
+	return v;
+}
+
+void replayer_apply_host_events(struct replayer *rp)
+{
+	struct vm *vm = rp->vm;
+	for (;;) {
+		const struct trace_event *ev = peek(rp);
+		if (!ev) {
+			trace_ended(rp, "the next host event");
+			return;
+		}
+		if (ev->pos != vm_pos(vm))
+			return;
+		uint64_t ns;
+		switch (ev->type) {
+		case EV_TIMER:
+			if (ev_u64_decode(&ns, ev->payload, ev->len))
+				return mismatch(rp, EV_TIMER, NULL, 0);
+			rp->last_clock = ns;
+			vm_advance_devices(vm, ns);
+			break;
+		case EV_SERIAL_RX:
+			if (uart_receive(&vm->uart, ev->payload, (int)ev->len) != (int)ev->len) {
+				stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+				     "replay diverged at exit %llu: the UART cannot take the %u recorded input bytes",
+				     (unsigned long long)vm->exits, ev->len);
+				return;
+			}
+			break;
+		case EV_DEFERRED:
+			rp->deferred++;
+			break;
+		default:
+			return;
+		}
+		consume(rp);
+	}
+}
+
+void replayer_digest(struct replayer *rp, const uint8_t digest[16])
+{
+	const struct trace_event *ev = peek(rp);
+	if (ev && ev->type == EV_DIGEST && ev->pos == vm_pos(rp->vm) && !rp->opt.verify) {
+		consume(rp);
+		return;
+	}
+	replayer_expect(rp, EV_DIGEST, digest, 16);
+	rp->digests_checked++;
+}
+
+struct replayer *replayer_open(const char *path, const struct replay_options *opt,
+			       struct vm_config *cfg, const uint8_t **image, size_t *len, char *err,
+			       size_t errlen)
+{
+	struct replayer *rp = calloc(1, sizeof(*rp));
+	if (rp)
+		rp->payload = malloc(TRACE_MAX_PAYLOAD);
+	if (!rp || !rp->payload) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	rp->opt = *opt;
+	char msg[400];
+	if (trace_reader_open(&rp->reader, path, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s", msg);
+		goto fail;
+	}
+	const struct trace_section *c = trace_reader_find_section(rp->reader, SEC_CONFIG, "vm");
+	const struct trace_section *k = trace_reader_find_section(rp->reader, SEC_IMAGE, "kernel");
+	if (!c || !k) {
+		snprintf(err, errlen, "the trace has no %s section", !c ? "VM configuration" : "kernel image");
+		goto fail;
+	}
+	if (vm_config_parse(&rp->cfg, c->data, c->len, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s", msg);
+		goto fail;
+	}
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = rp->cfg.mem_size;
+	cfg->engine = rp->cfg.engine;
+	cfg->cmdline = rp->cfg.cmdline;
+	cfg->serial_in_fd = -1; /* the trace is the only input */
+	cfg->console = stdout;
+	*image = k->data;
+	*len = k->len;
+	return rp;
+fail:
+	replayer_close(rp);
+	return NULL;
+}
+
+void replayer_attach(struct replayer *rp, struct vm *vm)
+{
+	rp->vm = vm;
+	vm->clock.read = replay_clock_read;
+	vm->clock.ctx = rp;
+	vm->clock.epoch_at_boot = rp->cfg.epoch;
+}
+
+static void hex(char *out, const uint8_t *d)
+{
+	for (int i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+int replayer_finish(struct replayer *rp)
+{
+	struct vm *vm = rp->vm;
+	if (vm->stop == VM_STOP_GUEST_EXIT) {
+		const struct trace_event *ev = peek(rp);
+		if (ev) {
+			char want[300];
+			describe(want, sizeof(want), ev->type, ev->pos, ev->payload, ev->len);
+			stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+			     "replay diverged: the guest exited at exit %llu, but the trace goes on with %s",
+			     (unsigned long long)vm->exits, want);
+		}
+	}
+	size_t n;
+	const uint8_t *blob = trace_reader_final_blob(rp->reader, &n);
+	bool verify_final = rp->opt.verify && blob && n >= 16 &&
+			    (vm->stop == VM_STOP_GUEST_EXIT || vm->stop == VM_STOP_TRACE_END) &&
+			    !trace_reader_info(rp->reader)->truncated;
+	char want[33], got[33];
+	if (verify_final) {
+		uint8_t d[16];
+		if (vm_state_digest(vm, true, d) || memcmp(d, blob, 16)) {
+			hex(want, blob);
+			hex(got, d);
+			stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+			     "replay diverged: final state digest %s, the trace has %s", got, want);
+			vm->stop = VM_STOP_DIVERGED;
+		}
+	}
+	switch (vm->stop) {
+	case VM_STOP_DIVERGED:
+	case VM_STOP_ERROR:
+		fprintf(stderr, "rewind replay: %s\n", rp->report);
+		if (vm->stop == VM_STOP_DIVERGED)
+			vm_dump_state(vm, stderr);
+		break;
+	case VM_STOP_TRACE_END:
+		fprintf(stderr, "rewind replay: %s\n", rp->report);
+		break;
+	default:
+		break;
+	}
+	if (rp->opt.verify && vm->stop != VM_STOP_DIVERGED && vm->stop != VM_STOP_ERROR) {
+		if (verify_final) {
+			hex(got, blob);
+			fprintf(stderr,
+				"rewind replay: verified: %llu exits, %llu events, %llu periodic digests and "
+				"the final state digest %s match\n",
+				(unsigned long long)vm->exits, (unsigned long long)rp->events,
+				(unsigned long long)rp->digests_checked, got);
+		} else {
+			fprintf(stderr,
+				"rewind replay: verified %llu periodic digests; no final digest to check "
+				"(the trace is truncated)\n",
+				(unsigned long long)rp->digests_checked);
+		}
+	}
+	return vm->status;
+}
+
+void replayer_close(struct replayer *rp)
+{
+	if (!rp)
+		return;
+	if (rp->reader)
+		trace_reader_close(rp->reader);
+	free(rp->payload);
+	free(rp);
+}

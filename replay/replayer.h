@@ -1,0 +1,38 @@
+/* The replayer: re-executes a recorded run from its trace alone. It answers the guest clock
+ * from the trace, applies the recorded host events at their positions, and checks everything
+ * the guest does that the recorder logged (interrupts, console output, digests, the exit),
+ * stopping at the first difference with a report naming the event. */
+#ifndef REWIND_REPLAYER_H
+#define REWIND_REPLAYER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vm_config;
+struct replayer;
+
+struct replay_options {
+	bool verify;		/* compare periodic and final digests */
+};
+
+/* Opens the trace and validates its header and embedded image. On success fills *cfg
+ * (strings point into the replayer) and the kernel image, and returns the replayer. */
+struct replayer *replayer_open(const char *path, const struct replay_options *opt,
+			       struct vm_config *cfg, const uint8_t **image, size_t *len, char *err,
+			       size_t errlen);
+/* Installs the trace clock on vm; call after vm_create. */
+void replayer_attach(struct replayer *rp, struct vm *vm);
+/* Applies the host events recorded at the current position (timer expiries, serial input,
+ * deferrals). */
+void replayer_apply_host_events(struct replayer *rp);
+/* Checks an event the replayed guest produced against the trace. */
+void replayer_expect(struct replayer *rp, uint8_t type, const void *payload, size_t len);
+/* The replay's own digest at this position: compared when verifying. */
+void replayer_digest(struct replayer *rp, const uint8_t digest[16]);
+/* After the run: checks the end of the trace and the final digest; prints the verdict.
+ * Returns the process exit status. */
+int replayer_finish(struct replayer *rp);
+void replayer_close(struct replayer *rp);
+
+#endif
