@@ -147,6 +147,33 @@ TEST(set_freezes_and_sets_the_clock)
 	CHECK_EQ(rd(&f, 0x32), 0x20);
 }
 
+/* Linux's mc146818_set_time: SET, divider reset, write, restore B, restore A. */
+TEST(linux_set_time_sequence)
+{
+	struct fixture f;
+	CHECK_EQ(setup(&f), 0);
+	f.clk.now = 7 * SEC + 123;
+	uint8_t b = rd(&f, 0x0b), a = rd(&f, 0x0a);
+	wr(&f, 0x0b, b | 0x80);
+	wr(&f, 0x0a, a | 0x70);
+	wr(&f, 0x09, 0x30);
+	wr(&f, 0x08, 0x06);
+	wr(&f, 0x07, 0x15);
+	wr(&f, 0x04, 0x12);
+	wr(&f, 0x02, 0x00);
+	wr(&f, 0x00, 0x00);
+	f.clk.now = 8 * SEC;
+	wr(&f, 0x0b, b);
+	CHECK_EQ(rd(&f, 0x00), 0x00); /* the divider is still in reset */
+	f.clk.now = 9 * SEC;
+	wr(&f, 0x0a, a);
+	CHECK_EQ(rd(&f, 0x09), 0x30);
+	CHECK_EQ(rd(&f, 0x04), 0x12);
+	CHECK_EQ(rd(&f, 0x06), 7); /* 2030-06-15 is a Saturday */
+	f.clk.now = 9 * SEC + SEC / 2;
+	CHECK_EQ(rd(&f, 0x00), 0x01);
+}
+
 TEST(write_to_running_clock)
 {
 	struct fixture f;
@@ -363,7 +390,8 @@ TEST(garbage_never_crashes)
 }
 
 RUN_TESTS(T(bcd_24h_at_boot), T(epoch_read_at_use), T(binary_and_12h_modes), T(uip_window),
-	  T(set_freezes_and_sets_the_clock), T(write_to_running_clock), T(set_clears_uie),
+	  T(set_freezes_and_sets_the_clock), T(linux_set_time_sequence),
+	  T(write_to_running_clock), T(set_clears_uie),
 	  T(update_interrupt_and_register_c), T(periodic_interrupt), T(alarm_interrupt),
 	  T(divider_reset), T(cmos_ram_and_index), T(garbage_time_is_clamped),
 	  T(save_load_same_behaviour), T(load_rejects_bad_blobs), T(garbage_never_crashes))
