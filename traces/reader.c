@@ -648,7 +648,8 @@ static int load_chunk(struct trace_reader *r, uint64_t i)
 	return 0;
 }
 
-int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
+/* Loads chunks until one has events left: 1, 0 at the end, or an error. */
+static int fill(struct trace_reader *r)
 {
 	while (!r->left) {
 		if (r->cur >= r->nchunks)
@@ -657,10 +658,75 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 		if (rc)
 			return rc;
 	}
+	return 1;
+}
+
+int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
+{
+	int rc = fill(r);
+	if (rc <= 0)
+		return rc;
 	/* Validated in load_chunk: cannot fail here. */
 	decode_event(r->data, r->ulen, &r->at, &r->prev_pos, ev);
 	r->left--;
 	return 1;
+}
+
+int trace_reader_peek(struct trace_reader *r, struct trace_event *ev)
+{
+	int rc = fill(r);
+	if (rc <= 0)
+		return rc;
+	size_t at = r->at;
+	uint64_t prev = r->prev_pos;
+	decode_event(r->data, r->ulen, &at, &prev, ev);
+	return 1;
+}
+
+void trace_reader_tell(const struct trace_reader *r, struct trace_cursor *c)
+{
+	if (r->left) {
+		c->chunk = r->cur - 1;
+		c->event = (uint32_t)(r->chunks[c->chunk].nevents - r->left);
+	} else {
+		c->chunk = r->cur;
+		c->event = 0;
+	}
+}
+
+/* Consumes up to `count` events of the loaded chunk, stopping before the first one at or past
+ * *stop_pos when that is given. */
+static void skip_events(struct trace_reader *r, uint32_t count, const uint64_t *stop_pos)
+{
+	while (r->left && count) {
+		size_t at = r->at;
+		uint64_t prev = r->prev_pos;
+		struct trace_event ev;
+		decode_event(r->data, r->ulen, &at, &prev, &ev);
+		if (stop_pos && ev.pos >= *stop_pos)
+			break;
+		r->at = at;
+		r->prev_pos = prev;
+		r->left--;
+		count--;
+	}
+}
+
+int trace_reader_restore(struct trace_reader *r, const struct trace_cursor *c)
+{
+	r->left = 0;
+	if (c->chunk >= r->nchunks) {
+		r->cur = r->nchunks;
+		return 0;
+	}
+	if (c->event > r->chunks[c->chunk].nevents)
+		return fail(r, TRACE_EFORMAT, "cursor (chunk %llu, event %u) is outside the trace",
+			    (unsigned long long)c->chunk, c->event);
+	int rc = load_chunk(r, c->chunk);
+	if (rc)
+		return rc;
+	skip_events(r, c->event, NULL);
+	return 0;
 }
 
 int trace_reader_seek(struct trace_reader *r, uint64_t pos)
@@ -681,17 +747,7 @@ int trace_reader_seek(struct trace_reader *r, uint64_t pos)
 	int rc = load_chunk(r, lo);
 	if (rc)
 		return rc;
-	while (r->left) {
-		size_t at = r->at;
-		uint64_t prev = r->prev_pos;
-		struct trace_event ev;
-		decode_event(r->data, r->ulen, &at, &prev, &ev);
-		if (ev.pos >= pos)
-			break;
-		r->at = at;
-		r->prev_pos = prev;
-		r->left--;
-	}
+	skip_events(r, UINT32_MAX, &pos);
 	return 0;
 }
 

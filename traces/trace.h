@@ -123,6 +123,19 @@ const struct trace_section *trace_reader_find_section(const struct trace_reader 
  * message in trace_reader_error() (e.g. "chunk 3 at offset 201344: data checksum mismatch"). */
 int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
 
+/* The event trace_reader_next would return, without consuming it. Same return values. */
+int trace_reader_peek(struct trace_reader *r, struct trace_event *ev);
+
+/* An exact place in the event stream (several events can share a position, so a position
+ * alone cannot name one): what a checkpoint stores to resume reading where it was taken. */
+struct trace_cursor {
+	uint64_t chunk;
+	uint32_t event; /* events of that chunk already consumed */
+};
+void trace_reader_tell(const struct trace_reader *r, struct trace_cursor *c);
+/* Returns 0 (the next event is the one that was next at tell), or a negative trace_status. */
+int trace_reader_restore(struct trace_reader *r, const struct trace_cursor *c);
+
 /* Positions the reader so the next event is the first one with pos >= `pos`, loading only
  * the chunk that holds it. Returns 0 (also when no such event exists: next then returns 0),
  * or a negative trace_status. */

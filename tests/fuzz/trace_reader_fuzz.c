@@ -14,9 +14,13 @@
 static void walk(struct trace_reader *r, const uint8_t *data, size_t size)
 {
 	struct trace_event ev;
+	struct trace_cursor mid = { 0, 0 };
 	uint64_t n = 0;
-	while (trace_reader_next(r, &ev) > 0)
-		n++;
+	while (trace_reader_peek(r, &ev) > 0 && trace_reader_next(r, &ev) > 0)
+		if (++n == 3)
+			trace_reader_tell(r, &mid);
+	if (trace_reader_restore(r, &mid) == 0)
+		trace_reader_next(r, &ev);
 	/* seek to positions taken from the input, then read a little from there */
 	for (size_t k = 0; k + 8 <= size && k < 64; k += 8) {
 		if (trace_reader_seek(r, get_le64(data + k) % (trace_reader_info(r)->last_pos + 2)))
@@ -29,7 +33,6 @@ static void walk(struct trace_reader *r, const uint8_t *data, size_t size)
 	for (size_t i = 0; i < trace_reader_nsections(r); i++)
 		trace_reader_find_section(r, trace_reader_section(r, i)->type,
 					  trace_reader_section(r, i)->name);
-	(void)n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

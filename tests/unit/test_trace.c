@@ -163,6 +163,44 @@ TEST(seek_by_position)
 	sample_free(&s);
 }
 
+TEST(peek_tell_restore)
+{
+	struct sample s;
+	struct sample_opts o = { .seed = 31, .nevents = 20000, .flush_every = 333 };
+	const char *path = tmp_path("cursor.rwd");
+	CHECK_EQ(sample_write(path, &o, &s), 0);
+	struct trace_reader *r;
+	char err[256];
+	CHECK_EQ(trace_reader_open(&r, path, err, sizeof(err)), 0);
+	struct trace_cursor marks[8];
+	size_t marked_at[8], nmarks = 0;
+	struct trace_event ev, pk;
+	for (size_t i = 0; i < s.n; i++) {
+		if (i % 2500 == 0 || i == 333 || i == 666) {
+			if (nmarks < 8) {
+				trace_reader_tell(r, &marks[nmarks]);
+				marked_at[nmarks++] = i;
+			}
+		}
+		CHECK_EQ(trace_reader_peek(r, &pk), 1);
+		CHECK_EQ(trace_reader_next(r, &ev), 1);
+		CHECK(pk.pos == ev.pos && pk.type == ev.type && pk.len == ev.len);
+		CHECK_EQ(ev.pos, s.ev[i].pos);
+	}
+	CHECK_EQ(trace_reader_peek(r, &pk), 0);
+	/* back to each mark, in reverse, as a reverse debugger restoring checkpoints would */
+	for (size_t k = nmarks; k-- > 0;) {
+		CHECK_EQ(trace_reader_restore(r, &marks[k]), 0);
+		size_t want = marked_at[k];
+		CHECK_EQ(sample_match(r, &s, want), s.n - want);
+	}
+	struct trace_cursor bad = { .chunk = 0, .event = 100000 };
+	CHECK(trace_reader_restore(r, &bad) < 0);
+	CHECK(strstr(trace_reader_error(r), "cursor"));
+	trace_reader_close(r);
+	sample_free(&s);
+}
+
 TEST(seek_in_truncated_trace)
 {
 	struct sample s;
@@ -419,7 +457,7 @@ static void all_done(void)
 }
 
 RUN_TESTS(T(round_trip_all_types_many_chunks), T(memory_and_file_readers_agree),
-	  T(seek_by_position), T(seek_in_truncated_trace), T(empty_trace),
+	  T(seek_by_position), T(peek_tell_restore), T(seek_in_truncated_trace), T(empty_trace),
 	  T(writer_refuses_bad_events), T(write_errors_are_reported),
 	  T(killed_recorder_leaves_flushed_events), T(tools_on_a_complete_trace),
 	  T(tools_on_a_truncated_and_a_missing_trace), T(event_table_and_codecs))
