@@ -125,7 +125,6 @@ struct gdb_server {
 	int listen_fd;
 	uint16_t port;		/* TCP port actually bound (0 for a Unix socket) */
 	char path[108];		/* Unix socket path, removed by gdb_server_close() */
-	int session_fd;		/* the connected gdb, -1 between sessions */
 	FILE *log;		/* protocol errors and connection messages, NULL for none */
 };
 

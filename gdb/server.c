@@ -38,7 +38,6 @@ static void server_reset(struct gdb_server *s, FILE *log)
 {
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = -1;
-	s->session_fd = -1;
 	s->log = log;
 }
 
@@ -262,12 +261,10 @@ int gdb_server_serve(struct gdb_server *s, const struct gdb_target_ops *ops, voi
 	pthread_mutex_init(&c.lock, NULL);
 	if (s->log)
 		fprintf(s->log, "gdb: connected\n");
-	s->session_fd = fd;
 	gdb_session_init(sess, ops, t, conn_send, &c, s->log);
 	sess->run = conn_run;
 	rc = session_loop(s, &c, sess);
 	gdb_session_finish(sess);
-	s->session_fd = -1;
 	if (s->log)
 		fprintf(s->log, "gdb: session ended (%s)\n",
 			rc == GDB_END_DETACH ? "detached" : rc == GDB_END_KILL ? "killed" : "connection closed");
