@@ -73,7 +73,8 @@ void gdb_out_printf(struct gdb_out *out, const char *fmt, ...) __attribute__((fo
 
 struct gdb_target_ops {
 	/* Architectural state. The server reads both structs before any register or memory access
-	 * (memory access needs CR0/CR3/CR4/EFER) and writes both back after a register write. */
+	 * (memory access needs CR0/CR3/CR4/EFER) and calls set_regs (NULL: registers are
+	 * read-only) only when a write from gdb really changed something. */
 	int (*get_regs)(void *t, struct kvm_regs *regs, struct kvm_sregs *sregs);
 	int (*set_regs)(void *t, const struct kvm_regs *regs, const struct kvm_sregs *sregs);
 	/* Optional (NULL: x87/SSE registers read as zero and cannot be written). */
