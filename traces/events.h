@@ -8,18 +8,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* X(enum name, number, dump name, payload size or -1 when variable, formatter) */
-#define TRACE_EVENTS(X)                                                        \
-	X(EV_CLOCK, 1, "clock", 8, fmt_clock)                                  \
-	X(EV_SERIAL_RX, 2, "serial_rx", -1, fmt_bytes)                         \
-	X(EV_IRQ, 3, "irq", 2, fmt_irq)                                        \
-	X(EV_ASYNC_STOP, 4, "async_stop", EV_ASYNC_STOP_SIZE, fmt_async_stop)  \
-	X(EV_DEFERRED, 5, "deferred", 1, fmt_vector)                           \
-	X(EV_DIGEST, 6, "digest", 16, fmt_hash)                                \
-	X(EV_CONSOLE, 7, "console", -1, fmt_bytes)                             \
-	X(EV_INSN_VALUE, 8, "insn_value", 9, fmt_insn_value)                   \
-	X(EV_CHECKPOINT, 9, "checkpoint", 4, fmt_checkpoint)                          \
-	X(EV_EXIT, 10, "exit", 4, fmt_exit)                                    \
+/* X(enum name, number, dump name, payload size or -1 when variable, formatter). EV_TIMER is
+ * a host timer tick taken in at an exit: the guest time the devices advance to. */
+#define TRACE_EVENTS(X)                                                         \
+	X(EV_CLOCK, 1, "clock", 8, fmt_clock)                                   \
+	X(EV_SERIAL_RX, 2, "serial_rx", -1, fmt_bytes)                          \
+	X(EV_IRQ, 3, "irq", 2, fmt_irq)                                         \
+	X(EV_ASYNC_STOP, 4, "async_stop", EV_ASYNC_STOP_SIZE, fmt_async_stop)   \
+	X(EV_DEFERRED, 5, "deferred", 1, fmt_vector)                            \
+	X(EV_DIGEST, 6, "digest", 16, fmt_hash)                                 \
+	X(EV_CONSOLE, 7, "console", -1, fmt_bytes)                              \
+	X(EV_INSN_VALUE, 8, "insn_value", 9, fmt_insn_value)                    \
+	X(EV_CHECKPOINT, 9, "checkpoint", 4, fmt_checkpoint)                    \
+	X(EV_EXIT, 10, "exit", 4, fmt_exit)                                     \
 	X(EV_TIMER, 11, "timer", 8, fmt_clock)
 
 /* u64 rip, 16 general registers in kvm_regs order, u64 rflags, 16-byte dirty-page hash */

@@ -107,8 +107,11 @@ static void census(struct trace_reader *r, struct trace_census *c)
 				c->irq_exit++;
 		} else if (ev.type == EV_DEFERRED)
 			c->deferred++;
-		else if (ev.type == EV_CLOCK && !ev_u64_decode(&ns, ev.payload, ev.len)) {
-			c->guest_ns = ns;
+		else if ((ev.type == EV_CLOCK || ev.type == EV_TIMER) &&
+			 !ev_u64_decode(&ns, ev.payload, ev.len)) {
+			/* both carry guest time; the run lasted until the latest */
+			if (ns > c->guest_ns)
+				c->guest_ns = ns;
 			c->have_clock = true;
 		}
 	}

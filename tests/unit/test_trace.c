@@ -65,7 +65,7 @@ TEST(round_trip_all_types_many_chunks)
 	bool seen[256] = { false };
 	for (size_t i = 0; i < s.n; i++)
 		seen[s.ev[i].type] = true;
-	for (int t = EV_CLOCK; t <= EV_CHECKPOINT; t++)
+	for (int t = EV_CLOCK; t <= EV_TIMER; t++)
 		CHECK(seen[t]);
 	CHECK(seen[0xee]);
 	size_t bl;
@@ -343,7 +343,7 @@ TEST(tools_on_a_complete_trace)
 	uint64_t last_clock = 0, irq_exit = 0, irq_async = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		const uint8_t *p = s.arena + s.ev[i].at;
-		if (s.ev[i].type == EV_CLOCK)
+		if (s.ev[i].type == EV_CLOCK || s.ev[i].type == EV_TIMER)
 			last_clock = get_le64(p);
 		if (s.ev[i].type == EV_IRQ && p[1])
 			irq_async++;

@@ -65,7 +65,8 @@ static inline uint8_t sample_payload(uint64_t *r, size_t i, const struct sample_
 {
 	static const uint8_t types[] = { EV_CLOCK,  EV_SERIAL_RX,  EV_IRQ,     EV_ASYNC_STOP,
 					 EV_DEFERRED, EV_DIGEST,   EV_CONSOLE, EV_INSN_VALUE,
-					 EV_CHECKPOINT, EV_IRQ,    EV_CLOCK,   0xee };
+					 EV_CHECKPOINT, EV_IRQ,    EV_CLOCK,   EV_TIMER,
+					 EV_EXIT,       0xee };
 	if (o->big_every && i % o->big_every == o->big_every - 1) {
 		*len = 100 * 1024;
 		for (uint32_t k = 0; k < *len; k++)
@@ -77,6 +78,7 @@ static inline uint8_t sample_payload(uint64_t *r, size_t i, const struct sample_
 	struct ev_async_stop st;
 	switch (type) {
 	case EV_CLOCK:
+	case EV_TIMER:
 		*len = (uint32_t)ev_u64_encode(buf, i * 1000 + 17);
 		break;
 	case EV_IRQ:
@@ -103,6 +105,7 @@ static inline uint8_t sample_payload(uint64_t *r, size_t i, const struct sample_
 		*len = (uint32_t)ev_insn_value_encode(buf, (uint8_t)(v % 4), v);
 		break;
 	case EV_CHECKPOINT:
+	case EV_EXIT:
 		*len = (uint32_t)ev_u32_encode(buf, (uint32_t)i);
 		break;
 	default: /* serial bytes, console text, and an unknown type: varied lengths */
