@@ -23,7 +23,7 @@
 
 /* Bounded polls: a missing or stuck UART must not hang the kernel. */
 #define TX_POLL_LIMIT 100000
-#define RX_DRAIN_LIMIT 64
+#define RX_DRAIN_LIMIT (RX_RING + 1) /* until empty or the ring is full */
 
 #define RX_RING 1024
 

@@ -14,8 +14,11 @@
 #define USER_BASE 0x400000
 #define USER_END 0x600000
 
-/* The vector field of frames built by syscall_entry. */
+/* The vector field of frames built by syscall_entry, and of a fault frame that trap()
+   turned into one (entry.S then dispatches it as a system call). */
 #define SYSCALL_VECTOR 0x100
+#define SYSCALL_REENTER 0x101
+#define FRAME_VECTOR 120 /* offsetof(struct frame, vector) */
 
 #define CR0_PE 0x1
 #define CR0_WP 0x10000

@@ -47,6 +47,8 @@ trap_common:
 	movq %rsp, %rdi
 	xorl %ebp, %ebp		/* ends frame-pointer backtraces here */
 	call trap
+	cmpq $SYSCALL_REENTER, FRAME_VECTOR(%rax)
+	je syscall_reentry
 	movq %rax, %rdi
 	/* fall through */
 
@@ -79,6 +81,11 @@ trap_resume:
  */
 	.globl syscall_entry
 syscall_entry:
+	/* A host that runs syscall as a plain jump that stays at CPL3 (the PVM host does)
+	   faults here: on fetching this supervisor page, or else on this cli (harmless at
+	   CPL0, where SFMASK already cleared IF). trap() completes the entry from the
+	   fault's frame. */
+	cli
 	movq %rsp, syscall_user_rsp(%rip)
 	movq syscall_kstack(%rip), %rsp
 	pushq $USER_DS
@@ -89,11 +96,20 @@ syscall_entry:
 	pushq $0
 	pushq $SYSCALL_VECTOR
 	SAVE_REGS
+.Lsyscall_call:
 	movq %rsp, %rdi
 	xorl %ebp, %ebp
 	call syscall_dispatch
 	movq %rax, %rdi
 	jmp trap_resume
+
+/* trap() turned a fault at syscall_entry into a system-call frame (RAX), at the same
+   place on the kernel stack: dispatch it from the same call site, so that everything
+   (backtraces included) looks the same whichever way the call came in. */
+syscall_reentry:
+	movq $SYSCALL_VECTOR, FRAME_VECTOR(%rax)
+	movq %rax, %rsp
+	jmp .Lsyscall_call
 
 /* The idle context: runs at CPL0 with IF=1 (set by its initial frame) when no task can. */
 	.globl idle_loop

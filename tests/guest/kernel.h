@@ -31,6 +31,7 @@ struct frame {
 	u64 vector, error;
 	u64 rip, cs, rflags, rsp, ss; /* the iretq frame */
 };
+_Static_assert(offsetof(struct frame, vector) == FRAME_VECTOR, "entry.S frame layout");
 
 static inline void outb(u16 port, u8 v)
 {
@@ -101,6 +102,7 @@ long task_exit_status(int id);
 
 /* syscall.c */
 struct frame *syscall_dispatch(struct frame *f);
+struct frame *syscall_reenter(struct frame *f);
 int user_range_ok(u64 addr, u64 len);
 
 /* workloads.c */

@@ -78,6 +78,10 @@ static const char *cmdline_workload(size_t *len)
 
 void kmain(u64 boot_info)
 {
+	/* The PIC first: the 8259A is edge-triggered, and its initialisation forgets a
+	   request, so a UART line raised before it (input already waiting) would stay
+	   high and never interrupt again. */
+	pic_init();
 	uart_init();
 	cpu_init();
 	read_boot_info(boot_info);
@@ -93,7 +97,6 @@ void kmain(u64 boot_info)
 		kexit(2);
 	}
 	kprintf("testos: workload %s\n", current_workload->name);
-	pic_init();
 	pit_init();
 	current_workload->start();
 	sched_start();

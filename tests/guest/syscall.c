@@ -6,6 +6,10 @@
 #define WRITE_MAX 4096
 #define LINE_MAX 256
 
+#define RFLAGS_FIXED 0x2
+#define RFLAGS_IF 0x200
+#define USER_RFLAGS_KEPT 0xcd5 /* the arithmetic flags and DF */
+
 typedef void (*syscall_fn)(struct frame *f);
 
 int user_range_ok(u64 addr, u64 len)
@@ -73,6 +77,21 @@ static const syscall_fn syscalls[NR_SYSCALLS] = {
 	[SYS_RACE_STEP] = sys_race_step,
 	[SYS_SESSION_TOUCH] = sys_session_touch,
 };
+
+/*
+ * The syscall instruction left the CPU at CPL3 at syscall_entry, whose first instruction
+ * then faulted into the kernel. RCX and R11 still hold what syscall put there, so the
+ * fault frame, which sits where syscall_entry builds its frame, becomes that frame;
+ * entry.S then dispatches it.
+ */
+struct frame *syscall_reenter(struct frame *f)
+{
+	f->vector = SYSCALL_REENTER;
+	f->error = 0;
+	f->rip = f->rcx;
+	f->rflags = (f->r11 & USER_RFLAGS_KEPT) | RFLAGS_IF | RFLAGS_FIXED;
+	return f;
+}
 
 struct frame *syscall_dispatch(struct frame *f)
 {

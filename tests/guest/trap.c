@@ -18,6 +18,8 @@
 #define IRQ_COM1 4
 
 #define BACKTRACE_DEPTH 16
+#define VEC_GP 13
+#define VEC_PF 14
 
 static u64 tick_count;
 
@@ -130,8 +132,19 @@ void panic_frame(const struct frame *f, const char *what)
 	kexit(3);
 }
 
+/* The syscall instruction jumped to syscall_entry without leaving CPL3 (the PVM host does
+   this): fetching it faults, as it is a supervisor page; were it not, its cli would. */
+static int syscall_stayed_in_user(const struct frame *f)
+{
+	if ((f->cs & 3) != 3 || f->rip != (u64)syscall_entry)
+		return 0;
+	return f->vector == VEC_GP || (f->vector == VEC_PF && read_cr2() == f->rip);
+}
+
 struct frame *trap(struct frame *f)
 {
+	if (syscall_stayed_in_user(f))
+		return syscall_reenter(f);
 	if (f->vector < 32)
 		panic_frame(f, exception_names[f->vector]);
 
