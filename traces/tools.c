@@ -170,11 +170,16 @@ static void info_text(FILE *out, const char *path, struct trace_reader *r,
 	else
 		fprintf(out, "none\n");
 	fprintf(out, "events:       %" PRIu64 "\n", c->events);
-	for (int t = 0; t < 256; t++)
-		if (c->by_type[t])
-			fprintf(out, "  %-12s %" PRIu64 "\n",
-				trace_event_desc((uint8_t)t) ? trace_event_name((uint8_t)t) : "unknown",
-				c->by_type[t]);
+	for (int t = 0; t < 256; t++) {
+		char name[16];
+		if (!c->by_type[t])
+			continue;
+		if (trace_event_desc((uint8_t)t))
+			snprintf(name, sizeof(name), "%s", trace_event_name((uint8_t)t));
+		else
+			snprintf(name, sizeof(name), "type %d", t);
+		fprintf(out, "  %-12s %" PRIu64 "\n", name, c->by_type[t]);
+	}
 	fprintf(out, "interrupts:   %" PRIu64 " at exits, %" PRIu64 " asynchronous, %" PRIu64
 		" deferred\n", c->irq_exit, c->irq_async, c->deferred);
 	fprintf(out, "chunks:       %" PRIu64 "\n", st.chunks);
