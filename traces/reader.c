@@ -435,11 +435,15 @@ static int read_trailer(struct trace_reader *r)
 	return scan_chunks(r);
 }
 
+static int drop_torn_last_chunk(struct trace_reader *r);
+
 static int open_common(struct trace_reader *r, char *err, size_t errlen)
 {
 	int rc = read_header(r);
 	if (!rc)
 		rc = read_trailer(r);
+	if (!rc)
+		rc = drop_torn_last_chunk(r);
 	if (!rc) {
 		r->info.file_size = r->size;
 		r->info.nchunks = r->nchunks;
@@ -659,6 +663,28 @@ static int fill(struct trace_reader *r)
 			return rc;
 	}
 	return 1;
+}
+
+/* A host crash can leave the last chunk's header and the file size on disk but not all of its
+ * block. So in a truncated trace, a last chunk whose contents fail their checks belongs to the
+ * torn tail; it is checked here, at open, so the reported end of the good data is right. */
+static int drop_torn_last_chunk(struct trace_reader *r)
+{
+	if (!r->info.truncated || !r->nchunks)
+		return 0;
+	uint64_t last = r->nchunks - 1;
+	int rc = load_chunk(r, last);
+	if (rc == -TRACE_ECORRUPT) {
+		r->info.good_end = r->chunks[last].offset;
+		r->nchunks = last;
+	} else if (rc) {
+		return rc;
+	}
+	r->cur = 0;
+	r->left = 0;
+	memset(&r->stats, 0, sizeof(r->stats));
+	r->err[0] = 0;
+	return 0;
 }
 
 int trace_reader_next(struct trace_reader *r, struct trace_event *ev)

@@ -171,7 +171,7 @@ static void info_text(FILE *out, const char *path, struct trace_reader *r,
 		fprintf(out, "none\n");
 	fprintf(out, "events:       %" PRIu64 "\n", c->events);
 	for (int t = 0; t < 256; t++) {
-		char name[16];
+		char name[24];
 		if (!c->by_type[t])
 			continue;
 		if (trace_event_desc((uint8_t)t))

@@ -462,6 +462,26 @@ TEST(truncated_trace_damage_vs_torn_tail)
 		printf("  %s\n", err);
 	CHECK(strstr(err, want));
 
+	/* a last chunk whose block never reached the disk whole is torn tail too */
+	memcpy(copy, fx.bytes, cut);
+	memset(copy + fx.chunk_end[4] + CHK_HEADER_SIZE + 10, 0, 20);
+	CHECK_EQ(trace_reader_open_mem(&r, copy, cut, err, sizeof(err)), 0);
+	CHECK(trace_reader_info(r)->truncated);
+	CHECK_EQ(trace_reader_info(r)->good_end, fx.chunk_end[4]);
+	CHECK_EQ(trace_reader_info(r)->nchunks, 5);
+	CHECK_EQ(trace_reader_info(r)->last_pos, fx.s.ev[fx.events_upto[4] - 1].pos);
+	CHECK_EQ(sample_match(r, &fx.s, 0), fx.events_upto[4]);
+	trace_reader_close(r);
+
+	/* but the same damage to an earlier chunk is an error that names it */
+	memcpy(copy, fx.bytes, cut);
+	memset(copy + fx.chunk_end[2] + CHK_HEADER_SIZE + 10, 0, 20);
+	CHECK_EQ(trace_reader_open_mem(&r, copy, cut, err, sizeof(err)), 0);
+	CHECK_EQ(sample_match(r, &fx.s, 0), -2);
+	snprintf(want, sizeof(want), "chunk 3 at offset %llu: ", (unsigned long long)fx.chunk_end[2]);
+	CHECK(strstr(trace_reader_error(r), want));
+	trace_reader_close(r);
+
 	/* damage to the last chunk's header is a torn tail: the chunks before it read */
 	memcpy(copy, fx.bytes, cut);
 	copy[fx.chunk_end[4] + CHK_NEVENTS] ^= 1;
