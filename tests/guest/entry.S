@@ -23,25 +23,41 @@ stub_\v:
 	STUB \v
 	.endr
 
-.macro SAVE_REGS
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+/* Saves the general registers below an iret frame + vector + error code, and says where
+   each went: a debugger or unwinder can then step from a handler back into whatever the
+   trap interrupted. */
+.macro PUSH_CFI reg
+	pushq \reg
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset \reg, 0
 .endm
 
+.macro SAVE_REGS
+	PUSH_CFI %rax
+	PUSH_CFI %rbx
+	PUSH_CFI %rcx
+	PUSH_CFI %rdx
+	PUSH_CFI %rsi
+	PUSH_CFI %rdi
+	PUSH_CFI %rbp
+	PUSH_CFI %r8
+	PUSH_CFI %r9
+	PUSH_CFI %r10
+	PUSH_CFI %r11
+	PUSH_CFI %r12
+	PUSH_CFI %r13
+	PUSH_CFI %r14
+	PUSH_CFI %r15
+.endm
+
+/* The unwind rule for a frame: its CFA is the end of the frame (past SS); the
+   interrupted RIP and RSP are read from the iret frame. */
 trap_common:
+	.cfi_startproc simple
+	.cfi_signal_frame
+	.cfi_def_cfa %rsp, 56		/* vector, error, rip, cs, rflags, rsp, ss */
+	.cfi_offset %rip, -40
+	.cfi_offset %rsp, -16
 	SAVE_REGS
 	cld
 	movq %rsp, %rdi
@@ -50,6 +66,7 @@ trap_common:
 	cmpq $SYSCALL_REENTER, FRAME_VECTOR(%rax)
 	je syscall_reentry
 	movq %rax, %rdi
+	.cfi_endproc
 	/* fall through */
 
 /* trap_resume(frame): restore a saved context and return into it. */
@@ -81,6 +98,10 @@ trap_resume:
  */
 	.globl syscall_entry
 syscall_entry:
+	.cfi_startproc simple
+	.cfi_signal_frame
+	.cfi_def_cfa %rsp, 0
+	.cfi_undefined %rip		/* until the user RIP is in the frame */
 	/* A host that runs syscall as a plain jump that stays at CPL3 (the PVM host does)
 	   faults here: on fetching this supervisor page, or else on this cli (harmless at
 	   CPL0, where SFMASK already cleared IF). trap() completes the entry from the
@@ -89,12 +110,21 @@ syscall_entry:
 	movq %rsp, syscall_user_rsp(%rip)
 	movq syscall_kstack(%rip), %rsp
 	pushq $USER_DS
+	.cfi_adjust_cfa_offset 8
 	pushq syscall_user_rsp(%rip)
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rsp, 0
 	pushq %r11
+	.cfi_adjust_cfa_offset 8
 	pushq $USER_CS
+	.cfi_adjust_cfa_offset 8
 	pushq %rcx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rip, 0
 	pushq $0
+	.cfi_adjust_cfa_offset 8
 	pushq $SYSCALL_VECTOR
+	.cfi_adjust_cfa_offset 8
 	SAVE_REGS
 .Lsyscall_call:
 	movq %rsp, %rdi
@@ -110,19 +140,26 @@ syscall_reentry:
 	movq $SYSCALL_VECTOR, FRAME_VECTOR(%rax)
 	movq %rax, %rsp
 	jmp .Lsyscall_call
+	.cfi_endproc
 
 /* The idle context: runs at CPL0 with IF=1 (set by its initial frame) when no task can. */
 	.globl idle_loop
 idle_loop:
+	.cfi_startproc simple
+	.cfi_def_cfa %rsp, 0
+	.cfi_undefined %rip		/* the outermost frame */
 	hlt
 	jmp idle_loop
+	.cfi_endproc
 
 /* One port write: a VM exit under rewind (where pending interrupts are delivered), a
    call boundary under QEMU TCG (where they are taken). The racy workloads rely on it. */
 	.globl io_delay
 io_delay:
+	.cfi_startproc
 	outb %al, $0x80
 	ret
+	.cfi_endproc
 
 	.section .rodata
 	.balign 8
