@@ -67,8 +67,9 @@ static void vm_update_deadline(struct vm *vm)
 		uint64_t d = vm->devices[i].next_deadline(vm->devices[i].opaque);
 		next = d < next ? d : next;
 	}
+	/* The waker sleeps until the deadline it last saw: tell it about any change. */
 	uint64_t old = atomic_exchange(&vm->host.deadline_ns, next);
-	if (next < old)
+	if (next != old)
 		waker_poke(vm);
 }
 
@@ -104,10 +105,11 @@ static void vm_take_host_events(struct vm *vm)
 	vm_update_deadline(vm);
 }
 
-static void vm_deliver_irq(struct vm *vm)
+static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 {
 	const struct engine_ops *ops = vm->engine->ops;
 	if (!pic_pending(&vm->pic)) {
+		atomic_store(&vm->host.irq_waiting, false);
 		ops->request_irq_window(vm->engine, false);
 		return;
 	}
@@ -124,9 +126,11 @@ static void vm_deliver_irq(struct vm *vm)
 		return;
 	}
 	vm->irqs_injected++;
+	vm->async_irqs += kind == IRQ_ASYNC;
 	vm->deferral_logged = false;
+	atomic_store(&vm->host.irq_waiting, false);
 	uint8_t p[2];
-	size_t n = ev_irq_encode(p, (uint8_t)vector, IRQ_AT_EXIT);
+	size_t n = ev_irq_encode(p, (uint8_t)vector, kind);
 	if (vm->rec)
 		recorder_event(vm->rec, EV_IRQ, vm_pos(vm), p, n);
 	else if (vm->rep)
@@ -134,16 +138,52 @@ static void vm_deliver_irq(struct vm *vm)
 	ops->request_irq_window(vm->engine, pic_pending(&vm->pic));
 }
 
-/* Recording under kvm, an interrupt that falls due while the guest runs without exiting waits
- * for the next exit: a point between exits could not be found again in replay. Counted. */
-static void vm_defer_irq(struct vm *vm)
+/* Recording, at a kick: an interrupt that has waited a grace period for an exit is delivered
+ * here, at an asynchronous landing, when the guest runs CPL0 code (replay finds the point
+ * again with a hardware breakpoint). CPL3 code runs natively here and no breakpoint stops it,
+ * so there the interrupt waits for the next exit: a deferral, counted once per interrupt. */
+static void vm_record_kick(struct vm *vm)
 {
-	if (!pic_pending(&vm->pic) || vm->deferral_logged)
+	struct vm_host_events *h = &vm->host;
+	if (!pic_pending(&vm->pic)) {
+		atomic_store(&h->irq_waiting, false);
+		return;
+	}
+	if (!atomic_load(&h->irq_waiting)) {
+		vm->irq_waiting_since = host_now_ns();
+		atomic_store(&h->irq_waiting, true);
+		return;
+	}
+	if (host_now_ns() - vm->irq_waiting_since < WAKER_GRACE_NS)
+		return;
+	struct kvm_sregs sregs;
+	struct ev_async_stop sig;
+	if (vm->engine->ops->interruptible(vm->engine) &&
+	    vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3) == 0 &&
+	    landing_signature(vm, &sig) == 0) {
+		uint8_t p[EV_ASYNC_STOP_SIZE];
+		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), p, ev_async_stop_encode(p, &sig));
+		landing_taken(vm);
+		vm_deliver_irq(vm, IRQ_ASYNC);
+		return;
+	}
+	if (vm->deferral_logged)
 		return;
 	vm->deferred++;
 	vm->deferral_logged = true;
 	uint8_t v = 0;
 	recorder_event(vm->rec, EV_DEFERRED, vm_pos(vm), &v, 1);
+}
+
+/* Replay, at a debug exit while looking for a landing: deliver there once found. */
+static void vm_replay_landing(struct vm *vm)
+{
+	if (!landing_check(vm))
+		return;
+	landing_taken(vm);
+	vm_deliver_irq(vm, IRQ_ASYNC);
+	if (vm->stop == VM_RUNNING)
+		replayer_apply_host_events(vm->rep);
 }
 
 static void vm_log_digest(struct vm *vm)
@@ -169,16 +209,16 @@ static void vm_after_exit(struct vm *vm, bool kicked)
 	if (vm->stop != VM_RUNNING)
 		return;
 	if (!vm->rec && !vm->rep) {
-		vm_deliver_irq(vm);
+		vm_deliver_irq(vm, kicked ? IRQ_ASYNC : IRQ_AT_EXIT);
 		return;
 	}
 	if (kicked) {
 		if (vm->rec)
-			vm_defer_irq(vm);
+			vm_record_kick(vm);
 		return;
 	}
 	vm_log_digest(vm);
-	vm_deliver_irq(vm);
+	vm_deliver_irq(vm, IRQ_AT_EXIT);
 	vm->phase = 1;
 	if (vm->rep && vm->stop == VM_RUNNING)
 		replayer_apply_host_events(vm->rep);
@@ -213,7 +253,17 @@ static void vm_halt(struct vm *vm)
 
 static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 {
-	if (x->reason != EXIT_KICKED) {
+	/* Kicks and debug stops come at points between exits: they get no index. */
+	if (x->reason != EXIT_KICKED && x->reason != EXIT_DEBUG) {
+		if (vm->landing.armed) {
+			vm->stop = VM_STOP_DIVERGED;
+			vm->status = STATUS_DIVERGED;
+			snprintf(vm->error, sizeof(vm->error),
+				 "replay diverged after exit %llu: the asynchronous landing at RIP 0x%llx "
+				 "was not found before the next exit",
+				 (unsigned long long)vm->exits, (unsigned long long)vm->landing.target.rip);
+			return;
+		}
 		vm->exits++;
 		vm->phase = 0;
 	}
@@ -235,7 +285,10 @@ static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 			 " (see docs/platform.md)");
 		break;
 	case EXIT_DEBUG:
-		vm_crash(vm, "debug exit with no debugger attached%s", "");
+		if (vm->landing.armed)
+			vm_replay_landing(vm);
+		else
+			vm_crash(vm, "debug exit with no debugger attached%s", "");
 		break;
 	case EXIT_INSN_LIMIT:
 		vm_crash(vm, "instruction limit reached with no one waiting for it%s", "");
@@ -259,7 +312,17 @@ int vm_run(struct vm *vm)
 		fprintf(stderr, "rewind: cannot start the waker thread: %s\n", strerror(-rc));
 		return STATUS_ERROR;
 	}
+	if ((vm->rec || vm->rep) && (rc = landing_init(vm))) {
+		fprintf(stderr, "rewind: cannot track dirty pages: %s\n", strerror(-rc));
+		waker_stop(vm);
+		return STATUS_ERROR;
+	}
 	vm_update_deadline(vm);
+	/* Before the first exit the guest is, like after any exit, past its interrupt decision:
+	 * host events that arrive now are logged in phase 1 of exit 0. */
+	vm->phase = 1;
+	if (vm->rep)
+		replayer_apply_host_events(vm->rep);
 	struct vm_exit exit;
 	while (vm->stop == VM_RUNNING) {
 		rc = vm->engine->ops->run(vm->engine, &exit);
@@ -273,7 +336,8 @@ int vm_run(struct vm *vm)
 		vm_handle_exit(vm, &exit);
 		if (vm->stop != VM_RUNNING)
 			break;
-		vm_after_exit(vm, exit.reason == EXIT_KICKED);
+		if (exit.reason != EXIT_DEBUG)
+			vm_after_exit(vm, exit.reason == EXIT_KICKED);
 	}
 	waker_stop(vm);
 	fflush(vm->cfg.console);

@@ -11,6 +11,7 @@
 
 #include "core/cpuid.h"
 #include "core/engine.h"
+#include "core/landing.h"
 #include "core/loader.h"
 #include "core/memory.h"
 #include "core/symbols.h"
@@ -66,6 +67,7 @@ struct vm_host_events {
 	int rx_len;
 	bool rx_eof;
 	atomic_bool timer_due;
+	atomic_bool irq_waiting;	/* an interrupt waits for an exit: kick every grace period */
 	atomic_bool timed_out;
 	atomic_bool stop;
 	atomic_uint_fast64_t deadline_ns;	/* next device deadline, guest (= host) ns */
@@ -105,6 +107,9 @@ struct vm {
 	int phase;		/* 0 at an exit, 1 at kicked exits after its interrupt decision */
 	uint64_t deferred;	/* interrupts held back from an asynchronous point to an exit */
 	bool deferral_logged;
+	uint64_t irq_waiting_since;	/* host ns; while host.irq_waiting */
+	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
+	struct landing landing;
 	uint64_t irqs_injected;
 	enum vm_stop_reason stop;
 	int status;		/* process exit status once stopped */

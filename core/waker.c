@@ -67,6 +67,11 @@ static void *waker_main(void *arg)
 		uint64_t wait_ns = 100000000;
 		if (deadline != DEADLINE_NONE && !atomic_load(&h->timer_due))
 			wait_ns = deadline > guest_now ? deadline - guest_now : 0;
+		if (atomic_load(&h->irq_waiting)) {
+			vm->engine->ops->kick(vm->engine);
+			if (wait_ns > WAKER_GRACE_NS)
+				wait_ns = WAKER_GRACE_NS;
+		}
 		if (timeout_at && timeout_at - now < wait_ns)
 			wait_ns = timeout_at - now;
 		struct pollfd fds[2] = { { h->wake_pipe[0], POLLIN, 0 }, { -1, POLLIN, 0 } };

@@ -5,6 +5,10 @@
 
 struct vm;
 
+/* How long a pending interrupt may wait for an exit before the recorder delivers it
+ * asynchronously (or, where it cannot, counts a deferral). */
+#define WAKER_GRACE_NS 1000000ULL
+
 uint64_t host_now_ns(void);
 int waker_start(struct vm *vm);
 /* Tells the waker that vm->host.deadline_ns moved earlier. */

@@ -1,0 +1,50 @@
+# Record every workload N times (default 20) with the other core kept busy, replay each with
+# --verify: identical console output, exit status and final digest, every time.
+. tests/integration/lib.sh
+if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
+N=${RR_RECORDINGS:-20}
+
+# Keep the other core busy, as a loaded CI machine would.
+sh -c 'while :; do :; done' &
+busy=$!
+trap 'kill $busy 2>/dev/null; rm -rf "$TMP"' EXIT
+
+printf 'one\ntwo\nthree\nquit\n' >"$TMP/echo.in"
+
+# record_and_replay WORKLOAD STATUS I: one recording and its verified replay.
+record_and_replay() {
+	w=$1 want=$2 i=$3
+	t="$TMP/$w-$i.rwd"
+	if [ "$w" = echo ]; then in="$TMP/echo.in"; else in=/dev/null; fi
+	"$REWIND" record -o "$t" --timeout 60 --cmdline "workload=$w" "$KERNEL" <"$in" >"$TMP/rec.out" 2>"$TMP/rec.err"
+	rs=$?
+	# Replay with no input attached: the trace is the only source.
+	"$REWIND" replay --verify "$t" </dev/null >"$TMP/rep.out" 2>"$TMP/rep.err"
+	ps=$?
+	if [ "$rs" -ne "$want" ]; then
+		echo "recording $i of $w exited $rs, expected $want: $(tail -3 "$TMP/rec.err")"
+		return 1
+	fi
+	if [ "$ps" -ne "$rs" ] || ! cmp -s "$TMP/rec.out" "$TMP/rep.out" || ! grep -q "verified:.*final state digest" "$TMP/rep.err"; then
+		echo "replay $i of $w: status $ps (recorded $rs): $(head -3 "$TMP/rep.err")"
+		return 1
+	fi
+	[ "$w" = race ] && grep "race: counter" "$TMP/rec.out" >>"$TMP/race.outcomes"
+	"$REWIND" trace info --json "$t" >>"$TMP/$w.info"
+	rm -f "$t"
+	return 0
+}
+
+for w in hello:0 compute:0 echo:0 race:0 panic:3; do
+	name=${w%%:*} want=${w##*:}
+	failed=""
+	i=1
+	while [ $i -le "$N" ]; do
+		msg=$(record_and_replay "$name" "$want" "$i") || { failed="$msg"; break; }
+		i=$((i + 1))
+	done
+	if [ -z "$failed" ]; then ok "$name-$N-recordings-replay-exactly"; else fail "$name-$N-recordings-replay-exactly" "$failed"; fi
+done
+
+outcomes=$(sort -u "$TMP/race.outcomes" 2>/dev/null | wc -l)
+check race-outcomes-vary [ "$outcomes" -ge 2 ]

@@ -1,0 +1,44 @@
+# Each test-kernel workload under `rewind run`: output and exit status.
+. tests/integration/lib.sh
+if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
+
+run_guest "$TMP/hello" hello
+check hello-status [ "$status" -eq 0 ]
+check hello-banner grep -q "testos" "$TMP/hello"
+check hello-rtc grep -Eq "RTC says 20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]" "$TMP/hello"
+check hello-user-task grep -q "hello from a user task at CPL 3" "$TMP/hello"
+
+run_guest "$TMP/compute" compute
+check compute-status [ "$status" -eq 0 ]
+check compute-results grep -q "compute: 4 tasks finished, results digest 0xc41e2e30aceda3ff" "$TMP/compute"
+
+printf 'first line\nsecond\nquit\n' >"$TMP/in"
+"$REWIND" run --timeout 60 --cmdline workload=echo "$KERNEL" <"$TMP/in" >"$TMP/echo" 2>&1
+status=$?
+check echo-status [ "$status" -eq 0 ]
+check echo-lines grep -q "^001: first line" "$TMP/echo"
+check echo-second grep -q "^002: second" "$TMP/echo"
+check echo-quit grep -q "quit after 2 lines" "$TMP/echo"
+# The same through a pipe and through --serial-in.
+printf 'piped\nquit\n' | "$REWIND" run --timeout 60 --cmdline workload=echo "$KERNEL" >"$TMP/echo2" 2>&1
+check echo-pipe grep -q "^001: piped" "$TMP/echo2"
+"$REWIND" run --timeout 60 --serial-in "$TMP/in" --cmdline workload=echo "$KERNEL" >"$TMP/echo3" 2>&1 </dev/null
+check echo-serial-in grep -q "^002: second" "$TMP/echo3"
+
+run_guest "$TMP/race" race
+check race-status [ "$status" -eq 0 ]
+check race-report grep -Eq "race: counter [0-9]+, expected [0-9]+ .*: [0-9]+ lost" "$TMP/race"
+
+run_guest "$TMP/panic" panic
+check panic-status [ "$status" -eq 3 ]
+check panic-report grep -q "PANIC: page fault (vector 14" "$TMP/panic"
+check panic-backtrace grep -q "sys_session_touch" "$TMP/panic"
+
+run_guest "$TMP/unknown" nosuchworkload
+check unknown-workload-status [ "$status" -eq 2 ]
+
+# The timeout: a guest that waits for input forever is stopped with status 124.
+"$REWIND" run --timeout 1 --cmdline workload=echo "$KERNEL" >"$TMP/to" 2>&1 </dev/null
+status=$?
+check timeout-status [ "$status" -eq 124 ]
+check timeout-message grep -q "timeout" "$TMP/to"
