@@ -317,9 +317,10 @@ int replayer_finish(struct replayer *rp)
 				(unsigned long long)rp->digests_checked, got);
 		} else {
 			fprintf(stderr,
-				"rewind replay: verified %llu periodic digests; no final digest to check "
-				"(the trace is truncated)\n",
+				"rewind replay: cannot verify: the trace is truncated, so it has no final "
+				"digest (%llu periodic digests matched)\n",
 				(unsigned long long)rp->digests_checked);
+			vm->status = STATUS_TRACE_END;
 		}
 	}
 	return vm->status;
