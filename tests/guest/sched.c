@@ -25,7 +25,7 @@ struct sched {
 
 static struct sched sched;
 static u8 kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
-static u8 idle_stack[1024] __attribute__((aligned(16)));
+static u8 idle_stack[4096] __attribute__((aligned(16)));
 
 /* In the user region (u_lib.c): the CPL3 trampoline that calls entry(arg) then exits. */
 extern void u_task_start(long (*entry)(long), long arg);

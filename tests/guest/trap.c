@@ -133,7 +133,8 @@ void panic_frame(const struct frame *f, const char *what)
 }
 
 /* The syscall instruction jumped to syscall_entry without leaving CPL3 (the PVM host does
-   this): fetching it faults, as it is a supervisor page; were it not, its cli would. */
+   this): fetching it faults, as it is a supervisor page; were it not, its cli would. A
+   user task that jumps there itself gets a system call too, which grants it nothing. */
 static int syscall_stayed_in_user(const struct frame *f)
 {
 	if ((f->cs & 3) != 3 || f->rip != (u64)syscall_entry)
