@@ -1,4 +1,5 @@
 #include "core/landing.h"
+#include "core/dirty.h"
 #include "core/vm.h"
 
 #include <errno.h>
@@ -9,45 +10,12 @@
 /* RF and TF differ between a kicked stop and a breakpoint stop at the same point. */
 #define RFLAGS_IGNORED ((1ULL << 16) | (1ULL << 8))
 
-int landing_init(struct vm *vm)
-{
-	struct landing *l = &vm->landing;
-	l->words = (vm->mem.size / PAGE_SIZE + 63) / 64;
-	l->dirty = calloc(l->words, sizeof(uint64_t));
-	l->scratch = calloc(l->words, sizeof(uint64_t));
-	if (!l->dirty || !l->scratch)
-		return -ENOMEM;
-	if (vm->engine->ops->get_dirty_log)
-		return vm->engine->ops->get_dirty_log(vm->engine, l->scratch);
-	return 0;
-}
-
-void landing_free(struct landing *l)
-{
-	free(l->dirty);
-	free(l->scratch);
-	l->dirty = l->scratch = NULL;
-}
-
-static int collect_dirty(struct vm *vm)
-{
-	struct landing *l = &vm->landing;
-	if (!vm->engine->ops->get_dirty_log)
-		return 0;
-	int rc = vm->engine->ops->get_dirty_log(vm->engine, l->scratch);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < l->words; i++)
-		l->dirty[i] |= l->scratch[i];
-	return 0;
-}
-
 int landing_signature(struct vm *vm, struct ev_async_stop *sig)
 {
 	struct kvm_regs r;
 	int rc = vm->engine->ops->get_regs(vm->engine, &r);
 	if (!rc)
-		rc = collect_dirty(vm);
+		rc = dirty_collect(vm);
 	if (rc)
 		return rc;
 	memset(sig, 0, sizeof(*sig));
@@ -61,9 +29,9 @@ int landing_signature(struct vm *vm, struct ev_async_stop *sig)
 	if (!st)
 		return -ENOMEM;
 	XXH3_128bits_reset(st);
-	struct landing *l = &vm->landing;
-	for (size_t w = 0; w < l->words; w++) {
-		for (uint64_t bits = l->dirty[w]; bits; bits &= bits - 1) {
+	const uint64_t *dirty = dirty_pages(vm, DIRTY_LANDING);
+	for (size_t w = 0; w < vm->dirty.words; w++) {
+		for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
 			uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
 			XXH3_128bits_update(st, &page, sizeof(page));
 			XXH3_128bits_update(st, vm->mem.host + page * PAGE_SIZE, PAGE_SIZE);
@@ -78,7 +46,7 @@ int landing_signature(struct vm *vm, struct ev_async_stop *sig)
 
 void landing_taken(struct vm *vm)
 {
-	memset(vm->landing.dirty, 0, vm->landing.words * sizeof(uint64_t));
+	dirty_reset(vm, DIRTY_LANDING);
 }
 
 static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)

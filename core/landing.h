@@ -14,18 +14,12 @@
 struct vm;
 
 struct landing {
-	uint64_t *dirty;	/* pages written since the previous landing */
-	uint64_t *scratch;	/* KVM's log as read */
-	size_t words;
 	bool armed;		/* replay: looking for `target` */
 	bool stepping;		/* replay: stepping over a breakpoint that did not match */
 	struct ev_async_stop target;
 	uint64_t found, misses;
 };
 
-/* Allocates the dirty-page accumulator and clears the engine's dirty log. */
-int landing_init(struct vm *vm);
-void landing_free(struct landing *l);
 /* The signature of the current state; returns 0 or -errno. */
 int landing_signature(struct vm *vm, struct ev_async_stop *sig);
 /* The landing just taken: pages written before it no longer count. */

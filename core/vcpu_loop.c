@@ -312,7 +312,7 @@ int vm_run(struct vm *vm)
 		fprintf(stderr, "rewind: cannot start the waker thread: %s\n", strerror(-rc));
 		return STATUS_ERROR;
 	}
-	if ((vm->rec || vm->rep) && (rc = landing_init(vm))) {
+	if ((vm->rec || vm->rep) && (rc = dirty_init(vm))) {
 		fprintf(stderr, "rewind: cannot track dirty pages: %s\n", strerror(-rc));
 		waker_stop(vm);
 		return STATUS_ERROR;

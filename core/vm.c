@@ -144,6 +144,7 @@ void vm_destroy(struct vm *vm)
 		vm->engine->ops->destroy(vm->engine);
 	vm->engine = NULL;
 	symbols_free(&vm->syms);
+	dirty_free(&vm->dirty);
 	guest_mem_free(&vm->mem);
 	pthread_mutex_destroy(&vm->host.lock);
 	pthread_cond_destroy(&vm->host.cond);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/cpuid.h"
+#include "core/dirty.h"
 #include "core/engine.h"
 #include "core/landing.h"
 #include "core/loader.h"
@@ -110,6 +111,7 @@ struct vm {
 	uint64_t irq_waiting_since;	/* host ns; while host.irq_waiting */
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
+	struct dirty_log dirty;
 	uint64_t irqs_injected;
 	enum vm_stop_reason stop;
 	int status;		/* process exit status once stopped */

@@ -1,0 +1,55 @@
+#include "core/dirty.h"
+#include "core/vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dirty_init(struct vm *vm)
+{
+	struct dirty_log *d = &vm->dirty;
+	d->words = (vm->mem.size / PAGE_SIZE + 63) / 64;
+	d->scratch = calloc(d->words, sizeof(uint64_t));
+	for (int u = 0; u < DIRTY_USERS; u++)
+		d->acc[u] = calloc(d->words, sizeof(uint64_t));
+	for (int u = 0; u < DIRTY_USERS; u++)
+		if (!d->acc[u] || !d->scratch)
+			return -ENOMEM;
+	if (vm->engine->ops->get_dirty_log)
+		return vm->engine->ops->get_dirty_log(vm->engine, d->scratch);
+	return 0;
+}
+
+void dirty_free(struct dirty_log *d)
+{
+	for (int u = 0; u < DIRTY_USERS; u++) {
+		free(d->acc[u]);
+		d->acc[u] = NULL;
+	}
+	free(d->scratch);
+	d->scratch = NULL;
+}
+
+int dirty_collect(struct vm *vm)
+{
+	struct dirty_log *d = &vm->dirty;
+	if (!vm->engine->ops->get_dirty_log)
+		return 0;
+	int rc = vm->engine->ops->get_dirty_log(vm->engine, d->scratch);
+	if (rc)
+		return rc;
+	for (int u = 0; u < DIRTY_USERS; u++)
+		for (size_t i = 0; i < d->words; i++)
+			d->acc[u][i] |= d->scratch[i];
+	return 0;
+}
+
+const uint64_t *dirty_pages(struct vm *vm, enum dirty_user user)
+{
+	return vm->dirty.acc[user];
+}
+
+void dirty_reset(struct vm *vm, enum dirty_user user)
+{
+	memset(vm->dirty.acc[user], 0, vm->dirty.words * sizeof(uint64_t));
+}
