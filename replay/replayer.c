@@ -165,7 +165,7 @@ static uint64_t replay_clock_read(void *ctx)
 void replayer_apply_host_events(struct replayer *rp)
 {
 	struct vm *vm = rp->vm;
-	for (;;) {
+	while (!vm->landing.armed) {
 		const struct trace_event *ev = peek(rp);
 		if (!ev) {
 			trace_ended(rp, "the next host event");
@@ -192,6 +192,18 @@ void replayer_apply_host_events(struct replayer *rp)
 		case EV_DEFERRED:
 			rp->deferred++;
 			break;
+		case EV_ASYNC_STOP: {
+			/* Run on to the recorded point; the events after it wait for the landing. */
+			struct ev_async_stop sig;
+			if (ev_async_stop_decode(&sig, ev->payload, ev->len))
+				return mismatch(rp, EV_ASYNC_STOP, NULL, 0);
+			consume(rp);
+			int rc = landing_arm(vm, &sig);
+			if (rc)
+				stop(rp, VM_STOP_ERROR, STATUS_ERROR, "cannot set the landing breakpoint: %s",
+				     strerror(-rc));
+			return;
+		}
 		default:
 			return;
 		}
@@ -294,6 +306,8 @@ int replayer_finish(struct replayer *rp)
 			vm->stop = VM_STOP_DIVERGED;
 		}
 	}
+	if (!rp->report[0])
+		snprintf(rp->report, sizeof(rp->report), "%s", vm->error);
 	switch (vm->stop) {
 	case VM_STOP_DIVERGED:
 	case VM_STOP_ERROR:
@@ -311,9 +325,11 @@ int replayer_finish(struct replayer *rp)
 		if (verify_final) {
 			hex(got, blob);
 			fprintf(stderr,
-				"rewind replay: verified: %llu exits, %llu events, %llu periodic digests and "
-				"the final state digest %s match\n",
+				"rewind replay: verified: %llu exits, %llu events, %llu asynchronous landings "
+				"(%llu breakpoint hits passed over), %llu periodic digests and the final state "
+				"digest %s match\n",
 				(unsigned long long)vm->exits, (unsigned long long)rp->events,
+				(unsigned long long)vm->landing.found, (unsigned long long)vm->landing.misses,
 				(unsigned long long)rp->digests_checked, got);
 		} else {
 			fprintf(stderr,

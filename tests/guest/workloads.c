@@ -76,6 +76,16 @@ static void race_tick(void)
 	race.timer_adds++;
 }
 
+/* Once per system call the window also holds a few milliseconds of kernel code that does no
+ * I/O: an interrupt that lands there arrives between two VM exits, which a recorder must
+ * find again by its landing signature. The counter lives in memory (volatile), so only the
+ * memory tells one pass of the loop from the next. */
+static void race_spin(void)
+{
+	for (volatile u64 k = 0; k < 500; k++)
+		;
+}
+
 void sys_race_step(struct frame *f)
 {
 	u64 n = f->rdi > 256 ? 256 : f->rdi;
@@ -86,6 +96,8 @@ void sys_race_step(struct frame *f)
 		io_delay(); /* an interrupt here is harmless */
 		u64 v = READ_ONCE(race.counter);
 		io_delay(); /* one here loses the timer's increment */
+		if (i == 0)
+			race_spin();
 		WRITE_ONCE(race.counter, v + 1);
 		race.task_adds++;
 	}

@@ -48,3 +48,5 @@ done
 
 outcomes=$(sort -u "$TMP/race.outcomes" 2>/dev/null | wc -l)
 check race-outcomes-vary [ "$outcomes" -ge 2 ]
+# race holds kernel code without exits: some interrupts land there, asynchronously.
+check race-async-landings-in-cpl0 grep -q '"async":[1-9]' "$TMP/race.info"
