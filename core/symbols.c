@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,27 +13,69 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Section headers and symbols, normalised from ELF32 or ELF64. */
+struct elf_view {
+	const uint8_t *image;
+	size_t len;
+	bool is64;
+};
+
+static void section(const struct elf_view *v, uint64_t shoff, int i, Elf64_Shdr *out)
+{
+	if (v->is64) {
+		memcpy(out, v->image + shoff + (uint64_t)i * sizeof(Elf64_Shdr), sizeof(*out));
+		return;
+	}
+	Elf32_Shdr sh;
+	memcpy(&sh, v->image + shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+	*out = (Elf64_Shdr){ .sh_type = sh.sh_type, .sh_link = sh.sh_link, .sh_offset = sh.sh_offset,
+			     .sh_size = sh.sh_size };
+}
+
+static Elf64_Sym symbol(const struct elf_view *v, uint64_t off)
+{
+	Elf64_Sym sym;
+	if (v->is64) {
+		memcpy(&sym, v->image + off, sizeof(sym));
+		return sym;
+	}
+	Elf32_Sym s32;
+	memcpy(&s32, v->image + off, sizeof(s32));
+	return (Elf64_Sym){ .st_name = s32.st_name, .st_info = s32.st_info, .st_value = s32.st_value,
+			    .st_size = s32.st_size };
+}
+
 int symbols_load(struct symbols *s, const uint8_t *image, size_t len)
 {
 	memset(s, 0, sizeof(*s));
-	Elf64_Ehdr h;
-	if (len < sizeof(h) || memcmp(image, ELFMAG, SELFMAG) || image[EI_CLASS] != ELFCLASS64)
+	if (len < sizeof(Elf64_Ehdr) || memcmp(image, ELFMAG, SELFMAG))
 		return 0;
-	memcpy(&h, image, sizeof(h));
-	if (h.e_shentsize != sizeof(Elf64_Shdr) || h.e_shoff > len ||
-	    (uint64_t)h.e_shnum * sizeof(Elf64_Shdr) > len - h.e_shoff)
+	struct elf_view v = { image, len, image[EI_CLASS] == ELFCLASS64 };
+	uint64_t shoff;
+	unsigned shnum, shentsize;
+	if (v.is64) {
+		Elf64_Ehdr h;
+		memcpy(&h, image, sizeof(h));
+		shoff = h.e_shoff, shnum = h.e_shnum, shentsize = h.e_shentsize;
+	} else {
+		Elf32_Ehdr h;
+		memcpy(&h, image, sizeof(h));
+		shoff = h.e_shoff, shnum = h.e_shnum, shentsize = h.e_shentsize;
+	}
+	size_t symsize = v.is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	if (shentsize != (v.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) || shoff > len ||
+	    (uint64_t)shnum * shentsize > len - shoff)
 		return 0;
-	const uint8_t *shdrs = image + h.e_shoff;
-	for (int i = 0; i < h.e_shnum; i++) {
+	for (unsigned i = 0; i < shnum; i++) {
 		Elf64_Shdr sh, strsh;
-		memcpy(&sh, shdrs + i * sizeof(sh), sizeof(sh));
-		if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= h.e_shnum)
+		section(&v, shoff, (int)i, &sh);
+		if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= shnum)
 			continue;
-		memcpy(&strsh, shdrs + sh.sh_link * sizeof(sh), sizeof(sh));
+		section(&v, shoff, (int)sh.sh_link, &strsh);
 		if (sh.sh_offset > len || sh.sh_size > len - sh.sh_offset || strsh.sh_offset > len ||
 		    strsh.sh_size > len - strsh.sh_offset || !strsh.sh_size)
 			return 0;
-		size_t nsyms = sh.sh_size / sizeof(Elf64_Sym);
+		size_t nsyms = sh.sh_size / symsize;
 		s->sym = calloc(nsyms ? nsyms : 1, sizeof(*s->sym));
 		s->strings = malloc(strsh.sh_size + 1);
 		if (!s->sym || !s->strings) {
@@ -42,8 +85,7 @@ int symbols_load(struct symbols *s, const uint8_t *image, size_t len)
 		memcpy(s->strings, image + strsh.sh_offset, strsh.sh_size);
 		s->strings[strsh.sh_size] = 0;
 		for (size_t j = 0; j < nsyms; j++) {
-			Elf64_Sym sym;
-			memcpy(&sym, image + sh.sh_offset + j * sizeof(sym), sizeof(sym));
+			Elf64_Sym sym = symbol(&v, sh.sh_offset + j * symsize);
 			int type = ELF64_ST_TYPE(sym.st_info);
 			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) || !sym.st_value ||
 			    sym.st_name >= strsh.sh_size || !s->strings[sym.st_name])
