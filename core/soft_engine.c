@@ -1,0 +1,1097 @@
+/* The soft engine: a vCPU on Unicorn 2.0.1 (QEMU's TCG as a library) behind struct engine.
+ *
+ * Unicorn runs instructions; this file counts them (a code hook on every instruction: the count
+ * is exact, and the same hook stops at an instruction count, an address, a kick, or an
+ * interrupt window), turns Unicorn's hooks into VM exits (port I/O, MMIO, HLT), answers what
+ * the guest must not read from the host (CPUID from the model, RDTSC/RDRAND/RDSEED from the
+ * value source), and hands exceptions and SYSCALL to the system layer in soft_x86.c. */
+#include "core/cpuid.h"
+#include "core/memory.h"
+#include "core/soft_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RFLAGS_IF (1ULL << 9)
+#define CR4_TSD (1ULL << 2)
+#define SCRATCH_LOW 0xffe00000ULL	/* below 4 GiB: the loader runs 32-bit code there */
+
+static const struct engine_ops soft_ops;
+
+static void halt(struct soft *s, enum soft_why why)
+{
+	s->why = why;
+	s->stopping = true;
+	uc_emu_stop(s->uc);
+}
+
+static void set_fail(struct soft *s, const char *fmt, unsigned long long a, unsigned long long b)
+{
+	memset(&s->exit, 0, sizeof(s->exit));
+	s->exit.reason = EXIT_FAIL;
+	snprintf(s->exit.fail.what, sizeof(s->exit.fail.what), fmt, a, b);
+}
+
+/* ---- instruction bytes, for the few instructions the engine answers itself ---- */
+
+static const uint8_t *code_bytes(struct soft *s, uint64_t addr, uint32_t size, uint8_t *tmp)
+{
+	uint64_t off = addr & (PAGE_SIZE - 1), gpa;
+	uint32_t pferr;
+	if (size > 15)
+		return NULL;
+	if (off + size > PAGE_SIZE)
+		return soft_read_linear(s, addr, tmp, size, 0) ? NULL : tmp;
+	if (s->code_stale || (addr & ~(PAGE_SIZE - 1)) != s->code_va) {
+		if (soft_translate(s, addr, ACC_FETCH, false, &gpa, &pferr))
+			return NULL;
+		s->code_host = guest_mem_ptr(s->base.mem, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+		if (!s->code_host)
+			return NULL;
+		s->code_va = addr & ~(PAGE_SIZE - 1);
+		s->code_stale = false;
+	}
+	return s->code_host + off;
+}
+
+static bool is_legacy_prefix(uint8_t b)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	}
+	return false;
+}
+
+struct insn {
+	int op;		/* first opcode byte after prefixes; 0x0f00 | second byte for 0F xx */
+	uint8_t modrm;
+	uint8_t rex;
+	bool opsize16;
+};
+
+/* Instruction boundaries come from Unicorn (the hook's size), so a 40-4F byte followed by more
+ * bytes of the same instruction is a REX prefix, never INC/DEC. */
+static bool decode(const uint8_t *b, uint32_t size, struct insn *in)
+{
+	uint32_t i = 0;
+	memset(in, 0, sizeof(*in));
+	while (i < size && is_legacy_prefix(b[i])) {
+		if (b[i] == 0x66)
+			in->opsize16 = true;
+		i++;
+	}
+	if (i + 1 < size && (b[i] & 0xf0) == 0x40)
+		in->rex = b[i++];
+	if (i >= size)
+		return false;
+	in->op = b[i++];
+	if (in->op == 0x0f) {
+		if (i >= size)
+			return false;
+		in->op = 0x0f00 | b[i++];
+	}
+	in->modrm = i < size ? b[i] : 0;
+	return true;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t value(struct soft *s, enum soft_value_kind kind, uint64_t before)
+{
+	uint64_t dflt = kind == SOFT_VALUE_RDTSC ? before * SOFT_TSC_PER_INSN + (uint64_t)s->tsc_offset
+						 : splitmix64(before ^ ((uint64_t)kind << 56));
+	return s->vfn ? s->vfn(s->vctx, kind, before, dflt) : dflt;
+}
+
+static const int gpr64[16] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8,	UC_X86_REG_R9,	UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+static void set_edx_eax(struct soft *s, uint64_t v)
+{
+	soft_set_reg(s, UC_X86_REG_RAX, (uint32_t)v);
+	soft_set_reg(s, UC_X86_REG_RDX, v >> 32);
+}
+
+/* Emulates the instruction at the hook and skips it (writing RIP makes Unicorn resume there). */
+static void answer_value_insn(struct soft *s, const struct insn *in, uint64_t addr, uint32_t size)
+{
+	uint64_t before = s->icount - 1;
+	switch (in->op) {
+	case 0x0f31:	/* rdtsc */
+		set_edx_eax(s, value(s, SOFT_VALUE_RDTSC, before));
+		break;
+	case 0x0f01:	/* rdtscp */
+		set_edx_eax(s, value(s, SOFT_VALUE_RDTSC, before));
+		soft_set_reg(s, UC_X86_REG_RCX, (uint32_t)soft_msr(s, 0xc0000103));
+		break;
+	case 0x0f32:	/* rdmsr IA32_TSC */
+		set_edx_eax(s, value(s, SOFT_VALUE_RDTSC, before));
+		break;
+	case 0x0f30: {	/* wrmsr IA32_TSC */
+		uint64_t v = (uint32_t)soft_reg(s, UC_X86_REG_RAX) | soft_reg(s, UC_X86_REG_RDX) << 32;
+		s->tsc_offset = (int64_t)(v - before * SOFT_TSC_PER_INSN);
+		break;
+	}
+	case 0x0fc7: {	/* rdrand / rdseed r16/32/64 */
+		enum soft_value_kind k = ((in->modrm >> 3) & 7) == 6 ? SOFT_VALUE_RDRAND : SOFT_VALUE_RDSEED;
+		uint64_t v = value(s, k, before);
+		int id = gpr64[(in->modrm & 7) | ((in->rex & 1) << 3)];
+		if (in->rex & 8)
+			soft_set_reg(s, id, v);
+		else if (in->opsize16)
+			soft_set_reg(s, id, (soft_reg(s, id) & ~0xffffULL) | (v & 0xffff));
+		else
+			soft_set_reg(s, id, (uint32_t)v);
+		/* CF=1 (a value is ready), OF SF ZF AF PF cleared. */
+		soft_set_reg(s, UC_X86_REG_RFLAGS, (soft_reg(s, UC_X86_REG_RFLAGS) & ~0x8d5ULL) | 1);
+		break;
+	}
+	}
+	soft_set_reg(s, UC_X86_REG_RIP, addr + size);
+}
+
+/* Length of the RDRAND/RDSEED r at rip, or 0 when it is something else. */
+static uint32_t rdrand_length(struct soft *s, uint64_t rip, uint8_t *b, struct insn *in)
+{
+	uint32_t n = 0;
+	/* Byte by byte: the instruction may end just before an unmapped page. */
+	while (n < 3 && soft_read_linear(s, rip + n, &b[n], 1, 0) == 0 &&
+	       (b[n] == 0x66 || (b[n] & 0xf0) == 0x40))
+		n++;
+	for (uint32_t i = n; i < n + 3; i++)
+		if (soft_read_linear(s, rip + i, &b[i], 1, 0))
+			return 0;
+	if (!decode(b, n + 3, in) || in->op != 0x0fc7 || (in->modrm >> 6) != 3 ||
+	    ((in->modrm >> 3) & 7) < 6)
+		return 0;
+	return n + 3;
+}
+
+static void inspect(struct soft *s, uint64_t addr, uint32_t size)
+{
+	uint8_t tmp[16];
+	struct insn in;
+	const uint8_t *b = code_bytes(s, addr, size, tmp);
+	if (!b || !decode(b, size, &in))
+		return;
+	switch (in.op) {
+	case 0xf4:
+		s->hlt_next = addr + size;
+		s->hlt_icount = s->icount;
+		break;
+	case 0xfb:
+	case 0x17:
+		s->shadow_icount = s->icount;
+		break;
+	case 0x8e:
+		if (((in.modrm >> 3) & 7) == 2)
+			s->shadow_icount = s->icount;
+		break;
+	case 0x0f22:	/* mov crN: paging may change */
+		s->code_stale = true;
+		s->remap_after = s->icount;
+		break;
+	case 0x0f01:
+		if (in.modrm == 0xf9) {
+			answer_value_insn(s, &in, addr, size);
+		} else if (((in.modrm >> 3) & 7) == 7 && (in.modrm >> 6) != 3) {
+			s->code_stale = true;	/* invlpg */
+			s->remap_after = s->icount;
+		}
+		break;
+	case 0x0f31:
+		/* With the guest's own CR4.TSD at CPL>0, Unicorn raises the #GP itself. */
+		if (!((soft_reg(s, UC_X86_REG_CR4) & CR4_TSD) && soft_cpl(s) != 0))
+			answer_value_insn(s, &in, addr, size);
+		break;
+	case 0x0f30:
+	case 0x0f32: {
+		uint32_t msr = (uint32_t)soft_reg(s, UC_X86_REG_RCX);
+		if (soft_cpl(s) != 0)
+			break;	/* Unicorn raises the #GP */
+		if (msr == 0x10) {
+			answer_value_insn(s, &in, addr, size);
+		} else if (msr == 0xc0000080 && in.op == 0x0f32) {
+			set_edx_eax(s, soft_msr(s, msr));
+			soft_set_reg(s, UC_X86_REG_RIP, addr + size);
+		} else if (msr == 0xc0000080) {
+			/* Unicorn keeps LME; SCE and NXE are ours (its model lacks them). */
+			s->efer_extra = (soft_reg(s, UC_X86_REG_RAX) & 0xffffffffULL) & 0x801ULL;
+		}
+		break;
+	}
+	case 0x0f07:	/* sysret: Unicorn would refuse it without EFER.SCE */
+		s->sysret64 = in.rex & 8;
+		halt(s, WHY_SYSRET);
+		break;
+	}
+}
+
+/* ---- hooks ---- */
+
+static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	if (s->in_tramp) {
+		if (addr == s->tramp_stop)
+			uc_emu_stop(s->uc);
+		return;
+	}
+	if (s->probing) {
+		if (addr != s->cur_rip)	/* the re-run instruction did not fault after all */
+			uc_emu_stop(s->uc);
+		return;
+	}
+	if (s->stopping)
+		return;
+	if (s->remap_after && s->icount == s->remap_after) {
+		s->remap_after = 0;
+		if (s->naliases)
+			return halt(s, WHY_REMAP);
+	}
+	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
+		return halt(s, WHY_KICK);
+	if (s->icount >= s->limit)
+		return halt(s, WHY_LIMIT);
+	if (!(addr == s->resume_rip && s->icount == s->resume_icount)) {
+		if (s->stop_at_addr && addr == s->stop_addr)
+			return halt(s, WHY_ADDR);
+		for (int i = 0; i < s->nbp; i++)
+			if (addr == s->bp[i]) {
+				s->exit.debug.dr6 = 0xffff0ff0ULL | (1ULL << s->bp_slot[i]);
+				return halt(s, WHY_BP);
+			}
+	}
+	if (s->window && s->icount != s->shadow_icount &&
+	    (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+		return halt(s, WHY_WINDOW);
+	s->cur_rip = addr;
+	s->cur_size = size;
+	s->icount++;
+	s->cur_icount = s->icount;
+	inspect(s, addr, size);
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	if (getenv("SOFT_DEBUG"))
+		fprintf(stderr, "soft: intr hook %u tramp %d probing %d rip %#llx\n", intno, s->in_tramp,
+			s->probing, (unsigned long long)soft_reg(s, UC_X86_REG_RIP));
+	if (s->in_tramp) {
+		s->tramp_vector = (int)intno;
+		uc_emu_stop(s->uc);
+		return;
+	}
+	if (s->probing) {
+		s->stopping = true;
+		uc_emu_stop(s->uc);
+		return;
+	}
+	uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
+	/* A fault leaves RIP on the instruction the code hook counted: it did not retire. */
+	bool faulted = rip == s->cur_rip && s->icount == s->cur_icount && s->icount > 0;
+	if (faulted)
+		s->icount--;
+	s->exc_vector = intno;
+	s->exc_retired = !faulted;
+	halt(s, WHY_EXC);
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	if (s->in.ready && s->in.port == port) {
+		uint32_t v = 0;
+		s->in.ready = false;
+		memcpy(&v, s->iodata, (size_t)size);
+		return v;
+	}
+	/* Roll the instruction back after it completes with a dummy value: IN changes only
+	 * RAX, and INS RDI/RCX and the byte it stores, which the re-run overwrites. */
+	s->in.pending = true;
+	s->in.port = (uint16_t)port;
+	s->in.rip = s->cur_rip;
+	s->in.rax = soft_reg(s, UC_X86_REG_RAX);
+	s->in.rcx = soft_reg(s, UC_X86_REG_RCX);
+	s->in.rdi = soft_reg(s, UC_X86_REG_RDI);
+	memset(&s->exit, 0, sizeof(s->exit));
+	s->exit.reason = EXIT_IO;
+	s->exit.io.port = (uint16_t)port;
+	s->exit.io.size = (uint8_t)size;
+	s->exit.io.count = 1;
+	s->exit.io.data = s->iodata;
+	memset(s->iodata, 0, sizeof(s->iodata));
+	halt(s, WHY_IO);
+	return 0;
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	memset(&s->exit, 0, sizeof(s->exit));
+	s->exit.reason = EXIT_IO;
+	s->exit.io.port = (uint16_t)port;
+	s->exit.io.size = (uint8_t)size;
+	s->exit.io.write = true;
+	s->exit.io.count = 1;
+	s->exit.io.data = s->iodata;
+	memcpy(s->iodata, &value, sizeof(value));
+	halt(s, WHY_IO);
+}
+
+static void hook_syscall(uc_engine *uc, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	halt(s, WHY_SYSCALL);
+}
+
+static int hook_cpuid(uc_engine *uc, void *user)
+{
+	struct soft *s = user;
+	uint32_t out[4];
+	(void)uc;
+	cpuid_lookup(s->cpuid, (uint32_t)soft_reg(s, UC_X86_REG_RAX),
+		     (uint32_t)soft_reg(s, UC_X86_REG_RCX), out);
+	soft_set_reg(s, UC_X86_REG_RAX, out[0]);
+	soft_set_reg(s, UC_X86_REG_RBX, out[1]);
+	soft_set_reg(s, UC_X86_REG_RCX, out[2]);
+	soft_set_reg(s, UC_X86_REG_RDX, out[3]);
+	return 1;	/* skip Unicorn's own CPUID */
+}
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+	struct soft *s = user;
+	uint64_t v = 0;
+	(void)uc;
+	if (s->mmio.serving && !s->mmio.served && !s->mmio.write &&
+	    (s->mmio.gpa & (PAGE_SIZE - 1)) == offset && s->mmio.size == size) {
+		s->mmio.served = true;
+		memcpy(&v, s->mmiodata, size);
+		return v;
+	}
+	set_fail(s, "instruction at %#llx makes more than one MMIO access (offset %#llx)", s->cur_rip,
+		 offset);
+	halt(s, WHY_FAIL);
+	return 0;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	(void)value;
+	if (s->mmio.serving && !s->mmio.served && s->mmio.write &&
+	    (s->mmio.gpa & (PAGE_SIZE - 1)) == offset && s->mmio.size == size) {
+		s->mmio.served = true;
+		return;
+	}
+	set_fail(s, "instruction at %#llx makes more than one MMIO access (offset %#llx)", s->cur_rip,
+		 offset);
+	halt(s, WHY_FAIL);
+}
+
+static int add_alias(struct soft *s, uint64_t page, void *host)
+{
+	if (s->naliases == s->alias_cap) {
+		int cap = s->alias_cap ? 2 * s->alias_cap : 64;
+		uint64_t *a = realloc(s->aliases, (size_t)cap * sizeof(*a));
+		if (!a)
+			return -1;
+		s->aliases = a;
+		s->alias_cap = cap;
+	}
+	if (uc_mem_map_ptr(s->uc, page, PAGE_SIZE, UC_PROT_ALL, host))
+		return -1;
+	s->aliases[s->naliases++] = page;
+	return 0;
+}
+
+/* Drops every alias (each unmap also flushes Unicorn's TLB entry of that page) and the code
+ * translated through them, which may now mean other pages. */
+void soft_drop_aliases(struct soft *s)
+{
+	s->dummies = false;
+	if (!s->naliases)
+		return;
+	for (int i = 0; i < s->naliases; i++)
+		uc_mem_unmap(s->uc, s->aliases[i], PAGE_SIZE);
+	s->naliases = 0;
+	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+}
+
+/* Unicorn 2.0.1's x86 MMU walks the guest page tables for permissions only and then uses the
+ * *virtual* address as the physical one (target/i386/excp_helper.c: "identity map guest
+ * virtual address"). So guest RAM is mapped at 0 for identity-mapped code, and every other
+ * virtual page the guest touches gets an alias block at its virtual address, backed by the
+ * host memory of the guest physical page it translates to. Aliases go when paging changes.
+ * Pages that translate outside RAM are MMIO and exit; pages that do not translate fault. */
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+			  void *user)
+{
+	struct soft *s = user;
+	uint64_t gpa, page = addr & ~(PAGE_SIZE - 1);
+	uint32_t pferr;
+	(void)uc;
+	if (s->in_tramp || s->probing)
+		return false;
+	int acc = (type == UC_MEM_WRITE_UNMAPPED ? ACC_WRITE : 0) |
+		  (type == UC_MEM_FETCH_UNMAPPED ? ACC_FETCH : 0) | (soft_cpl(s) == 3 ? ACC_USER : 0);
+	if (soft_translate(s, addr, acc, true, &gpa, &pferr)) {
+		if (type == UC_MEM_FETCH_UNMAPPED) {
+			/* Let Unicorn's own walk raise the fetch fault, at the right instruction. */
+			if (add_alias(s, page, s->dummy_page))
+				goto map_failed;
+			s->dummies = true;
+			return true;
+		}
+		/* A data access faults precisely: deliver the #PF ourselves. */
+		s->pf_addr = addr;
+		s->pf_err = pferr;
+		if (s->icount == s->cur_icount && s->icount > 0)
+			s->icount--;
+		halt(s, WHY_PF);
+		return false;
+	}
+	uint8_t *host = guest_mem_ptr(s->base.mem, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	if (host) {
+		if (add_alias(s, page, host))
+			goto map_failed;
+		return true;
+	}
+	if (type == UC_MEM_FETCH_UNMAPPED) {
+		set_fail(s, "instruction fetch from %#llx, outside RAM (guest physical %#llx)", addr, gpa);
+		halt(s, WHY_FAIL);
+		return false;
+	}
+	/* Reported before the instruction has any effect; it re-runs once the VMM has answered. */
+	memset(&s->exit, 0, sizeof(s->exit));
+	s->exit.reason = EXIT_MMIO;
+	s->exit.mmio.addr = gpa;
+	s->exit.mmio.size = (uint8_t)size;
+	s->exit.mmio.write = type == UC_MEM_WRITE_UNMAPPED;
+	s->exit.mmio.data = s->mmiodata;
+	memset(s->mmiodata, 0, sizeof(s->mmiodata));
+	if (s->exit.mmio.write)
+		memcpy(s->mmiodata, &value, (size_t)size);
+	s->mmio.pending = true;
+	s->mmio.gpa = gpa;
+	s->mmio.va = addr;
+	s->mmio.size = (uint8_t)size;
+	s->mmio.write = s->exit.mmio.write;
+	/* Unicorn abandons the access and restores the instruction's starting state. */
+	if (s->icount == s->cur_icount && s->icount > 0)
+		s->icount--;
+	halt(s, WHY_MMIO);
+	return false;
+map_failed:
+	set_fail(s, "cannot map virtual page %#llx into unicorn (translates to %#llx)", page, gpa);
+	halt(s, WHY_FAIL);
+	return false;
+}
+
+struct access_probe {
+	uint64_t page;
+	int kind;	/* 0 unknown, 1 read, 2 write */
+};
+
+static void hook_probe_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+			      int64_t value, void *user)
+{
+	struct access_probe *p = user;
+	(void)uc;
+	(void)value;
+	uint64_t end = addr + (uint64_t)size - 1;
+	if (p->kind == 0 && ((addr & ~(PAGE_SIZE - 1)) == p->page || (end & ~(PAGE_SIZE - 1)) == p->page))
+		p->kind = type == UC_MEM_WRITE ? 2 : 1;
+}
+
+/* Unicorn does not expose a #PF's error code: the walk gives P and U, and re-running the
+ * faulting instruction with access hooks tells a read from a write. */
+static uint32_t page_fault_code(struct soft *s)
+{
+	uint64_t cr2 = soft_reg(s, UC_X86_REG_CR2), rip = soft_reg(s, UC_X86_REG_RIP), gpa;
+	int acc = soft_cpl(s) == 3 ? ACC_USER : 0;
+	uint32_t pferr = 0;
+	if (s->exc_retired) {	/* never reached its code hook: the fetch faulted */
+		soft_translate(s, cr2, acc | ACC_FETCH, true, &gpa, &pferr);
+		return pferr | 16u | (uint32_t)((acc & ACC_USER) ? 4 : 0);
+	}
+	struct access_probe p = { .page = cr2 & ~(PAGE_SIZE - 1), .kind = 0 };
+	uc_hook h;
+	if (uc_hook_add(s->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_probe_access, &p,
+			1, 0) == UC_ERR_OK) {
+		s->probing = true;
+		uc_emu_start(s->uc, rip, 0, 0, 0);
+		s->probing = false;
+		s->stopping = false;
+		uc_hook_del(s->uc, h);
+		soft_set_reg(s, UC_X86_REG_RIP, rip);
+	}
+	if (p.kind == 2)
+		acc |= ACC_WRITE;
+	if (soft_translate(s, cr2, acc, true, &gpa, &pferr))
+		return pferr;
+	return (acc & ACC_WRITE ? 2u : 0u) | (acc & ACC_USER ? 4u : 0u) | 1u;
+}
+
+/* ---- the run loop ---- */
+
+static bool soft_interruptible(struct engine *e)
+{
+	struct soft *s = to_soft(e);
+	return (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF) && s->icount != s->shadow_icount;
+}
+
+static int take_exception(struct soft *s, struct vm_exit *x)
+{
+	uint8_t v = (uint8_t)s->exc_vector;
+	int64_t err = -1;
+	bool soft_int = false;
+	char why[sizeof(x->fail.what)];
+
+	if (s->exc_retired && v != 14) {
+		uint8_t tmp[16];
+		struct insn in;
+		const uint8_t *b = code_bytes(s, s->cur_rip, s->cur_size, tmp);
+		if (b && decode(b, s->cur_size, &in) && (in.op == 0xcd || in.op == 0xcc || in.op == 0xce))
+			soft_int = true;
+	}
+	switch (v) {
+	case 14:
+		err = page_fault_code(s);
+		if (s->dummies)
+			soft_drop_aliases(s);	/* a dummy alias must not outlive the fault */
+		break;
+	case 8: case 10: case 11: case 12: case 13: case 17: case 21:
+		err = 0;	/* Unicorn does not expose the selector error code */
+		break;
+	}
+	if (getenv("SOFT_DEBUG"))
+		fprintf(stderr, "soft: exception %u err %lld at rip %#llx icount %llu\n", v, (long long)err,
+			(unsigned long long)soft_reg(s, UC_X86_REG_RIP), (unsigned long long)s->icount);
+	if (soft_deliver(s, v, err, soft_int, why, sizeof(why)) == 0)
+		return 0;
+	/* A fault while delivering is a double fault; one more, and the CPU shuts down. */
+	char why2[sizeof(x->fail.what)];
+	if (v != 8 && soft_deliver(s, 8, 0, false, why2, sizeof(why2)) == 0)
+		return 0;
+	memset(x, 0, sizeof(*x));
+	x->reason = EXIT_SHUTDOWN;
+	snprintf(x->fail.what, sizeof(x->fail.what), "%s", why);
+	return 1;
+}
+
+static void fail_exit(struct soft *s, struct vm_exit *x, uc_err err)
+{
+	uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
+	uint8_t b[8] = { 0 };
+	soft_read_linear(s, rip, b, sizeof(b), 0);
+	memset(x, 0, sizeof(*x));
+	x->reason = EXIT_FAIL;
+	x->fail.hw_reason = err;
+	snprintf(x->fail.what, sizeof(x->fail.what),
+		 "unicorn: %s at rip %#llx (%02x %02x %02x %02x %02x %02x %02x %02x)", uc_strerror(err),
+		 (unsigned long long)rip, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+/* Re-runs the instruction an MMIO exit stopped, against a temporary region that answers the
+ * access with the VMM's data (or takes the write the VMM already saw). */
+static void mmio_begin(struct soft *s)
+{
+	/* Unicorn accesses the virtual address as the physical one (see hook_unmapped). */
+	uc_mmio_map(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE, mmio_read, s, mmio_write, s);
+	s->mmio.serving = true;
+	s->mmio.served = false;
+	s->mmio.pending = false;
+}
+
+static void mmio_end(struct soft *s)
+{
+	/* The unmap flushes the page's TLB entry: nothing keeps pointing at the region. */
+	uc_mem_unmap(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	s->mmio.serving = false;
+}
+
+static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (s->in.pending) {
+		s->in.pending = false;
+		s->in.ready = true;
+	}
+	s->resume_rip = soft_reg(s, UC_X86_REG_RIP);
+	s->resume_icount = s->icount;
+	for (;;) {
+		if (atomic_exchange(&s->kicked, 0)) {
+			x->reason = EXIT_KICKED;
+			return 0;
+		}
+		if (s->window && soft_interruptible(&s->base)) {
+			x->reason = EXIT_IRQ_WINDOW;
+			return 0;
+		}
+		if (st && st->icount && s->icount >= st->icount) {
+			x->reason = EXIT_INSN_LIMIT;
+			return 0;
+		}
+		uint64_t limit = st && st->icount ? st->icount : UINT64_MAX;
+		bool step = s->single_step || s->mmio.pending;
+		if (step && s->icount + 1 < limit)
+			limit = s->icount + 1;
+		bool serving = s->mmio.pending;
+		s->limit = limit;
+		s->stop_at_addr = st && st->at_addr;
+		s->stop_addr = st ? st->addr : 0;
+		s->why = WHY_NONE;
+		s->stopping = false;
+		s->code_stale = true;
+		s->hlt_next = UINT64_MAX;
+		if (serving)
+			mmio_begin(s);
+		uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
+		uc_err err = uc_emu_start(s->uc, rip, 0, 0, 0);
+		if (serving)
+			mmio_end(s);
+		s->in.ready = false;
+		rip = soft_reg(s, UC_X86_REG_RIP);
+
+		switch (s->why) {
+		case WHY_LIMIT:
+			if (serving && !(st && st->icount && s->icount >= st->icount) && !s->single_step)
+				continue;
+			if (s->single_step && !(st && st->icount && s->icount >= st->icount)) {
+				x->reason = EXIT_DEBUG;
+				x->debug.dr6 = 0xffff0ff0ULL | (1ULL << 14);
+				x->debug.pc = rip;
+				return 0;
+			}
+			x->reason = EXIT_INSN_LIMIT;
+			return 0;
+		case WHY_ADDR:
+			if (st->pred && !st->pred(&s->base, st->ctx)) {
+				s->resume_rip = rip;
+				s->resume_icount = s->icount;
+				continue;
+			}
+			x->reason = EXIT_DEBUG;
+			x->debug.pc = rip;
+			return 0;
+		case WHY_BP:
+			x->reason = EXIT_DEBUG;
+			x->debug.dr6 = s->exit.debug.dr6;
+			x->debug.pc = rip;
+			return 0;
+		case WHY_KICK:
+			atomic_store(&s->kicked, 0);
+			x->reason = EXIT_KICKED;
+			return 0;
+		case WHY_WINDOW:
+			x->reason = EXIT_IRQ_WINDOW;
+			return 0;
+		case WHY_IO:
+			if (!s->exit.io.write) {
+				/* Undo the dummy IN; it retires on the next run with the VMM's value. */
+				soft_set_reg(s, UC_X86_REG_RAX, s->in.rax);
+				soft_set_reg(s, UC_X86_REG_RCX, s->in.rcx);
+				soft_set_reg(s, UC_X86_REG_RDI, s->in.rdi);
+				soft_set_reg(s, UC_X86_REG_RIP, s->in.rip);
+				s->icount--;
+			}
+			*x = s->exit;
+			return 0;
+		case WHY_MMIO:
+			soft_set_reg(s, UC_X86_REG_RIP, s->cur_rip);
+			*x = s->exit;
+			return 0;
+		case WHY_FAIL:
+			*x = s->exit;
+			return 0;
+		case WHY_EXC:
+			if (take_exception(s, x))
+				return 0;
+			continue;
+		case WHY_SYSCALL:
+		case WHY_SYSRET: {
+			char why[sizeof(x->fail.what)];
+			int rc = s->why == WHY_SYSCALL ? soft_do_syscall(s, why, sizeof(why))
+						       : soft_do_sysret(s, s->sysret64, why, sizeof(why));
+			if (rc) {
+				x->reason = EXIT_FAIL;
+				snprintf(x->fail.what, sizeof(x->fail.what), "%s", why);
+				return 0;
+			}
+			continue;
+		}
+		case WHY_REMAP:
+			soft_drop_aliases(s);
+			continue;
+		case WHY_PF: {
+			char why[sizeof(x->fail.what)];
+			soft_set_reg(s, UC_X86_REG_CR2, s->pf_addr);
+			if (soft_deliver(s, 14, s->pf_err, false, why, sizeof(why)) == 0)
+				continue;
+			memset(x, 0, sizeof(*x));
+			x->reason = EXIT_SHUTDOWN;
+			snprintf(x->fail.what, sizeof(x->fail.what), "%s", why);
+			return 0;
+		}
+		case WHY_NONE:
+			break;
+		}
+		if (err == UC_ERR_INSN_INVALID) {
+			/* RDRAND and RDSEED are not in Unicorn's model: they land here, and are
+			 * answered from the value source (they retire). */
+			uint8_t b[16];
+			struct insn in;
+			bool counted = rip == s->cur_rip && s->icount == s->cur_icount;
+			uint32_t len = rdrand_length(s, rip, b, &in);
+			if (len) {
+				if (!counted)	/* an illegal opcode may end the block before its hook */
+					s->icount++;
+				answer_value_insn(s, &in, rip, len);
+				continue;
+			}
+			/* #UD: Unicorn stops before delivering it; the instruction did not retire. */
+			if (rip == s->cur_rip && s->icount == s->cur_icount)
+				s->icount--;
+			s->exc_vector = 6;
+			s->exc_retired = false;
+			if (take_exception(s, x))
+				return 0;
+			continue;
+		}
+		if (err != UC_ERR_OK) {
+			fail_exit(s, x, err);
+			return 0;
+		}
+		if (rip == s->hlt_next && s->icount == s->hlt_icount) {
+			x->reason = EXIT_HLT;
+			return 0;
+		}
+		if (serving)
+			continue;
+		fail_exit(s, x, err);
+		snprintf(x->fail.what, sizeof(x->fail.what), "unicorn stopped at rip %#llx for no reason",
+			 (unsigned long long)rip);
+		return 0;
+	}
+}
+
+/* ---- engine_ops ---- */
+
+static int soft_run(struct engine *e, struct vm_exit *x)
+{
+	return run_until(to_soft(e), NULL, x);
+}
+
+int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit)
+{
+	return run_until(to_soft(e), stop, exit);
+}
+
+uint64_t soft_engine_icount(struct engine *e)
+{
+	return to_soft(e)->icount;
+}
+
+void soft_engine_set_icount(struct engine *e, uint64_t icount)
+{
+	struct soft *s = to_soft(e);
+	uint64_t tsc = soft_tsc(s);
+	s->icount = icount;
+	s->tsc_offset = (int64_t)(tsc - icount * SOFT_TSC_PER_INSN);	/* the TSC does not jump */
+	s->shadow_icount = UINT64_MAX;
+}
+
+void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
+{
+	struct soft *s = to_soft(e);
+	s->vfn = fn;
+	s->vctx = ctx;
+}
+
+void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len)
+{
+	struct soft *s = to_soft(e);
+	(void)gpa;
+	(void)len;
+	/* Unicorn 2.0.1 removes cached code by virtual address only: drop it all. */
+	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	s->code_stale = true;
+}
+
+bool engine_is_soft(const struct engine *e)
+{
+	return e && e->ops == &soft_ops;
+}
+
+static void soft_kick(struct engine *e)
+{
+	atomic_store(&to_soft(e)->kicked, 1);
+}
+
+static int op_get_regs(struct engine *e, struct kvm_regs *r)
+{
+	return soft_get_regs(to_soft(e), r);
+}
+
+static int op_set_regs(struct engine *e, const struct kvm_regs *r)
+{
+	return soft_set_regs(to_soft(e), r);
+}
+
+static int op_get_sregs(struct engine *e, struct kvm_sregs *sr)
+{
+	return soft_get_sregs(to_soft(e), sr);
+}
+
+static int op_set_sregs(struct engine *e, const struct kvm_sregs *sr)
+{
+	struct soft *s = to_soft(e);
+	struct kvm_regs r;
+	char why[128];
+	soft_get_regs(s, &r);
+	int rc = soft_load_state(s, &r, sr, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "soft engine: set_sregs: %s\n", why);
+	return rc;
+}
+
+static int op_get_msrs(struct engine *e, struct kvm_msrs *m)
+{
+	return soft_get_msrs(to_soft(e), m);
+}
+
+static int op_set_msrs(struct engine *e, const struct kvm_msrs *m)
+{
+	return soft_set_msrs(to_soft(e), m);
+}
+
+static int op_get_fpu(struct engine *e, struct kvm_fpu *f)
+{
+	return soft_get_fpu(to_soft(e), f);
+}
+
+static int op_set_fpu(struct engine *e, const struct kvm_fpu *f)
+{
+	return soft_set_fpu(to_soft(e), f);
+}
+
+static int op_get_events(struct engine *e, struct kvm_vcpu_events *ev)
+{
+	struct soft *s = to_soft(e);
+	memset(ev, 0, sizeof(*ev));
+	ev->interrupt.shadow = s->icount == s->shadow_icount ? KVM_X86_SHADOW_INT_STI : 0;
+	ev->flags = KVM_VCPUEVENT_VALID_SHADOW;
+	return 0;
+}
+
+static int op_set_events(struct engine *e, const struct kvm_vcpu_events *ev)
+{
+	struct soft *s = to_soft(e);
+	if (ev->exception.injected || ev->nmi.injected || ev->nmi.pending)
+		return -EOPNOTSUPP;
+	if (ev->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		s->shadow_icount = ev->interrupt.shadow ? s->icount : UINT64_MAX;
+	if (ev->interrupt.injected)
+		return e->ops->inject_irq(e, ev->interrupt.nr);
+	return 0;
+}
+
+static int soft_inject_irq(struct engine *e, uint8_t vector)
+{
+	struct soft *s = to_soft(e);
+	char why[128];
+	if (!soft_interruptible(e))
+		return -EBUSY;
+	if (soft_deliver(s, vector, -1, false, why, sizeof(why))) {
+		fprintf(stderr, "soft engine: cannot deliver interrupt: %s\n", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void soft_request_irq_window(struct engine *e, bool on)
+{
+	to_soft(e)->window = on;
+}
+
+static int soft_set_guest_debug(struct engine *e, const struct kvm_guest_debug *dbg)
+{
+	struct soft *s = to_soft(e);
+	bool on = dbg->control & KVM_GUESTDBG_ENABLE;
+	s->single_step = on && (dbg->control & KVM_GUESTDBG_SINGLESTEP);
+	s->nbp = 0;
+	if (on && (dbg->control & KVM_GUESTDBG_USE_HW_BP)) {
+		uint64_t dr7 = dbg->arch.debugreg[7];
+		for (int i = 0; i < 4; i++) {
+			if (!((dr7 >> (2 * i)) & 3))
+				continue;
+			if ((dr7 >> (16 + 4 * i)) & 3)
+				return -EOPNOTSUPP;	/* data watchpoints: not implemented */
+			s->bp_slot[s->nbp] = i;
+			s->bp[s->nbp++] = dbg->arch.debugreg[i];
+		}
+	}
+	return 0;
+}
+
+static void soft_destroy(struct engine *e)
+{
+	struct soft *s = to_soft(e);
+	if (!s)
+		return;
+	if (s->reset_ctx)
+		uc_context_free(s->reset_ctx);
+	if (s->uc)
+		uc_close(s->uc);
+	free(s->scratch);
+	free(s->dummy_page);
+	free(s->aliases);
+	free(s);
+}
+
+static const struct engine_ops soft_ops = {
+	.name = "soft",
+	.run = soft_run,
+	.kick = soft_kick,
+	.get_regs = op_get_regs,
+	.set_regs = op_set_regs,
+	.get_sregs = op_get_sregs,
+	.set_sregs = op_set_sregs,
+	.get_msrs = op_get_msrs,
+	.set_msrs = op_set_msrs,
+	.get_fpu = op_get_fpu,
+	.set_fpu = op_set_fpu,
+	.get_events = op_get_events,
+	.set_events = op_set_events,
+	.interruptible = soft_interruptible,
+	.inject_irq = soft_inject_irq,
+	.request_irq_window = soft_request_irq_window,
+	.set_guest_debug = soft_set_guest_debug,
+	.destroy = soft_destroy,
+};
+
+/* The state a PVH entry expects: 32-bit protected mode, flat segments, paging off. */
+static void initial_sregs(struct kvm_sregs *sr)
+{
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 0xb,
+				    .present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1 };
+	struct kvm_segment data = code;
+	data.selector = 0x18;
+	data.type = 0x3;
+	memset(sr, 0, sizeof(*sr));
+	sr->cs = code;
+	sr->ss = sr->ds = sr->es = sr->fs = sr->gs = data;
+	sr->tr.type = 0xb;
+	sr->tr.present = 1;
+	sr->tr.limit = 0xffff;
+	sr->ldt.type = 0x2;
+	sr->ldt.present = 1;
+	sr->ldt.limit = 0xffff;
+	sr->gdt.limit = 0xffff;
+	sr->idt.limit = 0xffff;
+	sr->cr0 = 0x11;
+}
+
+struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_model *cpuid, char *err,
+				  int errlen)
+{
+	struct soft *s = calloc(1, sizeof(*s));
+	uc_hook h;
+	uc_err ue;
+	char why[128];
+
+	if (!s) {
+		snprintf(err, (size_t)errlen, "out of memory");
+		return NULL;
+	}
+	s->base.ops = &soft_ops;
+	s->base.mem = mem;
+	s->cpuid = cpuid;
+	s->shadow_icount = UINT64_MAX;
+	s->hlt_next = UINT64_MAX;
+	s->limit = UINT64_MAX;
+	atomic_init(&s->kicked, 0);
+	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);
+	s->dummy_page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!s->scratch || !s->dummy_page) {
+		snprintf(err, (size_t)errlen, "out of memory");
+		goto fail;
+	}
+	memset(s->dummy_page, 0, PAGE_SIZE);
+	if (mem->size == 0 || mem->size % PAGE_SIZE) {
+		snprintf(err, (size_t)errlen, "guest RAM size %#llx is not a multiple of 4 KiB",
+			 (unsigned long long)mem->size);
+		goto fail;
+	}
+	/* The loader's scratch lives outside RAM, below 4 GiB, in its own 2 MiB page. */
+	s->scratch_gpa = SCRATCH_LOW;
+	if (mem->size > SCRATCH_LOW) {
+		snprintf(err, (size_t)errlen, "soft engine: guest RAM above %#llx is not supported",
+			 SCRATCH_LOW);
+		goto fail;
+	}
+	ue = uc_open(UC_ARCH_X86, UC_MODE_64, &s->uc);
+	if (ue) {
+		snprintf(err, (size_t)errlen, "uc_open: %s", uc_strerror(ue));
+		goto fail;
+	}
+	/* A model whose features cover rewind's CPUID model (NX, 1 GiB pages, SSE4.2, POPCNT):
+	 * Unicorn checks its own model, not the one the guest is shown. */
+	uc_ctl_set_cpu_model(s->uc, UC_CPU_X86_SKYLAKE_SERVER);
+	/* Without exits, uc_emu_start's `until` address is translated (and faulted on, leaving
+	 * QEMU's double-fault tracking armed) at every start: stops are the code hook's job. */
+	uc_ctl_exits_enable(s->uc);
+	ue = uc_mem_map_ptr(s->uc, 0, mem->size, UC_PROT_ALL, mem->host);
+	if (ue) {
+		snprintf(err, (size_t)errlen, "mapping guest RAM: %s", uc_strerror(ue));
+		goto fail;
+	}
+	if (uc_hook_add(s->uc, &h, UC_HOOK_CODE, (void *)hook_code, s, 1, 0) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_INTR, (void *)hook_intr, s, 1, 0) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_in, s, 1, 0, UC_X86_INS_IN) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_out, s, 1, 0, UC_X86_INS_OUT) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, s, 1, 0, UC_X86_INS_SYSCALL) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_cpuid, s, 1, 0, UC_X86_INS_CPUID) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, s, 1, 0)) {
+		snprintf(err, (size_t)errlen, "cannot install the soft engine's unicorn hooks");
+		goto fail;
+	}
+	if (uc_context_alloc(s->uc, &s->reset_ctx) || uc_context_save(s->uc, s->reset_ctx)) {
+		snprintf(err, (size_t)errlen, "cannot save unicorn's initial context");
+		goto fail;
+	}
+	struct kvm_regs r = { .rflags = 2 };
+	struct kvm_sregs sr;
+	initial_sregs(&sr);
+	if (soft_load_state(s, &r, &sr, why, sizeof(why))) {
+		snprintf(err, (size_t)errlen, "soft engine: initial state: %s", why);
+		goto fail;
+	}
+	return &s->base;
+fail:
+	soft_destroy(&s->base);
+	return NULL;
+}

@@ -1,0 +1,49 @@
+/* The soft engine's interface beyond struct engine_ops: exact instruction counting, stops at
+ * a count, an address or a predicate, and the source of the values the guest must not get from
+ * the host (RDTSC, RDRAND, RDSEED). See docs/soft-engine.md. */
+#ifndef REWIND_SOFT_ENGINE_H
+#define REWIND_SOFT_ENGINE_H
+#include "core/engine.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Guest-visible TSC ticks per retired instruction when no value source overrides RDTSC. */
+#define SOFT_TSC_PER_INSN 4ULL
+
+enum soft_value_kind {
+	SOFT_VALUE_RDTSC,	/* also RDTSCP and RDMSR of IA32_TSC */
+	SOFT_VALUE_RDRAND,
+	SOFT_VALUE_RDSEED,
+};
+
+/* Supplies (and may log, or replay) a value the guest reads. `icount` is the number of
+ * instructions retired before the reading one; `dflt` is what the engine would answer on its
+ * own (a pure function of icount and the TSC offset the guest set). */
+typedef uint64_t (*soft_value_fn)(void *ctx, enum soft_value_kind kind, uint64_t icount,
+				  uint64_t dflt);
+
+/* Where soft_engine_run_until() stops, besides the exits run() has. All fields optional. */
+struct soft_stop {
+	uint64_t icount;	/* stop with EXIT_INSN_LIMIT when the count reaches this; 0: none */
+	bool at_addr;		/* stop with EXIT_DEBUG before executing the instruction at addr */
+	uint64_t addr;
+	/* With at_addr: stop there only when pred() is true on the state at that point (it may
+	 * read the state with the engine's get_* ops); a false answer runs on. */
+	bool (*pred)(struct engine *e, void *ctx);
+	void *ctx;
+};
+
+int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
+/* Instructions retired since creation (or since soft_engine_set_icount). */
+uint64_t soft_engine_icount(struct engine *e);
+/* Positions are relative: a restored snapshot sets the count it was taken at. */
+void soft_engine_set_icount(struct engine *e, uint64_t icount);
+void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx);
+/* The VMM wrote guest code behind the engine's back (loader, snapshot restore, DMA into
+ * code pages): forget translations of [gpa, gpa+len). */
+void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len);
+/* True when e is a soft engine (so the calls above are valid on it). */
+bool engine_is_soft(const struct engine *e);
+
+#endif

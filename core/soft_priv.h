@@ -1,0 +1,157 @@
+/* Internals shared by the soft engine's files: soft_engine.c (Unicorn glue, hooks, run loop),
+ * soft_state.c (architectural state in and out of Unicorn) and soft_x86.c (the system layer
+ * Unicorn lacks: page walks, descriptors, IDT delivery, SYSCALL). */
+#ifndef REWIND_SOFT_PRIV_H
+#define REWIND_SOFT_PRIV_H
+#include "core/engine.h"
+#include "core/soft_engine.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#define SOFT_NSEGS 6	/* CS SS DS ES FS GS, in that order */
+
+/* Why the last uc_emu_start() returned, as the hooks saw it. */
+enum soft_why {
+	WHY_NONE,	/* Unicorn returned on its own: HLT, an error, or nothing to report */
+	WHY_LIMIT,	/* the instruction limit was reached */
+	WHY_ADDR,	/* the run_until address was reached */
+	WHY_BP,		/* a hardware breakpoint address was reached */
+	WHY_KICK,
+	WHY_WINDOW,	/* the guest became interruptible while a window was requested */
+	WHY_IO,		/* s->exit holds a port I/O exit */
+	WHY_MMIO,	/* s->exit holds an MMIO exit */
+	WHY_EXC,	/* an exception or software interrupt to deliver: exc_* */
+	WHY_SYSCALL,	/* a SYSCALL retired; its effect is ours to apply */
+	WHY_FAIL,	/* s->exit holds an EXIT_FAIL */
+	WHY_REMAP,	/* paging changed (mov crN, invlpg): the aliases must go */
+	WHY_PF,		/* a page fault the unmapped-memory hook found: pf_* */
+	WHY_SYSRET,	/* a SYSRET to emulate (Unicorn refuses it, see efer_extra) */
+};
+
+struct soft {
+	struct engine base;
+	uc_engine *uc;
+	uc_context *reset_ctx;	/* Unicorn's state right after uc_open: CPL0, 64-bit, no paging */
+	const struct cpuid_model *cpuid;
+	uint8_t *scratch;	/* host side of the loader's scratch pages (mapped only while used) */
+	uint64_t scratch_gpa;
+	uint8_t *dummy_page;	/* backs aliases of pages that do not translate (Unicorn then faults) */
+	/* Virtual pages mapped into Unicorn's physical map: see hook_unmapped(). */
+	uint64_t *aliases;
+	int naliases, alias_cap;
+	bool dummies;
+	uint64_t remap_after;	/* icount after an instruction that changed paging; 0: none */
+	uint64_t pf_addr;
+	uint32_t pf_err;
+
+	uint64_t icount;	/* retired instructions */
+	uint64_t limit;		/* never let icount pass this */
+	bool stop_at_addr;
+	uint64_t stop_addr;
+	uint64_t resume_rip, resume_icount;	/* the first instruction of a run never stops on an address */
+	int nbp;
+	uint64_t bp[4];
+	int bp_slot[4];
+	bool single_step;
+	atomic_int kicked;
+
+	enum soft_why why;
+	bool stopping;		/* uc_emu_stop() was called: the next code hooks are not instructions */
+	bool in_tramp;		/* the loader's own code is running */
+	bool probing;		/* re-running a faulting instruction to learn its access type */
+	struct vm_exit exit;
+	uint64_t cur_rip;	/* the instruction the code hook last saw start */
+	uint32_t cur_size;
+	uint64_t cur_icount;	/* icount after that instruction was counted */
+	uint64_t hlt_next, hlt_icount;
+	uint64_t shadow_icount;	/* icount right after an STI / MOV SS: the interrupt shadow */
+	uint32_t exc_vector;
+	bool exc_retired;	/* the instruction completed (INT n, INT3, a trap), RIP is past it */
+	int tramp_vector;
+	uint64_t tramp_stop;
+
+	/* IN whose value the VMM supplies: the instruction is rolled back and re-run. */
+	struct {
+		bool pending, ready;
+		uint16_t port;
+		uint64_t rip, rax, rcx, rdi;
+	} in;
+	/* MMIO access the VMM answers: the instruction is re-run against a temporary region. */
+	struct {
+		bool pending, serving, served;
+		uint64_t gpa, va;
+		uint8_t size;
+		bool write;
+		uint64_t value;
+	} mmio;
+	uint8_t iodata[8];
+	uint8_t mmiodata[8];
+
+	bool window;
+
+	/* Where the code hook reads instruction bytes from: one cached guest page. */
+	uint64_t code_va;
+	const uint8_t *code_host;
+	bool code_stale;
+
+	soft_value_fn vfn;
+	void *vctx;
+	int64_t tsc_offset;
+	/* EFER bits Unicorn 2.0.1's CPU model cannot hold (its features lack SYSCALL and NX): kept
+	 * here, and SYSCALL/SYSRET are emulated. */
+	uint64_t efer_extra;
+	bool sysret64;
+	uint64_t rdrand_seq;
+
+	struct kvm_segment seg_shadow[SOFT_NSEGS];	/* hidden parts as last loaded by us */
+};
+
+static inline struct soft *to_soft(struct engine *e)
+{
+	return (struct soft *)e;
+}
+
+/* soft_state.c */
+int soft_get_regs(struct soft *s, struct kvm_regs *r);
+int soft_set_regs(struct soft *s, const struct kvm_regs *r);
+int soft_get_sregs(struct soft *s, struct kvm_sregs *sr);
+/* Loads a complete register and system state, hidden segment parts and CPL included. */
+int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_sregs *sr,
+		    char *why, int whylen);
+int soft_get_fpu(struct soft *s, struct kvm_fpu *f);
+int soft_set_fpu(struct soft *s, const struct kvm_fpu *f);
+int soft_get_msrs(struct soft *s, struct kvm_msrs *m);
+int soft_set_msrs(struct soft *s, const struct kvm_msrs *m);
+uint64_t soft_reg(struct soft *s, int id);
+void soft_set_reg(struct soft *s, int id, uint64_t v);
+uint64_t soft_msr(struct soft *s, uint32_t index);
+uint64_t soft_tsc(struct soft *s);
+
+/* soft_engine.c */
+void soft_drop_aliases(struct soft *s);
+
+/* soft_x86.c */
+#define ACC_WRITE 1
+#define ACC_USER 2
+#define ACC_FETCH 4
+/* Linear to guest physical under the current paging mode; on a fault returns -1 and the #PF
+ * error code the access would get. `check` false: walk without permission checks. */
+int soft_translate(struct soft *s, uint64_t la, int acc, bool check, uint64_t *gpa, uint32_t *pferr);
+int soft_read_linear(struct soft *s, uint64_t la, void *buf, uint64_t len, int acc);
+int soft_write_linear(struct soft *s, uint64_t la, const void *buf, uint64_t len, int acc);
+uint64_t soft_seg_to_desc(const struct kvm_segment *seg);
+void soft_desc_to_seg(uint64_t desc, uint16_t sel, struct kvm_segment *seg);
+/* Reads the descriptor `sel` names from the guest's GDT or LDT. */
+int soft_read_desc(struct soft *s, const struct kvm_sregs *sr, uint16_t sel, uint64_t *desc);
+/* Delivers vector through the IDT (64-bit long mode). err < 0: no error code. `soft_int`: an
+ * INT n / INT3 (gate DPL checked). Returns 0, or -1 with `why` when the guest cannot take it
+ * (the caller reports a shutdown). */
+int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, char *why, int whylen);
+int soft_do_syscall(struct soft *s, char *why, int whylen);
+int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen);
+int soft_cpl(struct soft *s);
+
+#endif

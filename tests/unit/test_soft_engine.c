@@ -1,0 +1,567 @@
+/* The soft engine on a tiny guest (tests/unit/soft_guest.S): 32-bit entry, long mode, CPL3,
+ * SYSCALL, #PF, port I/O, MMIO, HLT, CPUID, RDTSC/RDRAND, injected interrupts, exact counts,
+ * address and predicate stops, kick. Everything that needs no soft-only API goes through
+ * struct engine, and guests are created by an engine factory, so the kvm engine can be run
+ * on the same guest for differential tests. */
+#include "core/cpuid.h"
+#include "core/engine.h"
+#include "core/memory.h"
+#include "core/soft_engine.h"
+#include "tests/unit/check.h"
+#include "tests/unit/soft_guest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RAM_SIZE (8ULL << 20)
+#define RESULTS 0x8000ULL
+#define KSTACK 0x9000ULL
+#define PF_PAGE 0x1ff000ULL
+#define PF_MAGIC 0x1122334455667788ULL
+#define MMIO_VALUE 0xcafebabeU
+#define IN_VALUE 0xab
+
+typedef struct engine *(*engine_factory)(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					 char *err, int errlen);
+
+struct guest {
+	struct guest_mem mem;
+	struct cpuid_model cpuid;
+	struct engine *e;
+	char err[256];
+};
+
+static uint64_t *q(struct guest *g, uint64_t gpa)
+{
+	return (uint64_t *)(g->mem.host + gpa);
+}
+
+static void build_memory(struct guest *g)
+{
+	memcpy(g->mem.host + 0x1000, soft_guest, soft_guest_len);
+	/* Identity 0-8 MiB (4 KiB pages in the first 2 MiB, one absent), the higher half
+	 * 0xffffffff80000000 -> 0, and a 2 MiB MMIO window at 0xd0000000. */
+	*q(g, 0x10000) = 0x11000 | 7;
+	*q(g, 0x10000 + 511 * 8) = 0x14000 | 3;
+	*q(g, 0x11000) = 0x12000 | 7;
+	*q(g, 0x11000 + 3 * 8) = 0x15000 | 3;
+	*q(g, 0x12000) = 0x13000 | 7;
+	for (uint64_t i = 1; i < 4; i++)
+		*q(g, 0x12000 + i * 8) = (i << 21) | 0x87;
+	for (uint64_t i = 0; i < 512; i++)
+		*q(g, 0x13000 + i * 8) = (i << 12) | 7;
+	*q(g, 0x13000 + (PF_PAGE >> 12) * 8) = 0;
+	*q(g, 0x14000 + 510 * 8) = 0x12000 | 3;
+	*q(g, 0x15000 + 0x80 * 8) = 0xd0000000ULL | 0x83;
+	*q(g, PF_PAGE) = PF_MAGIC;
+}
+
+/* The state a PVH loader leaves: flat 32-bit protected mode, paging off. */
+static int set_entry_state(struct guest *g)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x38, .type = 0xb,
+				    .present = 1, .db = 1, .s = 1, .g = 1 };
+	struct kvm_segment data = code;
+	data.selector = 0x18;
+	data.type = 0x3;
+	if (g->e->ops->get_sregs(g->e, &sr))
+		return -1;
+	sr.cs = code;
+	sr.ss = sr.ds = sr.es = sr.fs = sr.gs = data;
+	sr.gdt.base = SG_GDT;
+	sr.gdt.limit = (uint16_t)(SG_GDT_END - SG_GDT - 1);
+	sr.cr0 = 0x11;
+	sr.cr3 = sr.cr4 = 0;
+	sr.efer = 0;
+	if (g->e->ops->set_sregs(g->e, &sr))
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.rip = SG_ENTRY32;
+	r.rflags = 2;
+	return g->e->ops->set_regs(g->e, &r);
+}
+
+static int guest_create(struct guest *g, engine_factory make)
+{
+	memset(g, 0, sizeof(*g));
+	if (guest_mem_init(&g->mem, RAM_SIZE))
+		return -1;
+	build_memory(g);
+	cpuid_model_default(&g->cpuid);
+	g->e = make(&g->mem, &g->cpuid, g->err, sizeof(g->err));
+	if (!g->e) {
+		printf("  engine: %s\n", g->err);
+		return -1;
+	}
+	return set_entry_state(g);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	if (g->e)
+		g->e->ops->destroy(g->e);
+	guest_mem_free(&g->mem);
+}
+
+static bool is_step(const struct vm_exit *x, int step)
+{
+	return x->reason == EXIT_IO && x->io.port == 0x80 && x->io.write && x->io.size == 1 &&
+	       x->io.data[0] == step;
+}
+
+/* Runs to the next step marker, answering the guest's other I/O as the tests expect. */
+static int run_to_step(struct guest *g, int step)
+{
+	struct vm_exit x;
+	for (int guard = 0; guard < 32; guard++) {
+		if (g->e->ops->run(g->e, &x))
+			return -1;
+		if (is_step(&x, step))
+			return 0;
+		if (x.reason == EXIT_IO && x.io.port == 0x80 && x.io.write && x.io.data[0] < step)
+			continue;	/* an earlier step */
+		if (x.reason == EXIT_HLT)
+			continue;
+		if (x.reason == EXIT_MMIO && !x.mmio.write) {
+			memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+			continue;
+		}
+		if (x.reason == EXIT_MMIO)
+			continue;
+		if (x.reason == EXIT_IO && !x.io.write && x.io.port == 0x60) {
+			x.io.data[0] = IN_VALUE;
+			continue;
+		}
+		printf("  unexpected exit %d (port %#x data %#x) waiting for step %d%s%s\n", x.reason,
+		       x.io.port, x.reason == EXIT_IO ? x.io.data[0] : 0, step,
+		       x.reason == EXIT_FAIL || x.reason == EXIT_SHUTDOWN ? ": " : "",
+		       x.reason == EXIT_FAIL || x.reason == EXIT_SHUTDOWN ? x.fail.what : "");
+		return -1;
+	}
+	return -1;
+}
+
+static struct engine *make_soft(struct guest_mem *mem, const struct cpuid_model *cpuid, char *err,
+				int errlen)
+{
+	return soft_engine_create(mem, cpuid, err, errlen);
+}
+
+TEST(boot_protected_to_long_mode_and_cpl3)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+
+	CHECK(run_to_step(&g, 1) == 0);
+	e->ops->get_sregs(e, &sr);
+	CHECK_EQ(sr.cs.selector, 0x10);
+	CHECK(sr.cs.l);
+	CHECK(sr.efer & (1 << 10));
+	CHECK(sr.cr0 & 0x80000000u);
+	CHECK_EQ(sr.cr3, 0x10000);
+	CHECK_EQ(sr.tr.selector, 0x40);
+	CHECK_EQ(sr.tr.base, SG_TSS);
+
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_HLT);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rflags & 0x200, 0);
+
+	/* MMIO read: reported before it retires, completed with the VMM's value. */
+	uint64_t before = soft_engine_icount(e);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	CHECK_EQ(x.mmio.addr, 0xd0000000ULL);
+	CHECK_EQ(x.mmio.size, 4);
+	CHECK(!x.mmio.write);
+	CHECK_EQ(soft_engine_icount(e), before + 1);	/* only the mov ebx before it */
+	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	CHECK_EQ(x.mmio.addr, 0xd0000010ULL);
+	CHECK(x.mmio.write);
+	CHECK_EQ(*(uint32_t *)x.mmio.data, 0x1234);
+	CHECK(run_to_step(&g, 2) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.r8, MMIO_VALUE);
+	CHECK_EQ(r.r9, *q(&g, 0x1000));	/* read through 0xffffffff80001000 */
+
+	CHECK(run_to_step(&g, 3) == 0);
+	e->ops->get_sregs(e, &sr);
+	CHECK_EQ(sr.cs.selector, 0x33);
+	CHECK_EQ(sr.cs.dpl, 3);
+	CHECK_EQ(sr.ss.selector, 0x2b);
+
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_IO);
+	CHECK_EQ(x.io.port, 0x60);
+	CHECK(!x.io.write);
+	CHECK_EQ(x.io.size, 1);
+	x.io.data[0] = IN_VALUE;
+
+	CHECK(run_to_step(&g, 4) == 0);
+	e->ops->get_sregs(e, &sr);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(sr.cs.selector, 0x10);
+	CHECK_EQ(sr.ss.selector, 0x18);
+	CHECK_EQ(r.rflags & 0x300, 0);	/* SFMASK cleared IF and TF */
+	CHECK_EQ(*q(&g, RESULTS + 0x100), 42);
+	CHECK_EQ(*q(&g, RESULTS + 0x108), SG_AFTER_SYSCALL);
+	CHECK_EQ(*q(&g, RESULTS + 0x110), 0x3202);
+
+	CHECK(run_to_step(&g, 5) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.r15, IN_VALUE);
+	CHECK_EQ((uint32_t)r.rbx, 0x756e6547);	/* "Genu" from the model, not the host */
+	CHECK_EQ((uint32_t)r.rdx, 0x49656e69);
+	CHECK_EQ((uint32_t)r.rcx, 0x6c65746e);
+
+	CHECK(run_to_step(&g, 6) == 0);
+	e->ops->get_sregs(e, &sr);
+	CHECK_EQ(sr.cs.selector, 0x10);
+	CHECK_EQ(*q(&g, RESULTS + 0x00), PF_PAGE);		/* CR2 */
+	CHECK_EQ(*q(&g, RESULTS + 0x08), 4);			/* user, read, not present */
+	CHECK_EQ(*q(&g, RESULTS + 0x10), SG_PF_INSN);
+	CHECK_EQ(*q(&g, RESULTS + 0x18), 0x33);
+	CHECK_EQ(*q(&g, RESULTS + 0x20), 0x3246);	/* ZF PF from xor eax,eax */
+	CHECK_EQ(*q(&g, RESULTS + 0x28), 0x7000);
+	CHECK_EQ(*q(&g, RESULTS + 0x30), 0x2b);
+	CHECK_EQ(*q(&g, RESULTS + 0x38), KSTACK - 7 * 8);	/* on TSS.RSP0: frame, error, rax */
+
+	CHECK(run_to_step(&g, 7) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.r14, PF_MAGIC);
+	guest_destroy(&g);
+}
+
+struct value_log {
+	int n;
+	enum soft_value_kind kind[4];
+	uint64_t icount[4];
+};
+
+static uint64_t log_value(void *ctx, enum soft_value_kind kind, uint64_t icount, uint64_t dflt)
+{
+	struct value_log *l = ctx;
+	(void)dflt;
+	if (l->n < 4) {
+		l->kind[l->n] = kind;
+		l->icount[l->n] = icount;
+	}
+	l->n++;
+	return kind == SOFT_VALUE_RDTSC ? 0x0123456789abcdefULL : 0x5555aaaa5555aaaaULL;
+}
+
+TEST(rdtsc_rdrand_from_the_value_source)
+{
+	struct guest g;
+	struct kvm_regs r;
+	struct value_log log = { 0 };
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(run_to_step(&g, 7) == 0);
+	uint64_t at7 = soft_engine_icount(g.e);
+	/* Default: a function of the instruction count, never the host's TSC. */
+	CHECK(run_to_step(&g, 8) == 0);
+	g.e->ops->get_regs(g.e, &r);
+	CHECK_EQ(r.r13, at7 * SOFT_TSC_PER_INSN);
+	guest_destroy(&g);
+
+	CHECK(guest_create(&g, make_soft) == 0);
+	soft_engine_set_value_source(g.e, log_value, &log);
+	CHECK(run_to_step(&g, 8) == 0);
+	g.e->ops->get_regs(g.e, &r);
+	CHECK_EQ(r.r13, 0x0123456789abcdefULL);
+	CHECK_EQ(r.rsi, 0x5555aaaa5555aaaaULL);
+	CHECK_EQ(r.rflags & 1, 1);	/* RDRAND's CF: a value was ready */
+	CHECK_EQ(log.n, 2);
+	CHECK_EQ(log.kind[0], SOFT_VALUE_RDTSC);
+	CHECK_EQ(log.kind[1], SOFT_VALUE_RDRAND);
+	CHECK_EQ(log.icount[0], at7);
+	CHECK_EQ(log.icount[1], at7 + 4);
+	guest_destroy(&g);
+}
+
+TEST(injected_interrupt_in_cpl3_returns_with_iretq)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 8) == 0);
+	struct soft_stop st = { .icount = soft_engine_icount(e) + 1000 };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	CHECK(e->ops->interruptible(e));
+	e->ops->get_regs(e, &r);
+	uint64_t r12 = r.r12;
+	CHECK(e->ops->inject_irq(e, 0x20) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_IRQ_HANDLER);
+	CHECK_EQ(r.rflags & 0x200, 0);	/* interrupt gate */
+	st.icount = soft_engine_icount(e) + 1000;
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	CHECK_EQ(*q(&g, RESULTS + 0x40), 1);
+	CHECK_EQ(*q(&g, RESULTS + 0x58), 0x33);
+	CHECK(*q(&g, RESULTS + 0x50) >= SG_USER_LOOP && *q(&g, RESULTS + 0x50) < SG_SYSCALL_ENTRY);
+	CHECK_EQ(*q(&g, RESULTS + 0x48), KSTACK - 6 * 8);
+	e->ops->get_regs(e, &r);
+	CHECK(r.r12 > r12);
+	CHECK_EQ(r.rflags & 0x200, 0x200);
+	guest_destroy(&g);
+}
+
+TEST(irq_window_after_sti_shadow)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 4) == 0);	/* in the syscall handler, IF=0 */
+	CHECK(!e->ops->interruptible(e));
+	CHECK(e->ops->inject_irq(e, 0x20) == -EBUSY);
+	e->ops->request_irq_window(e, true);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_IRQ_WINDOW);	/* back at CPL3 after iretq */
+	CHECK(e->ops->interruptible(e));
+	struct kvm_sregs sr;
+	e->ops->get_sregs(e, &sr);
+	CHECK_EQ(sr.cs.selector, 0x33);
+	e->ops->request_irq_window(e, false);
+	guest_destroy(&g);
+}
+
+static bool same_machine(struct guest *a, struct guest *b)
+{
+	struct kvm_regs ra, rb;
+	struct kvm_sregs sa, sb;
+	a->e->ops->get_regs(a->e, &ra);
+	b->e->ops->get_regs(b->e, &rb);
+	a->e->ops->get_sregs(a->e, &sa);
+	b->e->ops->get_sregs(b->e, &sb);
+	return !memcmp(&ra, &rb, sizeof(ra)) && !memcmp(&sa, &sb, sizeof(sa)) &&
+	       !memcmp(a->mem.host, b->mem.host, RAM_SIZE);
+}
+
+TEST(exact_instruction_counts_are_deterministic)
+{
+	struct guest a, b;
+	struct vm_exit x;
+	CHECK(guest_create(&a, make_soft) == 0);
+	CHECK(guest_create(&b, make_soft) == 0);
+	CHECK(run_to_step(&a, 8) == 0);
+	CHECK(run_to_step(&b, 8) == 0);
+	CHECK_EQ(soft_engine_icount(a.e), soft_engine_icount(b.e));
+	CHECK(same_machine(&a, &b));
+
+	/* One engine in one stretch, the other in odd slices: same count, same state. */
+	uint64_t target = soft_engine_icount(a.e) + 123457;
+	struct soft_stop st = { .icount = target };
+	CHECK(soft_engine_run_until(a.e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	CHECK_EQ(soft_engine_icount(a.e), target);
+	while (soft_engine_icount(b.e) < target) {
+		uint64_t next = soft_engine_icount(b.e) + 997;
+		st.icount = next < target ? next : target;
+		CHECK(soft_engine_run_until(b.e, &st, &x) == 0);
+		CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+		CHECK_EQ(soft_engine_icount(b.e), st.icount);
+	}
+	CHECK(same_machine(&a, &b));
+	/* The loop is 3 instructions: r12 counts its iterations. */
+	struct kvm_regs r;
+	a.e->ops->get_regs(a.e, &r);
+	CHECK(r.r12 >= 123457 / 3 - 1 && r.r12 <= 123457 / 3 + 1);
+	guest_destroy(&a);
+	guest_destroy(&b);
+}
+
+static bool r12_is_100(struct engine *e, void *ctx)
+{
+	struct kvm_regs r;
+	(void)ctx;
+	e->ops->get_regs(e, &r);
+	return r.r12 == 100;
+}
+
+TEST(stop_at_address_and_predicate)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 8) == 0);
+	struct soft_stop st = { .at_addr = true, .addr = SG_USER_LOOP };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.pc, SG_USER_LOOP);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP);
+	CHECK_EQ(r.r12, 0);
+	uint64_t base = soft_engine_icount(e);
+
+	st.pred = r12_is_100;
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP);
+	CHECK_EQ(r.r12, 100);
+	CHECK_EQ(soft_engine_icount(e), base + 300);
+	guest_destroy(&g);
+}
+
+TEST(single_step_and_hardware_breakpoint)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 8) == 0);
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+	CHECK(e->ops->set_guest_debug(e, &dbg) == 0);
+	uint64_t n = soft_engine_icount(e);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK(x.debug.dr6 & (1 << 14));
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+
+	memset(&dbg, 0, sizeof(dbg));
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	dbg.arch.debugreg[1] = SG_USER_LOOP + 3;	/* the add after inc */
+	dbg.arch.debugreg[7] = 1 << 2;			/* L1, execute */
+	CHECK(e->ops->set_guest_debug(e, &dbg) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(e->ops->run(e, &x) == 0);
+		CHECK_EQ(x.reason, EXIT_DEBUG);
+		CHECK_EQ(x.debug.pc, SG_USER_LOOP + 3);
+		CHECK(x.debug.dr6 & 2);
+	}
+	guest_destroy(&g);
+}
+
+static void *kicker(void *arg)
+{
+	struct engine *e = arg;
+	usleep(20000);
+	e->ops->kick(e);
+	return NULL;
+}
+
+TEST(kick_stops_a_running_guest)
+{
+	struct guest g;
+	struct vm_exit x;
+	pthread_t t;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 8) == 0);
+	uint64_t n = soft_engine_icount(e);
+	CHECK(pthread_create(&t, NULL, kicker, e) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	pthread_join(t, NULL);
+	CHECK_EQ(x.reason, EXIT_KICKED);
+	CHECK(soft_engine_icount(e) > n);
+	/* The stop is at an instruction boundary inside the loop; it runs on from there. */
+	struct kvm_regs r;
+	e->ops->get_regs(e, &r);
+	CHECK(r.rip >= SG_USER_LOOP && r.rip < SG_SYSCALL_ENTRY);
+	struct soft_stop st = { .icount = soft_engine_icount(e) + 10 };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	/* A kick while not running makes the next run return at once. */
+	e->ops->kick(e);
+	n = soft_engine_icount(e);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_KICKED);
+	CHECK_EQ(soft_engine_icount(e), n);
+	guest_destroy(&g);
+}
+
+/* State moved out of one engine and into a fresh one continues identically. */
+TEST(state_moves_between_engines)
+{
+	struct guest a, b;
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct kvm_fpu fpu;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[8];
+	} m = { .h.nmsrs = 5 };
+	uint32_t idx[5] = { 0xc0000081, 0xc0000082, 0xc0000084, 0xc0000102, 0x10 };
+	for (int i = 0; i < 5; i++)
+		m.e[i].index = idx[i];
+	CHECK(guest_create(&a, make_soft) == 0);
+	CHECK(guest_create(&b, make_soft) == 0);
+	CHECK(run_to_step(&a, 3) == 0);	/* CPL3 */
+	memcpy(b.mem.host, a.mem.host, RAM_SIZE);
+	a.e->ops->get_regs(a.e, &r);
+	a.e->ops->get_sregs(a.e, &sr);
+	a.e->ops->get_fpu(a.e, &fpu);
+	a.e->ops->get_msrs(a.e, &m.h);
+	CHECK(b.e->ops->set_sregs(b.e, &sr) == 0);
+	CHECK(b.e->ops->set_regs(b.e, &r) == 0);
+	CHECK(b.e->ops->set_fpu(b.e, &fpu) == 0);
+	CHECK(b.e->ops->set_msrs(b.e, &m.h) == 0);
+	soft_engine_set_icount(b.e, soft_engine_icount(a.e));
+	struct kvm_sregs sb;
+	b.e->ops->get_sregs(b.e, &sb);
+	CHECK(!memcmp(&sr, &sb, sizeof(sr)));
+	CHECK(run_to_step(&a, 8) == 0);
+	CHECK(run_to_step(&b, 8) == 0);
+	CHECK_EQ(soft_engine_icount(a.e), soft_engine_icount(b.e));
+	CHECK(same_machine(&a, &b));
+	guest_destroy(&a);
+	guest_destroy(&b);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Informational: prints the engine's speed on the 3-instruction CPL3 loop. */
+TEST(speed_report)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(run_to_step(&g, 8) == 0);
+	uint64_t n = 30000000;
+	struct soft_stop st = { .icount = soft_engine_icount(g.e) + n };
+	double t0 = now();
+	CHECK(soft_engine_run_until(g.e, &st, &x) == 0);
+	double t1 = now();
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	printf("  soft engine, exact counting: %.1f M instructions/s\n", (double)n / (t1 - t0) / 1e6);
+	st.at_addr = true;
+	st.addr = SG_SYSCALL_ENTRY;	/* never reached: costs one compare per instruction */
+	st.icount = soft_engine_icount(g.e) + n;
+	t0 = now();
+	CHECK(soft_engine_run_until(g.e, &st, &x) == 0);
+	t1 = now();
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	printf("  soft engine, count + address stop: %.1f M instructions/s\n",
+	       (double)n / (t1 - t0) / 1e6);
+	guest_destroy(&g);
+}
+
+RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value_source),
+	  T(injected_interrupt_in_cpl3_returns_with_iretq), T(irq_window_after_sti_shadow),
+	  T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
+	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
+	  T(state_moves_between_engines), T(speed_report))
