@@ -29,6 +29,18 @@ uint8_t *read_file(const char *path, size_t *len);
 /* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR. */
 int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len);
 
+/* A replay as the CLI runs it: `replay` and `trace checkpoint` (which takes checkpoints). */
+#include "replay/replayer.h"
+struct checkpoint_set;
+struct replay_session {
+	struct replay_options opt;
+	double timeout;
+	long from_checkpoint;		/* -1: from the start */
+	struct checkpoint_set *take;	/* take checkpoints into this set and save it; or NULL */
+	FILE *console;			/* the guest's console; NULL = stdout */
+};
+int replay_session(const char *path, const struct replay_session *s);
+
 int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

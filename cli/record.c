@@ -1,6 +1,8 @@
 /* rewind record: run a kernel and write a trace of everything nondeterministic it saw. */
 #include "cli/cli.h"
+#include "core/checkpoints.h"
 #include "record/recorder.h"
+#include "traces/trace.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -9,24 +11,68 @@ static void record_usage(FILE *out)
 {
 	fprintf(out, "usage: rewind record -o FILE [options] KERNEL\n\nRuns like `rewind run` and writes "
 		     "a self-contained trace to FILE.\nThe exit status is the guest's.\n\noptions:\n"
-		     "  -o, --output FILE     the trace to write (required)\n");
+		     "  -o, --output FILE     the trace to write (required)\n"
+		     "      --checkpoint-every SECONDS  take a checkpoint every SECONDS of guest time,\n"
+		     "                        into FILE.ckpt/ (for replay --from-checkpoint)\n");
 	vm_options_usage(out);
 }
 
+struct record_options {
+	const char *output;
+	double checkpoint_every;	/* seconds; 0 = none */
+};
+
+enum { OPT_CHECKPOINT_EVERY = 0x300 };
+
 static int record_option(int opt, const char *arg, void *ctx)
 {
-	if (opt != 'o')
-		return -1;
-	*(const char **)ctx = arg;
-	return 0;
+	struct record_options *r = ctx;
+	char *end;
+	switch (opt) {
+	case 'o':
+		r->output = arg;
+		return 0;
+	case OPT_CHECKPOINT_EVERY:
+		r->checkpoint_every = strtod(arg, &end);
+		if (*end || end == arg || !(r->checkpoint_every > 0)) {
+			fprintf(stderr, "rewind record: bad --checkpoint-every '%s' (seconds)\n", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void take_checkpoint(struct vm *vm, void *ctx)
+{
+	checkpoints_maybe_take(ctx, vm, recorder_events(vm->rec));
+}
+
+/* Checkpoints are tied to the trace by its creation stamp, known once it is written. */
+static int save_checkpoints(struct checkpoint_set *set, const char *path)
+{
+	struct trace_reader *r;
+	char err[512];
+	if (trace_reader_open(&r, path, err, sizeof(err)) == 0) {
+		uint64_t id = trace_reader_info(r)->created_ns;
+		trace_reader_close(r);
+		if (checkpoints_save(set, path, id, err, sizeof(err)) == 0)
+			return 0;
+	}
+	fprintf(stderr, "rewind record: writing the checkpoints: %s\n", err);
+	return -1;
 }
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct option extra[] = { { "output", required_argument, NULL, 'o' }, { 0 } };
-	const char *output = NULL;
+	static const struct option extra[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY },
+		{ 0 },
+	};
+	struct record_options ro = { 0 };
 	struct vm_options o;
-	if (vm_options_parse(&o, argc, argv, "record", extra, record_option, &output)) {
+	if (vm_options_parse(&o, argc, argv, "record", extra, record_option, &ro)) {
 		record_usage(stderr);
 		return STATUS_ERROR;
 	}
@@ -34,6 +80,7 @@ int cmd_record(int argc, char **argv)
 		record_usage(stdout);
 		return 0;
 	}
+	const char *output = ro.output;
 	if (!output) {
 		fprintf(stderr, "rewind record: -o FILE is required\n");
 		return STATUS_ERROR;
@@ -45,17 +92,34 @@ int cmd_record(int argc, char **argv)
 	int status = vm_start(&vm, &o, &image, &len);
 	if (!status) {
 		vm.rec = recorder_open(output, &vm, image, len, err, sizeof(err));
+		if (vm.rec)
+			checkpoints_remove(output);
 		if (!vm.rec) {
 			fprintf(stderr, "rewind record: %s\n", err);
 			status = STATUS_ERROR;
 		}
 	}
+	struct checkpoint_set ckpt;
+	bool checkpoints = !status && ro.checkpoint_every > 0;
+	if (checkpoints && checkpoints_init(&ckpt, (uint64_t)(ro.checkpoint_every * 1e9), 0)) {
+		fprintf(stderr, "rewind record: out of memory\n");
+		status = STATUS_ERROR;
+		checkpoints = false;
+	}
+	if (checkpoints) {
+		vm.quiet_point = take_checkpoint;
+		vm.quiet_ctx = &ckpt;
+	}
 	if (!status) {
 		status = vm_run(&vm);
 		if (recorder_close(vm.rec, &vm))
 			status = STATUS_ERROR;
+		else if (checkpoints && save_checkpoints(&ckpt, output))
+			status = STATUS_ERROR;
 		vm.rec = NULL;
 	}
+	if (checkpoints)
+		checkpoints_free(&ckpt);
 	vm_destroy(&vm);
 	free(image);
 	return status;

@@ -1,5 +1,7 @@
-/* rewind replay: re-execute a recorded run from its trace alone. */
+/* rewind replay: re-execute a recorded run from its trace alone; and the replay behind
+ * `rewind trace checkpoint`. */
 #include "cli/cli.h"
+#include "core/checkpoints.h"
 #include "replay/replayer.h"
 
 #include <getopt.h>
@@ -8,25 +10,92 @@
 
 static void replay_usage(FILE *out)
 {
-	fprintf(out, "usage: rewind replay [--verify] [--timeout SECONDS] FILE\n\n"
+	fprintf(out, "usage: rewind replay [--verify] [--from-checkpoint K] [--timeout SECONDS] FILE\n\n"
 		     "Replays a trace: same console output, same exit status. A divergence stops the\n"
 		     "replay with a report and status 127; the end of a truncated trace, status 122.\n\n"
 		     "options:\n"
 		     "      --verify          also check every periodic digest and the final state digest\n"
+		     "      --from-checkpoint K  start at checkpoint K (see `rewind trace info FILE`)\n"
 		     "      --timeout SECONDS stop after this much wall time (status 124)\n"
 		     "  -h, --help            this help\n");
+}
+
+static void take_checkpoint(struct vm *vm, void *ctx)
+{
+	checkpoints_maybe_take(ctx, vm, replayer_events(vm->rep));
+}
+
+int replay_session(const char *path, const struct replay_session *s)
+{
+	char err[512];
+	struct vm_config cfg;
+	const uint8_t *image;
+	size_t len;
+	struct replayer *rp = replayer_open(path, &s->opt, &cfg, &image, &len, err, sizeof(err));
+	if (!rp) {
+		fprintf(stderr, "rewind replay: %s\n", err);
+		return STATUS_ERROR;
+	}
+	cfg.timeout = s->timeout;
+	if (s->console)
+		cfg.console = s->console;
+	static struct vm vm;
+	struct checkpoint_set loaded = { 0 };
+	int status = STATUS_ERROR;
+	if (vm_create(&vm, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "rewind replay: %s\n", err);
+		goto out;
+	}
+	replayer_attach(rp, &vm);
+	vm.rep = rp;
+	if (vm_boot(&vm, image, len, err, sizeof(err))) {
+		fprintf(stderr, "rewind replay: the embedded kernel: %s\n", err);
+		goto out;
+	}
+	if (s->from_checkpoint >= 0) {
+		int rc = checkpoints_load(&loaded, path, replayer_trace_id(rp), err, sizeof(err));
+		if (rc == 0)
+			snprintf(err, sizeof(err), "%s has no checkpoints (make them with `rewind trace "
+						   "checkpoint %s --every SECONDS`)", path, path);
+		else if (rc > 0 && (size_t)s->from_checkpoint >= loaded.n)
+			snprintf(err, sizeof(err), "%s has checkpoints 0 to %zu, not %ld", path, loaded.n - 1,
+				 s->from_checkpoint);
+		if (rc <= 0 || (size_t)s->from_checkpoint >= loaded.n ||
+		    checkpoints_restore(&loaded, (size_t)s->from_checkpoint, &vm, err, sizeof(err)) ||
+		    replayer_resume(rp, loaded.v[s->from_checkpoint].events, err, sizeof(err))) {
+			fprintf(stderr, "rewind replay: %s\n", err);
+			goto out;
+		}
+	}
+	if (s->take) {
+		vm.quiet_point = take_checkpoint;
+		vm.quiet_ctx = s->take;
+	}
+	vm_run(&vm);
+	status = replayer_finish(rp);
+	if (s->take && (vm.stop == VM_STOP_GUEST_EXIT || vm.stop == VM_STOP_TRACE_END) &&
+	    checkpoints_save(s->take, path, replayer_trace_id(rp), err, sizeof(err))) {
+		fprintf(stderr, "rewind: writing the checkpoints: %s\n", err);
+		status = STATUS_ERROR;
+	}
+out:
+	vm_destroy(&vm);
+	if (loaded.n)
+		checkpoints_free(&loaded);
+	replayer_close(rp);
+	return status;
 }
 
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "verify", no_argument, NULL, 'v' },
+		{ "from-checkpoint", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct replay_options ropt = { 0 };
-	double timeout = 0;
+	struct replay_session s = { .from_checkpoint = -1 };
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -34,11 +103,18 @@ int cmd_replay(int argc, char **argv)
 		char *end;
 		switch (c) {
 		case 'v':
-			ropt.verify = true;
+			s.opt.verify = true;
+			break;
+		case 'c':
+			s.from_checkpoint = strtol(optarg, &end, 10);
+			if (*end || end == optarg || s.from_checkpoint < 0) {
+				fprintf(stderr, "rewind replay: bad checkpoint number '%s'\n", optarg);
+				return STATUS_ERROR;
+			}
 			break;
 		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(timeout > 0)) {
+			s.timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(s.timeout > 0)) {
 				fprintf(stderr, "rewind replay: bad timeout '%s'\n", optarg);
 				return STATUS_ERROR;
 			}
@@ -56,32 +132,5 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "rewind replay: expected one trace FILE\n");
 		return STATUS_ERROR;
 	}
-	const char *path = argv[optind];
-	char err[512];
-	struct vm_config cfg;
-	const uint8_t *image;
-	size_t len;
-	struct replayer *rp = replayer_open(path, &ropt, &cfg, &image, &len, err, sizeof(err));
-	if (!rp) {
-		fprintf(stderr, "rewind replay: %s\n", err);
-		return STATUS_ERROR;
-	}
-	cfg.timeout = timeout;
-	static struct vm vm;
-	int status = STATUS_ERROR;
-	if (vm_create(&vm, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "rewind replay: %s\n", err);
-	} else {
-		replayer_attach(rp, &vm);
-		vm.rep = rp;
-		if (vm_boot(&vm, image, len, err, sizeof(err))) {
-			fprintf(stderr, "rewind replay: the embedded kernel: %s\n", err);
-		} else {
-			vm_run(&vm);
-			status = replayer_finish(rp);
-		}
-	}
-	vm_destroy(&vm);
-	replayer_close(rp);
-	return status;
+	return replay_session(argv[optind], &s);
 }

@@ -8,6 +8,8 @@
 int dirty_init(struct vm *vm)
 {
 	struct dirty_log *d = &vm->dirty;
+	if (d->scratch)
+		return 0; /* already tracking */
 	d->words = (vm->mem.size / PAGE_SIZE + 63) / 64;
 	d->scratch = calloc(d->words, sizeof(uint64_t));
 	for (int u = 0; u < DIRTY_USERS; u++)

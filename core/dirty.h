@@ -16,7 +16,8 @@ struct dirty_log {
 	size_t words;
 };
 
-/* Allocates the accumulators and clears the engine's log: tracking starts now. */
+/* Allocates the accumulators and clears the engine's log: tracking starts now (a no-op when
+ * it already runs). */
 int dirty_init(struct vm *vm);
 void dirty_free(struct dirty_log *d);
 /* Reads the engine's log into every accumulator. */

@@ -78,6 +78,11 @@ struct engine_ops {
 	/* Debug: KVM_GUESTDBG_* flags and up to 4 hardware breakpoints (addr, type as in DR7). */
 	int (*set_guest_debug)(struct engine *e, const struct kvm_guest_debug *dbg);
 
+	/* Finishes an I/O exit's instruction (an `in` takes its value on the next run) without
+	 * running guest code, so the state read next is whole: before snapshots. May be NULL
+	 * when the engine's state is always whole between runs. */
+	int (*complete_io)(struct engine *e);
+
 	/* Pages written since the last call, one bit per 4 KiB page of RAM (may be NULL). */
 	int (*get_dirty_log)(struct engine *e, uint64_t *bitmap);
 

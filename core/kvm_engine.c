@@ -181,6 +181,19 @@ static int kvm_run_vcpu(struct engine *e, struct vm_exit *exit)
 	return 0;
 }
 
+/* KVM completes a pending in/out/MMIO read on the next KVM_RUN; immediate_exit makes that run
+ * return before entering the guest (the documented way to get a consistent state). */
+static int kvm_complete_io(struct engine *e)
+{
+	struct kvm_engine *k = KE(e);
+	k->run->immediate_exit = 1;
+	int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+	k->run->immediate_exit = 0;
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
 static void kvm_kick(struct engine *e)
 {
 	pthread_kill(KE(e)->vcpu_thread, KICK_SIGNAL);
@@ -298,6 +311,7 @@ static const struct engine_ops kvm_ops = {
 	.inject_irq = kvm_inject_irq,
 	.request_irq_window = kvm_request_irq_window,
 	.set_guest_debug = kvm_set_guest_debug,
+	.complete_io = kvm_complete_io,
 	.get_dirty_log = kvm_get_dirty_log,
 	.destroy = kvm_destroy,
 };

@@ -10,12 +10,10 @@
 /* RF and TF differ between a kicked stop and a breakpoint stop at the same point. */
 #define RFLAGS_IGNORED ((1ULL << 16) | (1ULL << 8))
 
-int landing_signature(struct vm *vm, struct ev_async_stop *sig)
+static int registers(struct vm *vm, struct ev_async_stop *sig)
 {
 	struct kvm_regs r;
 	int rc = vm->engine->ops->get_regs(vm->engine, &r);
-	if (!rc)
-		rc = dirty_collect(vm);
 	if (rc)
 		return rc;
 	memset(sig, 0, sizeof(*sig));
@@ -24,24 +22,41 @@ int landing_signature(struct vm *vm, struct ev_async_stop *sig)
 				    r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
 	memcpy(sig->regs, regs, sizeof(regs));
 	sig->rflags = r.rflags & ~RFLAGS_IGNORED;
+	return 0;
+}
 
-	XXH3_state_t *st = XXH3_createState();
-	if (!st)
-		return -ENOMEM;
-	XXH3_128bits_reset(st);
+static uint64_t page_hash(struct vm *vm, uint64_t page)
+{
+	return XXH3_64bits(vm->mem.host + page * PAGE_SIZE, PAGE_SIZE);
+}
+
+long landing_record(struct vm *vm, uint8_t **payload)
+{
+	struct ev_async_stop sig;
+	int rc = registers(vm, &sig);
+	if (!rc)
+		rc = dirty_collect(vm);
+	if (rc)
+		return rc;
 	const uint64_t *dirty = dirty_pages(vm, DIRTY_LANDING);
-	for (size_t w = 0; w < vm->dirty.words; w++) {
+	uint32_t n = 0;
+	for (size_t w = 0; w < vm->dirty.words; w++)
+		n += (uint32_t)__builtin_popcountll(dirty[w]);
+	struct ev_page_hash *pages = malloc((n ? n : 1) * sizeof(*pages));
+	*payload = malloc(EV_ASYNC_STOP_SIZE(n));
+	if (!pages || !*payload) {
+		free(pages);
+		free(*payload);
+		return -ENOMEM;
+	}
+	for (size_t w = 0; w < vm->dirty.words; w++)
 		for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
 			uint64_t page = w * 64 + (uint64_t)__builtin_ctzll(bits);
-			XXH3_128bits_update(st, &page, sizeof(page));
-			XXH3_128bits_update(st, vm->mem.host + page * PAGE_SIZE, PAGE_SIZE);
+			pages[sig.npages++] = (struct ev_page_hash){ page, page_hash(vm, page) };
 		}
-	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-	XXH3_freeState(st);
-	memcpy(sig->dirty_hash, c.digest, 16);
-	return 0;
+	size_t len = ev_async_stop_encode(*payload, &sig, pages);
+	free(pages);
+	return (long)len;
 }
 
 void landing_taken(struct vm *vm)
@@ -61,13 +76,40 @@ static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 	return vm->engine->ops->set_guest_debug(vm->engine, &dbg);
 }
 
-int landing_arm(struct vm *vm, const struct ev_async_stop *sig)
+int landing_arm(struct vm *vm, const uint8_t *payload, size_t len)
 {
 	struct landing *l = &vm->landing;
-	l->target = *sig;
+	if (ev_async_stop_decode(&l->target, payload, len))
+		return -EINVAL;
+	if (l->target.npages > l->cap) {
+		struct ev_page_hash *p = realloc(l->pages, l->target.npages * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		l->pages = p;
+		l->cap = l->target.npages;
+	}
+	for (uint32_t i = 0; i < l->target.npages; i++) {
+		l->pages[i] = ev_async_stop_page(&l->target, i);
+		if (l->pages[i].page >= vm->mem.size / PAGE_SIZE)
+			return -EINVAL;
+	}
+	l->target.pages = NULL;
 	l->armed = true;
 	l->stepping = false;
-	return set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, sig->rip);
+	return set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, l->target.rip);
+}
+
+static bool matches(struct vm *vm)
+{
+	const struct landing *l = &vm->landing;
+	struct ev_async_stop here;
+	if (registers(vm, &here) || here.rip != l->target.rip || here.rflags != l->target.rflags ||
+	    memcmp(here.regs, l->target.regs, sizeof(here.regs)))
+		return false;
+	for (uint32_t i = 0; i < l->target.npages; i++)
+		if (page_hash(vm, l->pages[i].page) != l->pages[i].hash)
+			return false;
+	return true;
 }
 
 bool landing_check(struct vm *vm)
@@ -79,8 +121,7 @@ bool landing_check(struct vm *vm)
 		set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, l->target.rip);
 		return false;
 	}
-	struct ev_async_stop here;
-	if (landing_signature(vm, &here) == 0 && !memcmp(&here, &l->target, sizeof(here))) {
+	if (matches(vm)) {
 		l->armed = false;
 		l->found++;
 		set_debug(vm, 0, 0);
@@ -91,4 +132,11 @@ bool landing_check(struct vm *vm)
 	l->stepping = true;
 	set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0);
 	return false;
+}
+
+void landing_free(struct landing *l)
+{
+	free(l->pages);
+	l->pages = NULL;
+	l->cap = 0;
 }

@@ -1,8 +1,14 @@
-/* Asynchronous landings: a point between two exits, named by its landing signature (RIP, the
- * general registers, RFLAGS, and a hash of the pages written since the previous landing).
- * The recorder takes a signature where it delivers an interrupt asynchronously; the replayer
- * runs from the exit before it with a hardware breakpoint at RIP and stops where the whole
- * signature matches: the same registers and memory are the same machine state. */
+/* Asynchronous landings: a point between two exits, named by its landing signature: RIP, the
+ * general registers, RFLAGS, and the contents (a hash per page) of every page written since
+ * the previous landing. The recorder takes a signature where it delivers an interrupt
+ * asynchronously; the replayer runs from the exit before it with a hardware breakpoint at RIP
+ * and stops where the registers and all those pages match: the same registers and memory are
+ * the same machine state.
+ *
+ * The recorder lists the pages from KVM's dirty log, which may also name pages that were only
+ * mapped writable, never written (the log follows the shadow MMU). Extra pages do no harm: the
+ * replay compares their contents, which are right at the right point. So replay needs no dirty
+ * log, and a replay resumed from a checkpoint (with a cold MMU) matches the same way. */
 #ifndef REWIND_LANDING_H
 #define REWIND_LANDING_H
 #include <stdbool.h>
@@ -17,18 +23,22 @@ struct landing {
 	bool armed;		/* replay: looking for `target` */
 	bool stepping;		/* replay: stepping over a breakpoint that did not match */
 	struct ev_async_stop target;
+	struct ev_page_hash *pages;	/* target's pages (the payload is not kept) */
+	size_t cap;
 	uint64_t found, misses;
 };
 
-/* The signature of the current state; returns 0 or -errno. */
-int landing_signature(struct vm *vm, struct ev_async_stop *sig);
-/* The landing just taken: pages written before it no longer count. */
+/* Record: the signature of the current state, written to the trace as EV_ASYNC_STOP payload
+ * into *payload (allocated; the caller frees it). Returns its length, or -errno. */
+long landing_record(struct vm *vm, uint8_t **payload);
+/* Record: the landing just taken: pages written before it no longer count. */
 void landing_taken(struct vm *vm);
 
-/* Replay: look for sig from here on (hardware breakpoint at its RIP). */
-int landing_arm(struct vm *vm, const struct ev_async_stop *sig);
+/* Replay: look for the signature in payload from here on (hardware breakpoint at its RIP). */
+int landing_arm(struct vm *vm, const uint8_t *payload, size_t len);
 /* Replay, at a debug exit while armed: true when the guest stands exactly at the target (the
  * breakpoint is then removed); false after arranging to step over a non-matching hit. */
 bool landing_check(struct vm *vm);
+void landing_free(struct landing *l);
 
 #endif

@@ -11,11 +11,14 @@ struct vclock {
 	void *ctx;
 	/* Seconds since the Unix epoch at guest time 0: the RTC's base. */
 	int64_t epoch_at_boot;
+	/* The latest guest time the machine has seen (a device read or a timer). */
+	uint64_t last;
 };
 
 static inline uint64_t vclock_now(struct vclock *c)
 {
-	return c->read(c->ctx);
+	c->last = c->read(c->ctx);
+	return c->last;
 }
 
 #endif

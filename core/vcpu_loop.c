@@ -11,6 +11,7 @@
 #include "traces/events.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void vm_crash(struct vm *vm, const char *fmt, const char *detail)
@@ -53,6 +54,7 @@ static void handle_mmio(struct vm *vm, const struct vm_exit *x)
 
 void vm_advance_devices(struct vm *vm, uint64_t now)
 {
+	vm->clock.last = now;
 	for (int i = 0; i < vm->ndevices; i++)
 		if (vm->devices[i].advance)
 			vm->devices[i].advance(vm->devices[i].opaque, now);
@@ -105,16 +107,22 @@ static void vm_take_host_events(struct vm *vm)
 	vm_update_deadline(vm);
 }
 
+static void vm_request_window(struct vm *vm, bool on)
+{
+	vm->irq_window = on;
+	vm->engine->ops->request_irq_window(vm->engine, on);
+}
+
 static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 {
 	const struct engine_ops *ops = vm->engine->ops;
 	if (!pic_pending(&vm->pic)) {
 		atomic_store(&vm->host.irq_waiting, false);
-		ops->request_irq_window(vm->engine, false);
+		vm_request_window(vm, false);
 		return;
 	}
 	if (!ops->interruptible(vm->engine)) {
-		ops->request_irq_window(vm->engine, true);
+		vm_request_window(vm, true);
 		return;
 	}
 	int vector = pic_ack(&vm->pic);
@@ -126,6 +134,7 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		return;
 	}
 	vm->irqs_injected++;
+	vm->irq_this_exit = true;
 	vm->async_irqs += kind == IRQ_ASYNC;
 	vm->deferral_logged = false;
 	atomic_store(&vm->host.irq_waiting, false);
@@ -135,7 +144,7 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		recorder_event(vm->rec, EV_IRQ, vm_pos(vm), p, n);
 	else if (vm->rep)
 		replayer_expect(vm->rep, EV_IRQ, p, n);
-	ops->request_irq_window(vm->engine, pic_pending(&vm->pic));
+	vm_request_window(vm, pic_pending(&vm->pic));
 }
 
 /* Recording, at a kick: an interrupt that has waited a grace period for an exit is delivered
@@ -157,12 +166,13 @@ static void vm_record_kick(struct vm *vm)
 	if (host_now_ns() - vm->irq_waiting_since < WAKER_GRACE_NS)
 		return;
 	struct kvm_sregs sregs;
-	struct ev_async_stop sig;
+	uint8_t *sig;
+	long n;
 	if (vm->engine->ops->interruptible(vm->engine) &&
 	    vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3) == 0 &&
-	    landing_signature(vm, &sig) == 0) {
-		uint8_t p[EV_ASYNC_STOP_SIZE];
-		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), p, ev_async_stop_encode(p, &sig));
+	    (n = landing_record(vm, &sig)) > 0) {
+		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
+		free(sig);
 		landing_taken(vm);
 		vm_deliver_irq(vm, IRQ_ASYNC);
 		return;
@@ -200,8 +210,15 @@ static void vm_log_digest(struct vm *vm)
 /* After an exit: take in the host's events, then decide about interrupts. Recording and
  * replaying, interrupts are delivered at exits only, and host events that arrive at kicks
  * are logged in phase 1 of the exit before them. */
+static void vm_quiet_point(struct vm *vm)
+{
+	if (vm->quiet_point && vm->stop == VM_RUNNING && !vm->irq_this_exit && !vm->landing.armed)
+		vm->quiet_point(vm, vm->quiet_ctx);
+}
+
 static void vm_after_exit(struct vm *vm, bool kicked)
 {
+	vm->irq_this_exit = false;
 	if (vm->rep)
 		replayer_apply_host_events(vm->rep);
 	else
@@ -210,6 +227,7 @@ static void vm_after_exit(struct vm *vm, bool kicked)
 		return;
 	if (!vm->rec && !vm->rep) {
 		vm_deliver_irq(vm, kicked ? IRQ_ASYNC : IRQ_AT_EXIT);
+		vm_quiet_point(vm);
 		return;
 	}
 	if (kicked) {
@@ -224,6 +242,7 @@ static void vm_after_exit(struct vm *vm, bool kicked)
 		replayer_apply_host_events(vm->rep);
 	if (vm->rec)
 		recorder_tick(vm->rec);
+	vm_quiet_point(vm);
 }
 
 /* HLT: sleep until something can wake the guest. With IF=0 nothing ever can. */

@@ -18,6 +18,13 @@ static uint64_t host_clock_read(void *ctx)
 	return host_now_ns() - vm->clock_origin_ns;
 }
 
+uint64_t vm_guest_ns(const struct vm *vm)
+{
+	if (vm->rep)
+		return vm->clock.last;
+	return host_now_ns() - vm->clock_origin_ns;
+}
+
 static void console_tx(void *ctx, uint8_t byte)
 {
 	struct vm *vm = ctx;
@@ -145,6 +152,7 @@ void vm_destroy(struct vm *vm)
 	vm->engine = NULL;
 	symbols_free(&vm->syms);
 	dirty_free(&vm->dirty);
+	landing_free(&vm->landing);
 	guest_mem_free(&vm->mem);
 	pthread_mutex_destroy(&vm->host.lock);
 	pthread_cond_destroy(&vm->host.cond);

@@ -55,6 +55,7 @@ enum vm_stop_reason {
 	VM_STOP_ERROR,
 	VM_STOP_DIVERGED,	/* replay: the guest did something the trace did not record */
 	VM_STOP_TRACE_END,	/* replay: the trace has no more to say */
+	VM_STOP_SNAPSHOT,	/* stopped after writing a snapshot, as asked */
 };
 
 struct recorder;
@@ -112,6 +113,13 @@ struct vm {
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
 	struct dirty_log dirty;
+	bool irq_this_exit;	/* an interrupt was injected at this exit and may still be queued */
+	bool irq_window;	/* an interrupt window is requested from the engine */
+
+	/* Called after an exit when nothing is in flight (no interrupt queued at this exit, no
+	 * landing being looked for): where snapshots and checkpoints are taken. May be NULL. */
+	void (*quiet_point)(struct vm *vm, void *ctx);
+	void *quiet_ctx;
 	uint64_t irqs_injected;
 	enum vm_stop_reason stop;
 	int status;		/* process exit status once stopped */
@@ -130,6 +138,8 @@ static inline uint64_t vm_pos(const struct vm *vm)
 {
 	return vm->exits * 2 + (uint64_t)vm->phase;
 }
+/* Guest time now: the host's clock when running or recording, the trace's when replaying. */
+uint64_t vm_guest_ns(const struct vm *vm);
 /* Guest time moved to now_ns: every timer device catches up. */
 void vm_advance_devices(struct vm *vm, uint64_t now_ns);
 /* Registers, segments, control registers and the symbol at RIP. */

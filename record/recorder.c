@@ -75,6 +75,11 @@ void recorder_tick(struct recorder *r)
 	}
 }
 
+uint64_t recorder_events(const struct recorder *r)
+{
+	return trace_writer_events(r->w);
+}
+
 int recorder_error(const struct recorder *r)
 {
 	return r->error;

@@ -22,6 +22,8 @@ void recorder_tick(struct recorder *r);
 /* Writes the final digest and status and closes the trace. Returns 0, or -1 after printing
  * the error (the trace is then left as truncated, never as complete). */
 int recorder_close(struct recorder *r, struct vm *vm);
+/* Events written so far: where a checkpoint taken now resumes. */
+uint64_t recorder_events(const struct recorder *r);
 /* A write error has been seen: the recording is incomplete. */
 int recorder_error(const struct recorder *r);
 

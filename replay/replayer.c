@@ -194,14 +194,11 @@ void replayer_apply_host_events(struct replayer *rp)
 			break;
 		case EV_ASYNC_STOP: {
 			/* Run on to the recorded point; the events after it wait for the landing. */
-			struct ev_async_stop sig;
-			if (ev_async_stop_decode(&sig, ev->payload, ev->len))
-				return mismatch(rp, EV_ASYNC_STOP, NULL, 0);
+			int rc = landing_arm(vm, ev->payload, ev->len);
 			consume(rp);
-			int rc = landing_arm(vm, &sig);
 			if (rc)
-				stop(rp, VM_STOP_ERROR, STATUS_ERROR, "cannot set the landing breakpoint: %s",
-				     strerror(-rc));
+				stop(rp, VM_STOP_ERROR, STATUS_ERROR, "cannot look for the landing at exit %llu: %s",
+				     (unsigned long long)vm->exits, strerror(-rc));
 			return;
 		}
 		default:
@@ -261,6 +258,30 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 fail:
 	replayer_close(rp);
 	return NULL;
+}
+
+uint64_t replayer_events(const struct replayer *rp)
+{
+	return rp->events;
+}
+
+uint64_t replayer_trace_id(const struct replayer *rp)
+{
+	return trace_reader_info(rp->reader)->created_ns;
+}
+
+int replayer_resume(struct replayer *rp, uint64_t events, char *err, size_t errlen)
+{
+	while (rp->events < events) {
+		if (!peek(rp)) {
+			snprintf(err, errlen, "the trace ends before event %llu, where the checkpoint resumes",
+				 (unsigned long long)events);
+			return -1;
+		}
+		consume(rp);
+	}
+	rp->last_clock = rp->vm->clock.last;
+	return 0;
 }
 
 void replayer_attach(struct replayer *rp, struct vm *vm)

@@ -21,6 +21,12 @@ struct replay_options {
 struct replayer *replayer_open(const char *path, const struct replay_options *opt,
 			       struct vm_config *cfg, const uint8_t **image, size_t *len, char *err,
 			       size_t errlen);
+/* Trace events consumed so far: where a checkpoint taken now resumes. */
+uint64_t replayer_events(const struct replayer *rp);
+/* The trace's creation stamp: checkpoints are tied to it. */
+uint64_t replayer_trace_id(const struct replayer *rp);
+/* Skips to where a checkpoint was taken: `events` consumed. 0 or -1 (err). */
+int replayer_resume(struct replayer *rp, uint64_t events, char *err, size_t errlen);
 /* Installs the trace clock on vm; call after vm_create. */
 void replayer_attach(struct replayer *rp, struct vm *vm);
 /* Applies the host events recorded at the current position (timer expiries, serial input,

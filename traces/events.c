@@ -90,12 +90,20 @@ static void fmt_async_stop(FILE *out, const uint8_t *p, size_t len)
 					       "rsp", "rbp", "r8",  "r9",  "r10", "r11",
 					       "r12", "r13", "r14", "r15" };
 	struct ev_async_stop s;
-	ev_async_stop_decode(&s, p, len);
+	if (ev_async_stop_decode(&s, p, len)) {
+		fmt_hex(out, p, len);
+		return;
+	}
 	fprintf(out, "rip=0x%" PRIx64, s.rip);
 	for (int i = 0; i < 16; i++)
 		fprintf(out, " %s=0x%" PRIx64, names[i], s.regs[i]);
-	fprintf(out, " rflags=0x%" PRIx64 " dirty=", s.rflags);
-	fmt_hex(out, s.dirty_hash, sizeof(s.dirty_hash));
+	fprintf(out, " rflags=0x%" PRIx64 " pages=%" PRIu32, s.rflags, s.npages);
+	for (uint32_t i = 0; i < s.npages && i < 8; i++) {
+		struct ev_page_hash ph = ev_async_stop_page(&s, i);
+		fprintf(out, "%s0x%" PRIx64 ":%016" PRIx64, i ? "," : " ", ph.page, ph.hash);
+	}
+	if (s.npages > 8)
+		fprintf(out, ",...");
 }
 
 static const struct trace_event_desc event_table[256] = {
@@ -187,7 +195,8 @@ int ev_insn_value_decode(uint8_t *kind, uint64_t *value, const uint8_t *payload,
 	return 0;
 }
 
-size_t ev_async_stop_encode(uint8_t out[EV_ASYNC_STOP_SIZE], const struct ev_async_stop *s)
+size_t ev_async_stop_encode(uint8_t *out, const struct ev_async_stop *s,
+			    const struct ev_page_hash *pages)
 {
 	uint8_t *p = out;
 	put_le64(p, s->rip);
@@ -196,13 +205,18 @@ size_t ev_async_stop_encode(uint8_t out[EV_ASYNC_STOP_SIZE], const struct ev_asy
 		put_le64(p, s->regs[i]);
 	put_le64(p, s->rflags);
 	p += 8;
-	memcpy(p, s->dirty_hash, sizeof(s->dirty_hash));
-	return EV_ASYNC_STOP_SIZE;
+	put_le32(p, s->npages);
+	p += 4;
+	for (uint32_t i = 0; i < s->npages; i++, p += 16) {
+		put_le64(p, pages[i].page);
+		put_le64(p + 8, pages[i].hash);
+	}
+	return EV_ASYNC_STOP_SIZE(s->npages);
 }
 
 int ev_async_stop_decode(struct ev_async_stop *s, const uint8_t *payload, size_t len)
 {
-	if (len != EV_ASYNC_STOP_SIZE)
+	if (len < EV_ASYNC_STOP_FIXED)
 		return -1;
 	const uint8_t *p = payload;
 	s->rip = get_le64(p);
@@ -211,6 +225,13 @@ int ev_async_stop_decode(struct ev_async_stop *s, const uint8_t *payload, size_t
 		s->regs[i] = get_le64(p);
 	s->rflags = get_le64(p);
 	p += 8;
-	memcpy(s->dirty_hash, p, sizeof(s->dirty_hash));
-	return 0;
+	s->npages = get_le32(p);
+	s->pages = p + 4;
+	return len == EV_ASYNC_STOP_SIZE(s->npages) ? 0 : -1;
+}
+
+struct ev_page_hash ev_async_stop_page(const struct ev_async_stop *s, uint32_t i)
+{
+	return (struct ev_page_hash){ get_le64(s->pages + 16 * (size_t)i),
+				      get_le64(s->pages + 16 * (size_t)i + 8) };
 }

@@ -14,7 +14,7 @@
 	X(EV_CLOCK, 1, "clock", 8, fmt_clock)                                   \
 	X(EV_SERIAL_RX, 2, "serial_rx", -1, fmt_bytes)                          \
 	X(EV_IRQ, 3, "irq", 2, fmt_irq)                                         \
-	X(EV_ASYNC_STOP, 4, "async_stop", EV_ASYNC_STOP_SIZE, fmt_async_stop)   \
+	X(EV_ASYNC_STOP, 4, "async_stop", -1, fmt_async_stop)                  \
 	X(EV_DEFERRED, 5, "deferred", 1, fmt_vector)                            \
 	X(EV_DIGEST, 6, "digest", 16, fmt_hash)                                 \
 	X(EV_CONSOLE, 7, "console", -1, fmt_bytes)                              \
@@ -23,8 +23,10 @@
 	X(EV_EXIT, 10, "exit", 4, fmt_exit)                                     \
 	X(EV_TIMER, 11, "timer", 8, fmt_clock)
 
-/* u64 rip, 16 general registers in kvm_regs order, u64 rflags, 16-byte dirty-page hash */
-#define EV_ASYNC_STOP_SIZE (8 + 16 * 8 + 8 + 16)
+/* u64 rip, 16 general registers in kvm_regs order, u64 rflags, u32 page count, then per page
+ * written since the previous landing: u64 page number, u64 XXH3-64 of its contents. */
+#define EV_ASYNC_STOP_FIXED (8 + 16 * 8 + 8 + 4)
+#define EV_ASYNC_STOP_SIZE(npages) (EV_ASYNC_STOP_FIXED + 16 * (size_t)(npages))
 
 enum trace_event_type {
 #define TRACE_EV_ENUM(name, num, str, size, fmt) name = num,
@@ -53,13 +55,21 @@ void trace_event_format(FILE *out, uint8_t type, const uint8_t *payload, size_t 
 
 /* Typed payloads for the events with structure. Encoders return the payload size; decoders
  * return 0, or -1 when the payload has the wrong size. */
+struct ev_page_hash {
+	uint64_t page, hash;
+};
 struct ev_async_stop {
 	uint64_t rip;
 	uint64_t regs[16]; /* rax rbx rcx rdx rsi rdi rsp rbp r8..r15, as in struct kvm_regs */
 	uint64_t rflags;
-	uint8_t dirty_hash[16];
+	uint32_t npages;
+	const uint8_t *pages; /* decode: npages encoded ev_page_hash records in the payload */
 };
-size_t ev_async_stop_encode(uint8_t out[EV_ASYNC_STOP_SIZE], const struct ev_async_stop *s);
+/* out holds EV_ASYNC_STOP_SIZE(s->npages) bytes; pages are the s->npages records. */
+size_t ev_async_stop_encode(uint8_t *out, const struct ev_async_stop *s,
+			    const struct ev_page_hash *pages);
+/* Record i (< s->npages) of a decoded signature. */
+struct ev_page_hash ev_async_stop_page(const struct ev_async_stop *s, uint32_t i);
 int ev_async_stop_decode(struct ev_async_stop *s, const uint8_t *payload, size_t len);
 
 size_t ev_u64_encode(uint8_t out[8], uint64_t v);

@@ -82,7 +82,7 @@ static void race_tick(void)
  * memory tells one pass of the loop from the next. */
 static void race_spin(void)
 {
-	for (volatile u64 k = 0; k < 500; k++)
+	for (volatile u64 k = 0; k < 2000; k++)
 		;
 }
 

@@ -24,7 +24,7 @@ static inline uint64_t test_clock_read(void *ctx)
 static inline void test_clock_init(struct test_clock *c, int64_t epoch_at_boot)
 {
 	c->now = 0;
-	c->vc = (struct vclock){ test_clock_read, c, epoch_at_boot };
+	c->vc = (struct vclock){ .read = test_clock_read, .ctx = c, .epoch_at_boot = epoch_at_boot };
 }
 
 struct irq_probe {

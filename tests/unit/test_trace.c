@@ -408,16 +408,19 @@ TEST(event_table_and_codecs)
 	CHECK(!strcmp(trace_event_name(EV_EXIT), "exit"));
 	CHECK(!strcmp(trace_event_name(0), "unknown"));
 	CHECK(!trace_event_desc(200));
-	CHECK_EQ(trace_event_desc(EV_ASYNC_STOP)->size, EV_ASYNC_STOP_SIZE);
-	struct ev_async_stop a = { .rip = 0x1234, .rflags = 0x246 }, b;
+	CHECK_EQ(trace_event_desc(EV_ASYNC_STOP)->size, -1);
+	struct ev_async_stop a = { .rip = 0x1234, .rflags = 0x246, .npages = 2 }, b;
+	const struct ev_page_hash pages[2] = { { 0x10b, 0xabcdef }, { 0x404, 0x123456789 } };
 	for (int i = 0; i < 16; i++)
 		a.regs[i] = 0x1111111111111111ull * (uint64_t)i;
-	memset(a.dirty_hash, 0x5a, 16);
-	uint8_t buf[EV_ASYNC_STOP_SIZE];
-	CHECK_EQ(ev_async_stop_encode(buf, &a), EV_ASYNC_STOP_SIZE);
+	uint8_t buf[EV_ASYNC_STOP_SIZE(2)];
+	CHECK_EQ(ev_async_stop_encode(buf, &a, pages), EV_ASYNC_STOP_SIZE(2));
 	CHECK_EQ(ev_async_stop_decode(&b, buf, sizeof(buf)), 0);
-	CHECK(!memcmp(&a, &b, sizeof(a)));
+	CHECK(a.rip == b.rip && a.rflags == b.rflags && b.npages == 2);
+	CHECK(!memcmp(a.regs, b.regs, sizeof(a.regs)));
+	CHECK(ev_async_stop_page(&b, 1).page == 0x404 && ev_async_stop_page(&b, 1).hash == 0x123456789);
 	CHECK_EQ(ev_async_stop_decode(&b, buf, sizeof(buf) - 1), -1);
+	CHECK_EQ(ev_async_stop_decode(&b, buf, EV_ASYNC_STOP_FIXED - 1), -1);
 	uint8_t v, k;
 	CHECK_EQ(ev_irq_encode(buf, 0x30, IRQ_ASYNC), 2);
 	CHECK_EQ(ev_irq_decode(&v, &k, buf, 2), 0);

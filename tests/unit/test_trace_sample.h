@@ -89,8 +89,9 @@ static inline uint8_t sample_payload(uint64_t *r, size_t i, const struct sample_
 		for (int k = 0; k < 16; k++)
 			st.regs[k] = v * (uint64_t)(k + 1);
 		st.rflags = 0x202;
-		memset(st.dirty_hash, (int)(v & 0xff), sizeof(st.dirty_hash));
-		*len = (uint32_t)ev_async_stop_encode(buf, &st);
+		st.npages = (uint32_t)(v % 4);
+		struct ev_page_hash ph[4] = { { 0x100, v }, { 0x101, ~v }, { 0x400, v * 3 }, { 0x7ff, 0 } };
+		*len = (uint32_t)ev_async_stop_encode(buf, &st, ph);
 		break;
 	case EV_DEFERRED:
 		buf[0] = (uint8_t)(0x20 + v % 16);

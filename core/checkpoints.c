@@ -1,0 +1,266 @@
+#include "core/checkpoints.h"
+#include "core/dirty.h"
+#include "core/vm.h"
+#include "core/vm_config.h"
+#include "core/vm_state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The position blob of a checkpoint: where replay resumes, and the loop state that is not
+ * machine state but decides what the machine does next. */
+struct ckpt_position {
+	char magic[4];			/* "CKPT" */
+	uint32_t version;		/* 1 */
+	uint64_t trace_id;
+	uint64_t exits, events, guest_ns;
+	uint64_t irqs_injected, deferred, async_irqs;
+	uint8_t irq_window, deferral_logged, pad[6];
+} __attribute__((packed));
+
+int checkpoints_init(struct checkpoint_set *set, uint64_t every_ns, uint64_t trace_id)
+{
+	memset(set, 0, sizeof(*set));
+	set->every_ns = every_ns;
+	set->trace_id = trace_id;
+	return pagestore_init(&set->ps);
+}
+
+static void release(struct checkpoint *c)
+{
+	if (c->loaded) {
+		snapshot_free(&c->snap);
+		return;
+	}
+	free(c->snap.position);
+	free(c->snap.config);
+	vm_state_release(&c->snap);
+}
+
+void checkpoints_free(struct checkpoint_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		release(&set->v[i]);
+	free(set->v);
+	pagestore_free(&set->ps);
+	memset(set, 0, sizeof(*set));
+}
+
+static int take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct checkpoint *v = realloc(set->v, cap * sizeof(*v));
+		if (!v)
+			return snprintf(set->error, sizeof(set->error), "out of memory"), -1;
+		set->v = v;
+		set->cap = cap;
+	}
+	struct checkpoint *c = &set->v[set->n];
+	memset(c, 0, sizeof(*c));
+	const struct memimage *prev = set->n ? &set->v[set->n - 1].snap.mem : NULL;
+	int rc = dirty_collect(vm);
+	if (rc || vm_state_capture(vm, &set->ps, prev, &c->snap, set->error, sizeof(set->error))) {
+		if (rc)
+			snprintf(set->error, sizeof(set->error), "reading the dirty log: %s", strerror(-rc));
+		return -1;
+	}
+	size_t plen = sizeof(struct ckpt_position);
+	struct ckpt_position *p = calloc(1, plen);
+	struct vm_config_text *cfg = malloc(sizeof(*cfg));
+	if (!p || !cfg) {
+		free(p);
+		free(cfg);
+		vm_state_release(&c->snap);
+		return snprintf(set->error, sizeof(set->error), "out of memory"), -1;
+	}
+	*p = (struct ckpt_position){
+		.magic = { 'C', 'K', 'P', 'T' }, .version = 1, .trace_id = set->trace_id,
+		.exits = vm->exits, .events = events, .guest_ns = c->snap.guest_ns,
+		.irqs_injected = vm->irqs_injected, .deferred = vm->deferred,
+		.async_irqs = vm->async_irqs, .irq_window = vm->irq_window,
+		.deferral_logged = vm->deferral_logged,
+	};
+	vm_config_format(cfg, &vm->cfg, vm->clock.epoch_at_boot);
+	/* The text is the first member: the blob is the text itself. */
+	c->snap.config = cfg;
+	c->snap.config_len = cfg->len;
+	c->snap.position = p;
+	c->snap.position_len = plen;
+	c->exits = vm->exits;
+	c->guest_ns = c->snap.guest_ns;
+	c->events = events;
+	set->n++;
+	return 0;
+}
+
+void checkpoints_maybe_take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
+{
+	if (set->error[0])
+		return;
+	uint64_t now = vm_guest_ns(vm);
+	if (set->n && now < set->next_ns)
+		return;
+	if (take(set, vm, events) == 0)
+		set->next_ns = now + set->every_ns;
+}
+
+static void remove_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	char file[PATH_MAX + 300];
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+void checkpoints_remove(const char *trace_path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s.ckpt", trace_path);
+	remove_dir(dir);
+}
+
+int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_t trace_id,
+		     char *err, size_t errlen)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX], file[PATH_MAX + 32];
+	if (set->error[0]) {
+		snprintf(err, errlen, "a checkpoint could not be taken: %s", set->error);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s.ckpt", trace_path);
+	snprintf(tmp, sizeof(tmp), "%s.ckpt.tmp", trace_path);
+	snprintf(old, sizeof(old), "%s.ckpt.old", trace_path);
+	remove_dir(tmp);
+	if (mkdir(tmp, 0755)) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	snprintf(file, sizeof(file), "%s/store", tmp);
+	if (pagestore_save(&set->ps, file, err, errlen))
+		goto fail;
+	for (size_t i = 0; i < set->n; i++) {
+		struct ckpt_position *p = set->v[i].snap.position;
+		p->trace_id = trace_id;
+		snprintf(file, sizeof(file), "%s/%04zu.snap", tmp, i);
+		if (snapshot_write(file, &set->v[i].snap, &set->ps, "store", err, errlen))
+			goto fail;
+	}
+	remove_dir(old);
+	if (rename(dir, old) && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, dir)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	remove_dir(old);
+	return 0;
+fail:
+	remove_dir(tmp);
+	return -1;
+}
+
+static int check_position(const struct snapshot *snap, uint64_t trace_id, const char *file,
+			  char *err, size_t errlen)
+{
+	const struct ckpt_position *p = snap->position;
+	if (snap->position_len != sizeof(*p) || memcmp(p->magic, "CKPT", 4) || p->version != 1) {
+		snprintf(err, errlen, "%s: not a rewind checkpoint", file);
+		return -1;
+	}
+	if (p->trace_id != trace_id) {
+		snprintf(err, errlen, "%s: a checkpoint of another recording (recorded again since?)", file);
+		return -1;
+	}
+	return 0;
+}
+
+int checkpoints_load(struct checkpoint_set *set, const char *trace_path, uint64_t trace_id,
+		     char *err, size_t errlen)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 32];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s.ckpt", trace_path);
+	if (stat(dir, &st))
+		return 0;
+	memset(set, 0, sizeof(*set));
+	set->trace_id = trace_id;
+	snprintf(file, sizeof(file), "%s/store", dir);
+	if (pagestore_load(&set->ps, file, err, errlen))
+		return -1;
+	for (size_t i = 0;; i++) {
+		snprintf(file, sizeof(file), "%s/%04zu.snap", dir, i);
+		if (stat(file, &st))
+			break;
+		if (set->n == set->cap) {
+			size_t cap = set->cap ? set->cap * 2 : 16;
+			struct checkpoint *v = realloc(set->v, cap * sizeof(*v));
+			if (!v) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			set->v = v;
+			set->cap = cap;
+		}
+		struct checkpoint *c = &set->v[set->n];
+		memset(c, 0, sizeof(*c));
+		if (snapshot_read(file, &set->ps, &c->snap, err, errlen))
+			goto fail;
+		c->loaded = true;
+		set->n++;
+		if (check_position(&c->snap, trace_id, file, err, errlen))
+			goto fail;
+		const struct ckpt_position *p = c->snap.position;
+		c->exits = p->exits;
+		c->events = p->events;
+		c->guest_ns = p->guest_ns;
+	}
+	if (!set->n) {
+		snprintf(err, errlen, "%s has no checkpoints", dir);
+		goto fail;
+	}
+	return 1;
+fail:
+	checkpoints_free(set);
+	return -1;
+}
+
+int checkpoints_restore(const struct checkpoint_set *set, size_t k, struct vm *vm, char *err,
+			size_t errlen)
+{
+	const struct checkpoint *c = &set->v[k];
+	const struct ckpt_position *p = c->snap.position;
+	int rc = dirty_init(vm);
+	if (rc) {
+		snprintf(err, errlen, "tracking dirty pages: %s", strerror(-rc));
+		return -1;
+	}
+	if (vm_state_restore(vm, &set->ps, &c->snap, err, errlen))
+		return -1;
+	vm->exits = p->exits;
+	vm->phase = 1;
+	vm->irqs_injected = p->irqs_injected;
+	vm->deferred = p->deferred;
+	vm->async_irqs = p->async_irqs;
+	vm->deferral_logged = p->deferral_logged;
+	vm->irq_window = p->irq_window;
+	vm->engine->ops->request_irq_window(vm->engine, vm->irq_window);
+	vm->clock.last = p->guest_ns;
+	return 0;
+}
