@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define RFLAGS_IF (1ULL << 9)
 #define CR4_TSD (1ULL << 2)
@@ -181,12 +182,37 @@ static uint32_t rdrand_length(struct soft *s, uint64_t rip, uint8_t *b, struct i
 	return n + 3;
 }
 
+/* First bytes that may begin an instruction inspect() acts on: 1 = an opcode it handles,
+ * 2 = a prefix (legacy or REX) that may precede one. */
+static const uint8_t first_byte[256] = {
+	[0x0f] = 1, [0x17] = 1, [0x8e] = 1, [0xf4] = 1, [0xfb] = 1,
+	[0x26] = 2, [0x2e] = 2, [0x36] = 2, [0x3e] = 2, [0x64] = 2, [0x65] = 2, [0x66] = 2,
+	[0x67] = 2, [0xf0] = 2, [0xf2] = 2, [0xf3] = 2,
+	[0x40 ... 0x4f] = 2,
+};
+
+/* Second bytes of the 0F xx instructions inspect() acts on. */
+static bool second_byte(uint8_t b)
+{
+	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32;
+}
+
+/* Runs before every instruction: most are rejected on their first two bytes. */
 static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 {
 	uint8_t tmp[16];
 	struct insn in;
-	const uint8_t *b = code_bytes(s, addr, size, tmp);
-	if (!b || !decode(b, size, &in))
+	const uint8_t *b;
+	uint64_t off = addr & (PAGE_SIZE - 1);
+	if (!s->code_stale && (addr & ~(PAGE_SIZE - 1)) == s->code_va && off + size <= PAGE_SIZE)
+		b = s->code_host + off;
+	else if (!(b = code_bytes(s, addr, size, tmp)))
+		return;
+	uint8_t k = first_byte[b[0]];
+	if (!k || (size > 1 && ((b[0] == 0x0f && !second_byte(b[1])) ||
+				(k == 2 && !first_byte[b[1]]))))
+		return;
+	if (!decode(b, size, &in))
 		return;
 	switch (in.op) {
 	case 0xf4:
@@ -291,9 +317,6 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct soft *s = user;
 	(void)uc;
-	if (getenv("SOFT_DEBUG"))
-		fprintf(stderr, "soft: intr hook %u tramp %d probing %d rip %#llx\n", intno, s->in_tramp,
-			s->probing, (unsigned long long)soft_reg(s, UC_X86_REG_RIP));
 	if (s->in_tramp) {
 		s->tramp_vector = (int)intno;
 		uc_emu_stop(s->uc);
@@ -587,9 +610,6 @@ static int take_exception(struct soft *s, struct vm_exit *x)
 		err = 0;	/* Unicorn does not expose the selector error code */
 		break;
 	}
-	if (getenv("SOFT_DEBUG"))
-		fprintf(stderr, "soft: exception %u err %lld at rip %#llx icount %llu\n", v, (long long)err,
-			(unsigned long long)soft_reg(s, UC_X86_REG_RIP), (unsigned long long)s->icount);
 	if (soft_deliver(s, v, err, soft_int, why, sizeof(why)) == 0)
 		return 0;
 	/* A fault while delivering is a double fault; one more, and the CPU shuts down. */
@@ -957,6 +977,51 @@ static int soft_set_guest_debug(struct engine *e, const struct kvm_guest_debug *
 	return 0;
 }
 
+/* An `in` or MMIO read that exited is not retired yet (its instruction re-runs with the VMM's
+ * value): retire it now, so that a snapshot taken next does not repeat the device access. */
+static int soft_complete_io(struct engine *e)
+{
+	struct soft *s = to_soft(e);
+	struct vm_exit x;
+	if (!s->in.pending && !s->mmio.pending)
+		return 0;
+	int kicked = atomic_exchange(&s->kicked, 0);
+	bool window = s->window, step = s->single_step;
+	int nbp = s->nbp;
+	s->window = s->single_step = false;
+	s->nbp = 0;
+	struct soft_stop st = { .icount = s->icount + 1 };
+	int rc = run_until(s, &st, &x);
+	s->window = window, s->single_step = step, s->nbp = nbp;
+	if (kicked)
+		atomic_store(&s->kicked, 1);
+	if (rc)
+		return rc;
+	return x.reason == EXIT_INSN_LIMIT ? 0 : -EIO;
+}
+
+/* Unicorn has no write log: pages are compared with their hash at the previous call (XXH3,
+ * ~10 ms per 256 MiB). The first call reports what changed since the engine was created. */
+static void hash_pages(struct soft *s, uint64_t *bitmap)
+{
+	uint64_t npages = s->base.mem->size / PAGE_SIZE;
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t h = XXH3_64bits(s->base.mem->host + i * PAGE_SIZE, PAGE_SIZE);
+		if (bitmap && h != s->page_hash[i])
+			bitmap[i / 64] |= 1ULL << (i % 64);
+		s->page_hash[i] = h;
+	}
+}
+
+static int soft_get_dirty_log(struct engine *e, uint64_t *bitmap)
+{
+	struct soft *s = to_soft(e);
+	uint64_t npages = s->base.mem->size / PAGE_SIZE;
+	memset(bitmap, 0, (npages + 63) / 64 * sizeof(uint64_t));
+	hash_pages(s, bitmap);
+	return 0;
+}
+
 static void soft_destroy(struct engine *e)
 {
 	struct soft *s = to_soft(e);
@@ -969,6 +1034,7 @@ static void soft_destroy(struct engine *e)
 	free(s->scratch);
 	free(s->dummy_page);
 	free(s->aliases);
+	free(s->page_hash);
 	free(s);
 }
 
@@ -990,6 +1056,8 @@ static const struct engine_ops soft_ops = {
 	.inject_irq = soft_inject_irq,
 	.request_irq_window = soft_request_irq_window,
 	.set_guest_debug = soft_set_guest_debug,
+	.complete_io = soft_complete_io,
+	.get_dirty_log = soft_get_dirty_log,
 	.destroy = soft_destroy,
 };
 
@@ -1041,6 +1109,12 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		goto fail;
 	}
 	memset(s->dummy_page, 0, PAGE_SIZE);
+	s->page_hash = calloc(mem->size / PAGE_SIZE ? mem->size / PAGE_SIZE : 1, sizeof(uint64_t));
+	if (!s->page_hash) {
+		snprintf(err, (size_t)errlen, "out of memory");
+		goto fail;
+	}
+	hash_pages(s, NULL);
 	if (mem->size == 0 || mem->size % PAGE_SIZE) {
 		snprintf(err, (size_t)errlen, "guest RAM size %#llx is not a multiple of 4 KiB",
 			 (unsigned long long)mem->size);

@@ -106,6 +106,8 @@ struct soft {
 	bool sysret64;
 	uint64_t rdrand_seq;
 
+	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
+
 	struct kvm_segment seg_shadow[SOFT_NSEGS];	/* hidden parts as last loaded by us */
 };
 

@@ -218,6 +218,12 @@ int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, cha
 		return fail(why, whylen, "interrupt delivery outside 64-bit long mode is not implemented",
 			    vector);
 	cpl = sr.cs.selector & 3;
+	/* An IDT entry that cannot be used is a #GP naming it (error code: index, IDT bit, and
+	 * EXT for events not caused by an instruction); delivering that #GP is the caller's
+	 * double-fault path if it fails too. */
+	int64_t gp_err = (int64_t)vector * 8 + 2 + (soft_int ? 0 : 1);
+	if (vector != 13 && (uint64_t)vector * 16 + 15 > sr.idt.limit)
+		return soft_deliver(s, 13, gp_err, false, why, whylen);
 	if ((uint64_t)vector * 16 + 15 > sr.idt.limit)
 		return fail(why, whylen, "vector beyond the IDT limit", vector);
 	if (soft_read_linear(s, sr.idt.base + (uint64_t)vector * 16, gate, 16, 0))
@@ -227,7 +233,7 @@ int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, cha
 		return fail(why, whylen, "IDT gate not present or not a 64-bit interrupt/trap gate",
 			    vector);
 	if (soft_int && (int)gdpl < cpl)
-		return fail(why, whylen, "software interrupt through a gate of lower DPL (#GP)", vector);
+		return soft_deliver(s, 13, gp_err, false, why, whylen);
 	uint16_t cs_sel = (uint16_t)(gate[0] >> 16);
 	uint64_t target = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000ULL) | (gate[1] << 32);
 	unsigned ist = (gate[0] >> 32) & 7;

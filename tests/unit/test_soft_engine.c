@@ -527,6 +527,55 @@ TEST(state_moves_between_engines)
 	guest_destroy(&b);
 }
 
+TEST(complete_io_retires_a_pending_in)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 3) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_IO);
+	CHECK(!x.io.write);
+	x.io.data[0] = IN_VALUE;
+	uint64_t n = soft_engine_icount(e);
+	e->ops->get_regs(e, &r);
+	uint64_t in_rip = r.rip;
+	CHECK(e->ops->complete_io(e) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, in_rip + 2);
+	CHECK_EQ(r.rax & 0xff, IN_VALUE);
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+	CHECK(e->ops->complete_io(e) == 0);	/* nothing pending: no effect */
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+	/* The in does not exit again. */
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK(is_step(&x, 4));
+	guest_destroy(&g);
+}
+
+TEST(dirty_log_names_written_pages)
+{
+	struct guest g;
+	uint64_t bitmap[RAM_SIZE / PAGE_SIZE / 64];
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	g.mem.host[0x30000] = 1;	/* a VMM write (DMA) counts too */
+	CHECK(e->ops->get_dirty_log(e, bitmap) == 0);
+	CHECK_EQ(bitmap[0], 1ULL << 0x30);
+	CHECK(run_to_step(&g, 5) == 0);
+	CHECK(e->ops->get_dirty_log(e, bitmap) == 0);
+	CHECK(run_to_step(&g, 6) == 0);	/* the #PF handler writes results and a PTE */
+	CHECK(e->ops->get_dirty_log(e, bitmap) == 0);
+	CHECK(bitmap[0] & (1ULL << (RESULTS >> 12)));
+	CHECK(bitmap[0] & (1ULL << 0x13));
+	CHECK(bitmap[0] & (1ULL << ((KSTACK - 1) >> 12)));
+	CHECK(!(bitmap[0] & (1ULL << 0x10)));		/* PML4: only read */
+	CHECK(!(bitmap[PF_PAGE >> 18] & (1ULL << ((PF_PAGE >> 12) % 64))));
+	guest_destroy(&g);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -564,4 +613,5 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(injected_interrupt_in_cpl3_returns_with_iretq), T(irq_window_after_sti_shadow),
 	  T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
-	  T(state_moves_between_engines), T(speed_report))
+	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
+	  T(dirty_log_names_written_pages), T(speed_report))
