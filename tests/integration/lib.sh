@@ -11,8 +11,8 @@ skip() { echo "skip $SUITE: $1: $2"; }
 
 # check NAME CONDITION-COMMAND... : ok when the command succeeds.
 check() {
-	name=$1; shift
-	if "$@"; then ok "$name"; else fail "$name" "$*"; fi
+	_case=$1; shift
+	if "$@"; then ok "$_case"; else fail "$_case" "$*"; fi
 }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
