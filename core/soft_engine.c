@@ -892,6 +892,11 @@ static int op_set_sregs(struct engine *e, const struct kvm_sregs *sr)
 	struct kvm_regs r;
 	char why[128];
 	soft_get_regs(s, &r);
+	/* The VMM sets state when it restores a snapshot, after rewriting memory behind
+	 * Unicorn: forget translated code and virtual-page aliases. */
+	soft_drop_aliases(s);
+	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	s->in.pending = s->mmio.pending = false;
 	int rc = soft_load_state(s, &r, sr, why, sizeof(why));
 	if (rc)
 		fprintf(stderr, "soft engine: set_sregs: %s\n", why);
