@@ -17,9 +17,8 @@ struct replayer {
 	const uint8_t *image;
 	size_t image_len;
 
-	struct trace_event next;	/* lookahead; payload points into `payload` */
-	uint8_t *payload;
-	bool have_next, eof;
+	struct trace_event next;	/* the last peek */
+	bool eof;
 
 	uint64_t last_clock;
 	uint64_t events, digests_checked, deferred;
@@ -53,15 +52,13 @@ static void describe(char *buf, size_t len, uint8_t type, uint64_t pos, const ui
 	free(text);
 }
 
-/* The next event, or NULL at the end (or on a damaged chunk, which stops the replay). */
+/* The next event, or NULL at the end (or on a damaged chunk, which stops the replay). Its
+ * payload stays valid until consume(). */
 static const struct trace_event *peek(struct replayer *rp)
 {
-	if (rp->have_next)
-		return &rp->next;
 	if (rp->eof)
 		return NULL;
-	struct trace_event ev;
-	int rc = trace_reader_next(rp->reader, &ev);
+	int rc = trace_reader_peek(rp->reader, &rp->next);
 	if (rc < 0) {
 		rp->eof = true;
 		stop(rp, VM_STOP_ERROR, STATUS_ERROR, "the trace is damaged: %s",
@@ -72,16 +69,13 @@ static const struct trace_event *peek(struct replayer *rp)
 		rp->eof = true;
 		return NULL;
 	}
-	rp->next = ev;
-	memcpy(rp->payload, ev.payload, ev.len);
-	rp->next.payload = rp->payload;
-	rp->have_next = true;
 	return &rp->next;
 }
 
 static void consume(struct replayer *rp)
 {
-	rp->have_next = false;
+	struct trace_event ev;
+	trace_reader_next(rp->reader, &ev);
 	rp->events++;
 }
 
@@ -224,9 +218,7 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 			       size_t errlen)
 {
 	struct replayer *rp = calloc(1, sizeof(*rp));
-	if (rp)
-		rp->payload = malloc(TRACE_MAX_PAYLOAD);
-	if (!rp || !rp->payload) {
+	if (!rp) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -272,6 +264,16 @@ uint64_t replayer_trace_id(const struct replayer *rp)
 
 int replayer_resume(struct replayer *rp, uint64_t events, char *err, size_t errlen)
 {
+	if (rp->events > events) {
+		int rc = trace_reader_seek(rp->reader, 0);
+		if (rc < 0) {
+			snprintf(err, errlen, "rewinding the trace: %s", trace_reader_error(rp->reader));
+			return -1;
+		}
+		rp->events = 0;
+	}
+	rp->eof = false;
+	rp->report[0] = 0;
 	while (rp->events < events) {
 		if (!peek(rp)) {
 			snprintf(err, errlen, "the trace ends before event %llu, where the checkpoint resumes",
@@ -369,6 +371,5 @@ void replayer_close(struct replayer *rp)
 		return;
 	if (rp->reader)
 		trace_reader_close(rp->reader);
-	free(rp->payload);
 	free(rp);
 }

@@ -25,7 +25,8 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 uint64_t replayer_events(const struct replayer *rp);
 /* The trace's creation stamp: checkpoints are tied to it. */
 uint64_t replayer_trace_id(const struct replayer *rp);
-/* Skips to where a checkpoint was taken: `events` consumed. 0 or -1 (err). */
+/* Moves the trace to where a checkpoint was taken: `events` consumed (backwards too). 0 or -1
+ * (err). */
 int replayer_resume(struct replayer *rp, uint64_t events, char *err, size_t errlen);
 /* Installs the trace clock on vm; call after vm_create. */
 void replayer_attach(struct replayer *rp, struct vm *vm);
