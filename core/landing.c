@@ -64,18 +64,6 @@ void landing_taken(struct vm *vm)
 	dirty_reset(vm, DIRTY_LANDING);
 }
 
-static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
-{
-	struct kvm_guest_debug dbg;
-	memset(&dbg, 0, sizeof(dbg));
-	dbg.control = control;
-	if (control & KVM_GUESTDBG_USE_HW_BP) {
-		dbg.arch.debugreg[0] = bp;
-		dbg.arch.debugreg[7] = 0x1; /* L0: execute breakpoint on DR0 */
-	}
-	return vm->engine->ops->set_guest_debug(vm->engine, &dbg);
-}
-
 int landing_arm(struct vm *vm, const uint8_t *payload, size_t len)
 {
 	struct landing *l = &vm->landing;
@@ -95,11 +83,11 @@ int landing_arm(struct vm *vm, const uint8_t *payload, size_t len)
 	}
 	l->target.pages = NULL;
 	l->armed = true;
-	l->stepping = false;
-	return set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, l->target.rip);
+	vm->debug.dirty = true;
+	return 0;
 }
 
-static bool matches(struct vm *vm)
+bool landing_matches(struct vm *vm)
 {
 	const struct landing *l = &vm->landing;
 	struct ev_async_stop here;
@@ -110,28 +98,6 @@ static bool matches(struct vm *vm)
 		if (page_hash(vm, l->pages[i].page) != l->pages[i].hash)
 			return false;
 	return true;
-}
-
-bool landing_check(struct vm *vm)
-{
-	struct landing *l = &vm->landing;
-	if (l->stepping) {
-		/* Stepped past the breakpoint: arm it again for the next pass. */
-		l->stepping = false;
-		set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, l->target.rip);
-		return false;
-	}
-	if (matches(vm)) {
-		l->armed = false;
-		l->found++;
-		set_debug(vm, 0, 0);
-		return true;
-	}
-	/* Re-entering at a breakpoint fires it again (docs/platform.md): step over it first. */
-	l->misses++;
-	l->stepping = true;
-	set_debug(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0);
-	return false;
 }
 
 void landing_free(struct landing *l)

@@ -20,8 +20,7 @@
 struct vm;
 
 struct landing {
-	bool armed;		/* replay: looking for `target` */
-	bool stepping;		/* replay: stepping over a breakpoint that did not match */
+	bool armed;		/* replay: looking for `target` (hardware breakpoint DR0) */
 	struct ev_async_stop target;
 	struct ev_page_hash *pages;	/* target's pages (the payload is not kept) */
 	size_t cap;
@@ -34,11 +33,11 @@ long landing_record(struct vm *vm, uint8_t **payload);
 /* Record: the landing just taken: pages written before it no longer count. */
 void landing_taken(struct vm *vm);
 
-/* Replay: look for the signature in payload from here on (hardware breakpoint at its RIP). */
+/* Replay: look for the signature in payload from here on (hardware breakpoint at its RIP; the
+ * run loop's debug code, core/vm_debug.c, arms it and steps over hits that do not match). */
 int landing_arm(struct vm *vm, const uint8_t *payload, size_t len);
-/* Replay, at a debug exit while armed: true when the guest stands exactly at the target (the
- * breakpoint is then removed); false after arranging to step over a non-matching hit. */
-bool landing_check(struct vm *vm);
+/* Replay: the guest stands exactly at the target. */
+bool landing_matches(struct vm *vm);
 void landing_free(struct landing *l);
 
 #endif

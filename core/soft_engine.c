@@ -610,11 +610,13 @@ static int take_exception(struct soft *s, struct vm_exit *x)
 		err = 0;	/* Unicorn does not expose the selector error code */
 		break;
 	}
-	if (soft_deliver(s, v, err, soft_int, why, sizeof(why)) == 0)
+	enum soft_event ev = soft_int ? EV_SOFT_INT
+			     : (!s->exc_retired || v == 14) ? EV_FAULT : EV_EXTERNAL;
+	if (soft_deliver(s, v, err, ev, why, sizeof(why)) == 0)
 		return 0;
 	/* A fault while delivering is a double fault; one more, and the CPU shuts down. */
 	char why2[sizeof(x->fail.what)];
-	if (v != 8 && soft_deliver(s, 8, 0, false, why2, sizeof(why2)) == 0)
+	if (v != 8 && soft_deliver(s, 8, 0, EV_FAULT, why2, sizeof(why2)) == 0)
 		return 0;
 	memset(x, 0, sizeof(*x));
 	x->reason = EXIT_SHUTDOWN;
@@ -769,7 +771,7 @@ static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit 
 		case WHY_PF: {
 			char why[sizeof(x->fail.what)];
 			soft_set_reg(s, UC_X86_REG_CR2, s->pf_addr);
-			if (soft_deliver(s, 14, s->pf_err, false, why, sizeof(why)) == 0)
+			if (soft_deliver(s, 14, s->pf_err, EV_FAULT, why, sizeof(why)) == 0)
 				continue;
 			memset(x, 0, sizeof(*x));
 			x->reason = EXIT_SHUTDOWN;
@@ -950,7 +952,7 @@ static int soft_inject_irq(struct engine *e, uint8_t vector)
 	char why[128];
 	if (!soft_interruptible(e))
 		return -EBUSY;
-	if (soft_deliver(s, vector, -1, false, why, sizeof(why))) {
+	if (soft_deliver(s, vector, -1, EV_EXTERNAL, why, sizeof(why))) {
 		fprintf(stderr, "soft engine: cannot deliver interrupt: %s\n", why);
 		return -EINVAL;
 	}

@@ -148,10 +148,15 @@ uint64_t soft_seg_to_desc(const struct kvm_segment *seg);
 void soft_desc_to_seg(uint64_t desc, uint16_t sel, struct kvm_segment *seg);
 /* Reads the descriptor `sel` names from the guest's GDT or LDT. */
 int soft_read_desc(struct soft *s, const struct kvm_sregs *sr, uint16_t sel, uint64_t *desc);
-/* Delivers vector through the IDT (64-bit long mode). err < 0: no error code. `soft_int`: an
- * INT n / INT3 (gate DPL checked). Returns 0, or -1 with `why` when the guest cannot take it
- * (the caller reports a shutdown). */
-int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, char *why, int whylen);
+enum soft_event {
+	EV_EXTERNAL,	/* an interrupt, or a trap: RIP is where to return */
+	EV_SOFT_INT,	/* INT n / INT3: the gate's DPL is checked */
+	EV_FAULT,	/* a fault: RIP is the faulting instruction, the pushed RFLAGS has RF */
+};
+/* Delivers vector through the IDT (64-bit long mode). err < 0: no error code. Returns 0, or
+ * -1 with `why` when the guest cannot take it (the caller reports a shutdown). */
+int soft_deliver(struct soft *s, uint8_t vector, int64_t err, enum soft_event ev, char *why,
+		 int whylen);
 int soft_do_syscall(struct soft *s, char *why, int whylen);
 int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen);
 int soft_cpl(struct soft *s);

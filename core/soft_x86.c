@@ -205,8 +205,10 @@ static int fail(char *why, int whylen, const char *what, uint8_t vector)
 	return -1;
 }
 
-int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, char *why, int whylen)
+int soft_deliver(struct soft *s, uint8_t vector, int64_t err, enum soft_event ev, char *why,
+		 int whylen)
 {
+	bool soft_int = ev == EV_SOFT_INT;
 	struct kvm_regs r;
 	struct kvm_sregs sr;
 	uint64_t gate[2], desc, tss_rsp, rsp;
@@ -223,7 +225,7 @@ int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, cha
 	 * double-fault path if it fails too. */
 	int64_t gp_err = (int64_t)vector * 8 + 2 + (soft_int ? 0 : 1);
 	if (vector != 13 && (uint64_t)vector * 16 + 15 > sr.idt.limit)
-		return soft_deliver(s, 13, gp_err, false, why, whylen);
+		return soft_deliver(s, 13, gp_err, EV_FAULT, why, whylen);
 	if ((uint64_t)vector * 16 + 15 > sr.idt.limit)
 		return fail(why, whylen, "vector beyond the IDT limit", vector);
 	if (soft_read_linear(s, sr.idt.base + (uint64_t)vector * 16, gate, 16, 0))
@@ -233,7 +235,7 @@ int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, cha
 		return fail(why, whylen, "IDT gate not present or not a 64-bit interrupt/trap gate",
 			    vector);
 	if (soft_int && (int)gdpl < cpl)
-		return soft_deliver(s, 13, gp_err, false, why, whylen);
+		return soft_deliver(s, 13, gp_err, EV_FAULT, why, whylen);
 	uint16_t cs_sel = (uint16_t)(gate[0] >> 16);
 	uint64_t target = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000ULL) | (gate[1] << 32);
 	unsigned ist = (gate[0] >> 32) & 7;
@@ -262,7 +264,8 @@ int soft_deliver(struct soft *s, uint8_t vector, int64_t err, bool soft_int, cha
 		frame[n++] = (uint64_t)err;
 	frame[n++] = r.rip;
 	frame[n++] = sr.cs.selector;
-	frame[n++] = r.rflags;
+	/* A fault's saved RFLAGS has RF set, so that IRET resumes past instruction breakpoints. */
+	frame[n++] = r.rflags | (ev == EV_FAULT ? RFLAGS_RF : 0);
 	frame[n++] = r.rsp;
 	frame[n++] = sr.ss.selector;
 	/* frame[] is in push order from the top: the error code ends lowest. */
@@ -299,8 +302,12 @@ int soft_do_syscall(struct soft *s, char *why, int whylen)
 	struct kvm_sregs sr;
 	soft_get_regs(s, &r);
 	soft_get_sregs(s, &sr);
-	if (!(sr.efer & EFER_SCE) || !(sr.efer & EFER_LMA))
-		return soft_deliver(s, 6, -1, false, why, whylen);	/* #UD */
+	if (!(sr.efer & EFER_SCE) || !(sr.efer & EFER_LMA)) {
+		/* #UD is a fault: back onto the instruction, which did not retire. */
+		soft_set_reg(s, UC_X86_REG_RIP, s->cur_rip);
+		s->icount--;
+		return soft_deliver(s, 6, -1, EV_FAULT, why, whylen);
+	}
 	if (!sr.cs.l) {
 		snprintf(why, (size_t)whylen, "SYSCALL from compatibility mode is not implemented");
 		return -1;
@@ -330,10 +337,15 @@ int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen)
 	struct kvm_sregs sr;
 	soft_get_regs(s, &r);
 	soft_get_sregs(s, &sr);
-	if (!(sr.efer & EFER_SCE))
-		return soft_deliver(s, 6, -1, false, why, whylen);	/* #UD */
-	if ((sr.cs.selector & 3) != 0 || !(sr.efer & EFER_LMA))
-		return soft_deliver(s, 13, 0, false, why, whylen);	/* #GP(0) */
+	/* The code hook stopped SYSRET before it ran (and counted it): a fault un-counts it. */
+	if (!(sr.efer & EFER_SCE)) {
+		s->icount--;
+		return soft_deliver(s, 6, -1, EV_FAULT, why, whylen);	/* #UD */
+	}
+	if ((sr.cs.selector & 3) != 0 || !(sr.efer & EFER_LMA)) {
+		s->icount--;
+		return soft_deliver(s, 13, 0, EV_FAULT, why, whylen);	/* #GP(0) */
+	}
 	uint16_t base = (uint16_t)(soft_msr(s, 0xc0000081) >> 48);
 	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff, .type = 0xb, .present = 1,
 				  .dpl = 3, .s = 1, .g = 1 };

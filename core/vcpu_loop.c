@@ -173,8 +173,7 @@ static void vm_record_kick(struct vm *vm)
 	    (n = landing_record(vm, &sig)) > 0) {
 		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
 		free(sig);
-		landing_taken(vm);
-		vm_deliver_irq(vm, IRQ_ASYNC);
+		vm_deliver_async_irq(vm);
 		return;
 	}
 	if (vm->deferral_logged)
@@ -185,15 +184,10 @@ static void vm_record_kick(struct vm *vm)
 	recorder_event(vm->rec, EV_DEFERRED, vm_pos(vm), &v, 1);
 }
 
-/* Replay, at a debug exit while looking for a landing: deliver there once found. */
-static void vm_replay_landing(struct vm *vm)
+void vm_deliver_async_irq(struct vm *vm)
 {
-	if (!landing_check(vm))
-		return;
 	landing_taken(vm);
 	vm_deliver_irq(vm, IRQ_ASYNC);
-	if (vm->stop == VM_RUNNING)
-		replayer_apply_host_events(vm->rep);
 }
 
 static void vm_log_digest(struct vm *vm)
@@ -297,17 +291,19 @@ static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 		vm_halt(vm);
 		break;
 	case EXIT_IRQ_WINDOW:
+		break;
 	case EXIT_KICKED:
+		if (atomic_exchange(&vm->debug.interrupt, false)) {
+			vm->debug.stop = DEBUG_STOP_INTERRUPT;
+			vm->stop = VM_STOP_PAUSED;
+		}
 		break;
 	case EXIT_SHUTDOWN:
 		vm_crash(vm, "guest shut down: triple fault, or an instruction this host cannot run%s",
 			 " (see docs/platform.md)");
 		break;
 	case EXIT_DEBUG:
-		if (vm->landing.armed)
-			vm_replay_landing(vm);
-		else
-			vm_crash(vm, "debug exit with no debugger attached%s", "");
+		vm_debug_exit(vm, x);
 		break;
 	case EXIT_INSN_LIMIT:
 		vm_crash(vm, "instruction limit reached with no one waiting for it%s", "");
@@ -337,14 +333,18 @@ int vm_run(struct vm *vm)
 		return STATUS_ERROR;
 	}
 	vm_update_deadline(vm);
-	/* Before the first exit the guest is, like after any exit, past its interrupt decision:
-	 * host events that arrive now are logged in phase 1 of exit 0. */
-	vm->phase = 1;
-	if (vm->rep)
-		replayer_apply_host_events(vm->rep);
+	if (!vm->started) {
+		/* Before the first exit the guest is, like after any exit, past its interrupt
+		 * decision: host events that arrive now are logged in phase 1 of exit 0. */
+		vm->started = true;
+		vm->phase = 1;
+		if (vm->rep)
+			replayer_apply_host_events(vm->rep);
+	}
 	struct vm_exit exit;
 	while (vm->stop == VM_RUNNING) {
-		rc = vm->engine->ops->run(vm->engine, &exit);
+		if ((rc = vm_debug_apply(vm)) == 0)
+			rc = vm->engine->ops->run(vm->engine, &exit);
 		if (rc) {
 			vm->stop = VM_STOP_ERROR;
 			vm->status = STATUS_ERROR;
@@ -353,17 +353,22 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		vm_handle_exit(vm, &exit);
-		if (vm->stop != VM_RUNNING)
-			break;
-		if (exit.reason != EXIT_DEBUG)
-			vm_after_exit(vm, exit.reason == EXIT_KICKED);
+		if (vm->stop != VM_RUNNING || exit.reason == EXIT_DEBUG)
+			continue;
+		vm_after_exit(vm, exit.reason == EXIT_KICKED);
+		if (exit.reason != EXIT_KICKED)
+			vm_debug_exit_done(vm);
 	}
+	/* A debugger reads the state next: let an `in` take its value first. */
+	if (vm->stop == VM_STOP_PAUSED && vm->engine->ops->complete_io)
+		vm->engine->ops->complete_io(vm->engine);
 	waker_stop(vm);
 	fflush(vm->cfg.console);
 	switch (vm->stop) {
 	case VM_STOP_DIVERGED:
 	case VM_STOP_TRACE_END:
-		break; /* the replayer reports these */
+	case VM_STOP_PAUSED:
+		break; /* the replayer or the debugger reports these */
 	case VM_STOP_CRASH:
 	case VM_STOP_ERROR:
 		fprintf(stderr, "rewind: %s\n", vm->error);

@@ -17,6 +17,7 @@
 #include "core/memory.h"
 #include "core/symbols.h"
 #include "core/vclock.h"
+#include "core/vm_debug.h"
 #include "devices/bus.h"
 #include "devices/debug_exit.h"
 #include "devices/device.h"
@@ -56,6 +57,7 @@ enum vm_stop_reason {
 	VM_STOP_DIVERGED,	/* replay: the guest did something the trace did not record */
 	VM_STOP_TRACE_END,	/* replay: the trace has no more to say */
 	VM_STOP_SNAPSHOT,	/* stopped after writing a snapshot, as asked */
+	VM_STOP_PAUSED,		/* a debugger's stop (vm->debug.stop); vm_run can go on */
 };
 
 struct recorder;
@@ -113,6 +115,8 @@ struct vm {
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
 	struct dirty_log dirty;
+	struct vm_debug debug;
+	bool started;		/* vm_run has run: later calls continue */
 	bool irq_this_exit;	/* an interrupt was injected at this exit and may still be queued */
 	bool irq_window;	/* an interrupt window is requested from the engine */
 
@@ -138,6 +142,8 @@ static inline uint64_t vm_pos(const struct vm *vm)
 {
 	return vm->exits * 2 + (uint64_t)vm->phase;
 }
+/* Delivers the pending interrupt at an asynchronous landing (record and replay). */
+void vm_deliver_async_irq(struct vm *vm);
 /* Guest time now: the host's clock when running or recording, the trace's when replaying. */
 uint64_t vm_guest_ns(const struct vm *vm);
 /* Guest time moved to now_ns: every timer device catches up. */
