@@ -655,6 +655,22 @@ static void mmio_end(struct soft *s)
 	s->mmio.serving = false;
 }
 
+/* RF lasts for one instruction after the IRET that set it. QEMU clears it at the end of a
+ * translation block, which a stop in the middle of the block skips: clear it here unless
+ * the last instruction that ran was that IRET. */
+static void clear_stale_rf(struct soft *s)
+{
+	uint64_t fl = soft_reg(s, UC_X86_REG_RFLAGS);
+	uint8_t tmp[16];
+	struct insn in;
+	if (!(fl & (1ULL << 16)))
+		return;
+	const uint8_t *b = code_bytes(s, s->cur_rip, s->cur_size, tmp);
+	if (b && decode(b, s->cur_size, &in) && in.op == 0xcf)
+		return;
+	soft_set_reg(s, UC_X86_REG_RFLAGS, fl & ~(1ULL << 16));
+}
+
 static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -692,9 +708,12 @@ static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit 
 		if (serving)
 			mmio_begin(s);
 		uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
+		uint64_t before = s->icount;
 		uc_err err = uc_emu_start(s->uc, rip, 0, 0, 0);
 		if (serving)
 			mmio_end(s);
+		if (s->icount != before)
+			clear_stale_rf(s);
 		s->in.ready = false;
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
