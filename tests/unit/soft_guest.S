@@ -131,6 +131,11 @@ pf_insn:
 	rdrand %rsi
 	mov $8, %al			/* step 8: r13 = TSC, rsi = RDRAND */
 	out %al, $0x80
+	mov $43, %eax			/* the kernel returns from this one with sysretq */
+	syscall
+after_sysret:
+	mov $9, %al			/* step 9: back at CPL3 */
+	out %al, $0x80
 	xor %r12d, %r12d
 user_loop:
 	inc %r12
@@ -138,6 +143,8 @@ user_loop:
 	jmp user_loop
 
 syscall_entry:
+	cmp $43, %rax
+	je 1f
 	mov %rsp, %r14
 	mov $SYSCALL_STACK, %rsp
 	mov %rax, RESULTS+0x100
@@ -151,6 +158,7 @@ syscall_entry:
 	push $0x33
 	push %rcx
 	iretq
+1:	sysretq				/* not under kvm here: PVM shuts down on it */
 
 pf_handler:
 	push %rax

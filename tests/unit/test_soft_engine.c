@@ -241,6 +241,19 @@ TEST(boot_protected_to_long_mode_and_cpl3)
 	CHECK(run_to_step(&g, 7) == 0);
 	e->ops->get_regs(e, &r);
 	CHECK_EQ(r.r14, PF_MAGIC);
+
+	/* SYSCALL, then SYSRET (emulated: Unicorn's model lacks EFER.SCE) back to CPL3. */
+	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
+	e->ops->get_regs(e, &r);
+	e->ops->get_sregs(e, &sr);
+	CHECK_EQ(sr.cs.selector, 0x33);
+	CHECK_EQ(sr.cs.dpl, 3);
+	CHECK(sr.cs.l);
+	CHECK_EQ(sr.ss.selector, 0x2b);
+	CHECK_EQ(r.rcx, SG_AFTER_SYSRET);
+	CHECK_EQ(r.rflags & ~0xffULL, r.r11 & ~0xffULL);
+	CHECK_EQ(r.rflags & 0x200, 0x200);
 	guest_destroy(&g);
 }
 
@@ -298,7 +311,7 @@ TEST(injected_interrupt_in_cpl3_returns_with_iretq)
 	struct kvm_regs r;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
 	struct soft_stop st = { .icount = soft_engine_icount(e) + 1000 };
 	CHECK(soft_engine_run_until(e, &st, &x) == 0);
 	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
@@ -360,8 +373,8 @@ TEST(exact_instruction_counts_are_deterministic)
 	struct vm_exit x;
 	CHECK(guest_create(&a, make_soft) == 0);
 	CHECK(guest_create(&b, make_soft) == 0);
-	CHECK(run_to_step(&a, 8) == 0);
-	CHECK(run_to_step(&b, 8) == 0);
+	CHECK(run_to_step(&a, 9) == 0);
+	CHECK(run_to_step(&b, 9) == 0);
 	CHECK_EQ(soft_engine_icount(a.e), soft_engine_icount(b.e));
 	CHECK(same_machine(&a, &b));
 
@@ -402,7 +415,7 @@ TEST(stop_at_address_and_predicate)
 	struct kvm_regs r;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
 	struct soft_stop st = { .at_addr = true, .addr = SG_USER_LOOP };
 	CHECK(soft_engine_run_until(e, &st, &x) == 0);
 	CHECK_EQ(x.reason, EXIT_DEBUG);
@@ -428,7 +441,7 @@ TEST(single_step_and_hardware_breakpoint)
 	struct vm_exit x;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
 	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
 	CHECK(e->ops->set_guest_debug(e, &dbg) == 0);
 	uint64_t n = soft_engine_icount(e);
@@ -466,7 +479,7 @@ TEST(kick_stops_a_running_guest)
 	pthread_t t;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
 	uint64_t n = soft_engine_icount(e);
 	CHECK(pthread_create(&t, NULL, kicker, e) == 0);
 	CHECK(e->ops->run(e, &x) == 0);
@@ -519,8 +532,8 @@ TEST(state_moves_between_engines)
 	struct kvm_sregs sb;
 	b.e->ops->get_sregs(b.e, &sb);
 	CHECK(!memcmp(&sr, &sb, sizeof(sr)));
-	CHECK(run_to_step(&a, 8) == 0);
-	CHECK(run_to_step(&b, 8) == 0);
+	CHECK(run_to_step(&a, 9) == 0);
+	CHECK(run_to_step(&b, 9) == 0);
 	CHECK_EQ(soft_engine_icount(a.e), soft_engine_icount(b.e));
 	CHECK(same_machine(&a, &b));
 	guest_destroy(&a);
@@ -677,7 +690,7 @@ TEST(speed_report)
 	struct guest g;
 	struct vm_exit x;
 	CHECK(guest_create(&g, make_soft) == 0);
-	CHECK(run_to_step(&g, 8) == 0);
+	CHECK(run_to_step(&g, 9) == 0);
 	uint64_t n = 30000000;
 	struct soft_stop st = { .icount = soft_engine_icount(g.e) + n };
 	double t0 = now();
