@@ -85,7 +85,6 @@ struct soft {
 		uint64_t gpa, va;
 		uint8_t size;
 		bool write;
-		uint64_t value;
 	} mmio;
 	uint8_t iodata[8];
 	uint8_t mmiodata[8];
@@ -104,7 +103,6 @@ struct soft {
 	 * here, and SYSCALL/SYSRET are emulated. */
 	uint64_t efer_extra;
 	bool sysret64;
-	uint64_t rdrand_seq;
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 
