@@ -13,6 +13,7 @@ static const struct command {
 	{ "run", cmd_run, "run a guest kernel" },
 	{ "record", cmd_record, "run a guest kernel and record a trace" },
 	{ "replay", cmd_replay, "replay a trace exactly" },
+	{ "debug", cmd_debug, "serve a trace to gdb, forwards and backwards" },
 	{ "restore", cmd_restore, "resume a VM from a snapshot" },
 	{ "trace", cmd_trace, "inspect a trace: info, dump, verify" },
 };

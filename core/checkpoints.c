@@ -51,7 +51,7 @@ void checkpoints_free(struct checkpoint_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-static int take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
+int checkpoints_take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
 {
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 16;
@@ -63,7 +63,9 @@ static int take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
 	}
 	struct checkpoint *c = &set->v[set->n];
 	memset(c, 0, sizeof(*c));
-	const struct memimage *prev = set->n ? &set->v[set->n - 1].snap.mem : NULL;
+	/* Incremental against the last checkpoint only while the dirty log covers everything
+	 * since it (a restore rewrites memory behind the log's back). */
+	const struct memimage *prev = set->n && !set->log_broken ? &set->v[set->n - 1].snap.mem : NULL;
 	int rc = dirty_collect(vm);
 	if (rc || vm_state_capture(vm, &set->ps, prev, &c->snap, set->error, sizeof(set->error))) {
 		if (rc)
@@ -96,6 +98,7 @@ static int take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
 	c->guest_ns = c->snap.guest_ns;
 	c->events = events;
 	set->n++;
+	set->log_broken = false;
 	return 0;
 }
 
@@ -106,7 +109,7 @@ void checkpoints_maybe_take(struct checkpoint_set *set, struct vm *vm, uint64_t 
 	uint64_t now = vm_guest_ns(vm);
 	if (set->n && now < set->next_ns)
 		return;
-	if (take(set, vm, events) == 0)
+	if (checkpoints_take(set, vm, events) == 0)
 		set->next_ns = now + set->every_ns;
 }
 
@@ -241,7 +244,7 @@ fail:
 	return -1;
 }
 
-int checkpoints_restore(const struct checkpoint_set *set, size_t k, struct vm *vm, char *err,
+int checkpoints_restore(struct checkpoint_set *set, size_t k, struct vm *vm, char *err,
 			size_t errlen)
 {
 	const struct checkpoint *c = &set->v[k];
@@ -253,6 +256,7 @@ int checkpoints_restore(const struct checkpoint_set *set, size_t k, struct vm *v
 	}
 	if (vm_state_restore(vm, &set->ps, &c->snap, err, errlen))
 		return -1;
+	set->log_broken = true;
 	vm->exits = p->exits;
 	vm->phase = 1;
 	vm->irqs_injected = p->irqs_injected;

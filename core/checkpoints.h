@@ -26,10 +26,13 @@ struct checkpoint_set {
 	size_t n, cap;
 	uint64_t every_ns, next_ns;
 	char error[256];	/* the first capture error, if any */
+	bool log_broken;	/* memory was restored since the last checkpoint: capture whole */
 };
 
 int checkpoints_init(struct checkpoint_set *set, uint64_t every_ns, uint64_t trace_id);
 void checkpoints_free(struct checkpoint_set *set);
+/* At a quiet point: takes a checkpoint now. 0 or -1 (set->error). */
+int checkpoints_take(struct checkpoint_set *set, struct vm *vm, uint64_t events);
 /* At a quiet point: takes a checkpoint when one is due. `events` is how many trace events
  * have been written (record) or consumed (replay) so far. */
 void checkpoints_maybe_take(struct checkpoint_set *set, struct vm *vm, uint64_t events);
@@ -45,7 +48,7 @@ int checkpoints_load(struct checkpoint_set *set, const char *trace_path, uint64_
 void checkpoints_remove(const char *trace_path);
 /* Puts vm (created from the trace's configuration) in checkpoint k's state, including what
  * replay needs besides the machine (exit index, dirty pages pending for landings). */
-int checkpoints_restore(const struct checkpoint_set *set, size_t k, struct vm *vm, char *err,
+int checkpoints_restore(struct checkpoint_set *set, size_t k, struct vm *vm, char *err,
 			size_t errlen);
 
 #endif

@@ -135,6 +135,8 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 	}
 	vm->irqs_injected++;
 	vm->irq_this_exit = true;
+	vm->debug.irq_vector = vector;
+	vm->debug.dirty |= vm->debug.step || vm->debug.step_over;
 	vm->async_irqs += kind == IRQ_ASYNC;
 	vm->deferral_logged = false;
 	atomic_store(&vm->host.irq_waiting, false);
@@ -319,20 +321,11 @@ static void crash_report_vm(void *ctx, FILE *out)
 	vm_dump_state(ctx, out);
 }
 
-int vm_run(struct vm *vm)
+int vm_begin(struct vm *vm)
 {
-	crash_set_reporter(crash_report_vm, vm);
-	int rc = waker_start(vm);
-	if (rc) {
-		fprintf(stderr, "rewind: cannot start the waker thread: %s\n", strerror(-rc));
-		return STATUS_ERROR;
-	}
-	if ((vm->rec || vm->rep) && (rc = dirty_init(vm))) {
-		fprintf(stderr, "rewind: cannot track dirty pages: %s\n", strerror(-rc));
-		waker_stop(vm);
-		return STATUS_ERROR;
-	}
-	vm_update_deadline(vm);
+	int rc;
+	if ((vm->rec || vm->rep) && (rc = dirty_init(vm)))
+		return rc;
 	if (!vm->started) {
 		/* Before the first exit the guest is, like after any exit, past its interrupt
 		 * decision: host events that arrive now are logged in phase 1 of exit 0. */
@@ -341,6 +334,23 @@ int vm_run(struct vm *vm)
 		if (vm->rep)
 			replayer_apply_host_events(vm->rep);
 	}
+	return 0;
+}
+
+int vm_run(struct vm *vm)
+{
+	crash_set_reporter(crash_report_vm, vm);
+	int rc = waker_start(vm);
+	if (rc) {
+		fprintf(stderr, "rewind: cannot start the waker thread: %s\n", strerror(-rc));
+		return STATUS_ERROR;
+	}
+	if ((rc = vm_begin(vm))) {
+		fprintf(stderr, "rewind: cannot track dirty pages: %s\n", strerror(-rc));
+		waker_stop(vm);
+		return STATUS_ERROR;
+	}
+	vm_update_deadline(vm);
 	struct vm_exit exit;
 	while (vm->stop == VM_RUNNING) {
 		if ((rc = vm_debug_apply(vm)) == 0)
@@ -351,6 +361,10 @@ int vm_run(struct vm *vm)
 			snprintf(vm->error, sizeof(vm->error), "%s engine: running the vCPU: %s",
 				 vm->engine->ops->name, strerror(-rc));
 			break;
+		}
+		if (exit.reason != EXIT_KICKED && vm->debug.irq_vector >= 0) {
+			vm->debug.irq_vector = -1; /* the entry delivered it */
+			vm->debug.dirty |= vm->debug.step || vm->debug.step_over;
 		}
 		vm_handle_exit(vm, &exit);
 		if (vm->stop != VM_RUNNING || exit.reason == EXIT_DEBUG)

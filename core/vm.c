@@ -1,6 +1,7 @@
 /* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
 #include "core/vm.h"
 #include "core/waker.h"
+#include "gdb/pagewalk.h"
 #include "record/recorder.h"
 #include "replay/replayer.h"
 #include "traces/events.h"
@@ -89,6 +90,28 @@ static int vm_add_devices(struct vm *vm)
 	return 0;
 }
 
+static struct engine *create_engine(struct vm *vm, char *err, size_t errlen)
+{
+	if (!strcmp(vm->cfg.engine, "kvm"))
+		return kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	if (!strcmp(vm->cfg.engine, "soft") && soft_engine_create)
+		return soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	snprintf(err, errlen, "unknown engine '%s' (kvm or soft)", vm->cfg.engine);
+	return NULL;
+}
+
+int vm_new_engine(struct vm *vm, char *err, size_t errlen)
+{
+	struct engine *e = create_engine(vm, err, errlen);
+	if (!e)
+		return -1;
+	vm->engine->ops->destroy(vm->engine);
+	vm->engine = e;
+	vm->debug.dirty = true;
+	vm->irq_window = false;
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -104,14 +127,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		return fail(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
 			    (unsigned long long)(cfg->mem_size >> 20), strerror(-rc));
 	cpuid_model_default(&vm->cpuid);
-	if (!strcmp(cfg->engine, "kvm"))
-		vm->engine = kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
-	else if (!strcmp(cfg->engine, "soft") && !soft_engine_create)
-		return fail(err, errlen, "the soft engine is not built in");
-	else if (!strcmp(cfg->engine, "soft"))
-		vm->engine = soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
-	else
-		return fail(err, errlen, "unknown engine '%s' (kvm or soft)", cfg->engine);
+	vm->engine = create_engine(vm, err, errlen);
 	if (!vm->engine)
 		return -1;
 
@@ -159,6 +175,25 @@ void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->host.cond);
 }
 
+static int read_phys(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	struct vm *vm = opaque;
+	const void *p = guest_mem_ptr(&vm->mem, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+int vm_read_virt(struct vm *vm, uint64_t va, void *buf, size_t len)
+{
+	struct kvm_sregs s;
+	if (vm->engine->ops->get_sregs(vm->engine, &s))
+		return -1;
+	struct pagewalk_cpu cpu = { s.cr0, s.cr3, s.cr4, s.efer };
+	return pagewalk_copy(&cpu, read_phys, NULL, vm, va, buf, len) == (long)len ? 0 : -1;
+}
+
 static void dump_segment(FILE *out, const char *name, const struct kvm_segment *s)
 {
 	fprintf(out, "%-3s %04x base %016llx limit %08x type %x dpl %d %s%s%s\n", name, s->selector,
@@ -178,6 +213,13 @@ void vm_dump_state(struct vm *vm, FILE *out)
 	}
 	fprintf(out, "RIP %016llx  %s\n", (unsigned long long)r.rip,
 		symbols_describe(&vm->syms, r.rip, sym, sizeof(sym)));
+	uint8_t code[16];
+	if (vm_read_virt(vm, r.rip, code, sizeof(code)) == 0) {
+		fprintf(out, "code at RIP:");
+		for (size_t i = 0; i < sizeof(code); i++)
+			fprintf(out, " %02x", code[i]);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n", r.rax, r.rbx, r.rcx, r.rdx);
 	fprintf(out, "RSI %016llx RDI %016llx RBP %016llx RSP %016llx\n", r.rsi, r.rdi, r.rbp, r.rsp);
 	fprintf(out, "R8  %016llx R9  %016llx R10 %016llx R11 %016llx\n", r.r8, r.r9, r.r10, r.r11);

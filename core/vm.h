@@ -134,8 +134,14 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
 /* Loads a PVH ELF kernel image and sets the vCPU at its entry. */
 int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t errlen);
-/* Runs until the guest exits or the VM stops; returns the process exit status. */
+/* Runs until the guest exits or the VM stops; returns the process exit status. Called again
+ * after a debugger's pause (VM_STOP_PAUSED, reset to VM_RUNNING), it goes on. */
 int vm_run(struct vm *vm);
+/* What vm_run does first, once: the state before the first instruction (position (0, 0)). */
+int vm_begin(struct vm *vm);
+/* Replaces the vCPU by a new one of the same engine (state to be restored next): nothing
+ * from the old one, such as an interrupt queued but not yet delivered, carries over. */
+int vm_new_engine(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
 /* The position events are logged at: exit index and phase. */
 static inline uint64_t vm_pos(const struct vm *vm)
@@ -148,6 +154,8 @@ void vm_deliver_async_irq(struct vm *vm);
 uint64_t vm_guest_ns(const struct vm *vm);
 /* Guest time moved to now_ns: every timer device catches up. */
 void vm_advance_devices(struct vm *vm, uint64_t now_ns);
+/* Reads guest-virtual memory through the guest's page tables. 0, or -1 when unmapped. */
+int vm_read_virt(struct vm *vm, uint64_t va, void *buf, size_t len);
 /* Registers, segments, control registers and the symbol at RIP. */
 void vm_dump_state(struct vm *vm, FILE *out);
 

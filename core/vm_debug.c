@@ -15,6 +15,21 @@ void vm_debug_init(struct vm_debug *d)
 	memset(d, 0, sizeof(*d));
 	d->pause_at_exit = VM_PAUSE_NONE;
 	d->steps_known = true;
+	d->irq_vector = -1;
+}
+
+/* The handler an interrupt vector enters: the 64-bit IDT gate's offset. */
+static int idt_handler(struct vm *vm, int vector, uint64_t *rip)
+{
+	struct kvm_sregs s;
+	uint8_t gate[16];
+	if (vm->engine->ops->get_sregs(vm->engine, &s) || (uint64_t)vector * 16 + 15 > s.idt.limit ||
+	    vm_read_virt(vm, s.idt.base + (uint64_t)vector * 16, gate, sizeof(gate)))
+		return -1;
+	*rip = (uint64_t)gate[0] | (uint64_t)gate[1] << 8 | (uint64_t)gate[6] << 16 |
+	       (uint64_t)gate[7] << 24 | (uint64_t)gate[8] << 32 | (uint64_t)gate[9] << 40 |
+	       (uint64_t)gate[10] << 48 | (uint64_t)gate[11] << 56;
+	return 0;
 }
 
 static uint64_t dr7_len(uint8_t len)
@@ -39,12 +54,21 @@ int vm_debug_apply(struct vm *vm)
 	struct kvm_guest_debug dbg;
 	memset(&dbg, 0, sizeof(dbg));
 	uint64_t dr7 = 0;
+	/* Single-stepping into an interrupt would push RFLAGS with the trap flag set: the iretq
+	 * back to native CPL3 code would then raise #DB in the guest. The step that delivers an
+	 * interrupt is a breakpoint at its handler instead (the same stop). */
+	uint64_t handler;
+	if (step && d->irq_vector >= 0 && idt_handler(vm, d->irq_vector, &handler) == 0) {
+		dbg.arch.debugreg[3] = handler;
+		dr7 |= DR7_ENABLE(3);
+		step = false;
+	}
 	/* Stepping over a breakpoint means arming none for that one instruction. */
 	if (vm->landing.armed && !d->step_over) {
 		dbg.arch.debugreg[0] = vm->landing.target.rip;
 		dr7 |= DR7_ENABLE(0);
 	}
-	if (!step) {
+	if (!d->step && !d->step_over) {
 		for (int i = 0; i < d->nhw; i++) {
 			const struct vm_hw_point *p = &d->hw[i];
 			dbg.arch.debugreg[i + 1] = p->addr;
@@ -86,7 +110,10 @@ void vm_debug_exit(struct vm *vm, const struct vm_exit *x)
 {
 	struct vm_debug *d = &vm->debug;
 	uint64_t dr6 = x->debug.dr6;
-	bool stepped = dr6 & DR6_BS;
+	/* DR3 only stands in for a step into an interrupt handler. */
+	bool stepped = (dr6 & DR6_BS) || (dr6 & 8);
+	if (dr6 & 8)
+		d->dirty = true;
 	bool stepping_over = d->step_over;
 	if (d->step_over) {
 		d->step_over = false;
@@ -107,7 +134,7 @@ void vm_debug_exit(struct vm *vm, const struct vm_exit *x)
 			pause(vm, DEBUG_STOP_STEP, -1);
 		return;
 	}
-	for (int i = 0; i < d->nhw && !stepped; i++) {
+	for (int i = 0; i < d->nhw && !(dr6 & DR6_BS); i++) {
 		if (!(dr6 & (2ULL << i)))
 			continue;
 		if (d->hw[i].kind == HW_EXEC) {
@@ -130,8 +157,12 @@ void vm_debug_exit_done(struct vm *vm)
 	d->steps = 0;
 	d->steps_known = true;
 	memset(d->hits, 0, sizeof(d->hits));
-	if (vm->stop == VM_RUNNING && d->pause_at_exit == vm->exits)
+	if (vm->stop != VM_RUNNING)
+		return;
+	if (d->pause_at_exit == vm->exits)
 		pause(vm, DEBUG_STOP_AT_EXIT, -1);
+	else if (d->step && (!d->on_step || d->on_step(vm, d->on_step_ctx)))
+		pause(vm, DEBUG_STOP_STEP, -1); /* the stepped instruction made this exit */
 }
 
 void vm_debug_interrupt(struct vm *vm)

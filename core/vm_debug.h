@@ -15,7 +15,9 @@
 struct vm;
 struct vm_exit;
 
-#define VM_DEBUG_MAX_HW 3	/* DR1..DR3; DR0 is the replayer's (asynchronous landings) */
+/* DR1..DR2 are the debugger's; DR0 is the replayer's (asynchronous landings) and DR3 stands
+ * in for a single step that would deliver an interrupt (see vm_debug_apply). */
+#define VM_DEBUG_MAX_HW 2
 #define VM_PAUSE_NONE UINT64_MAX
 
 enum vm_debug_stop {
@@ -56,6 +58,7 @@ struct vm_debug {
 	int stop_bp;
 
 	bool step_over;		/* re-entering at a breakpoint: step past it with none armed */
+	int irq_vector;		/* injected at this exit, delivered at the next entry; -1 none */
 	bool dirty;		/* debug registers must be written before the next run */
 };
 

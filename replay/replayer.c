@@ -252,6 +252,11 @@ fail:
 	return NULL;
 }
 
+const char *replayer_report(const struct replayer *rp)
+{
+	return rp->report;
+}
+
 uint64_t replayer_events(const struct replayer *rp)
 {
 	return rp->events;

@@ -33,6 +33,8 @@ void replayer_attach(struct replayer *rp, struct vm *vm);
 /* Applies the host events recorded at the current position (timer expiries, serial input,
  * deferrals). */
 void replayer_apply_host_events(struct replayer *rp);
+/* Why the replay stopped (a divergence, the end of the trace), or "". */
+const char *replayer_report(const struct replayer *rp);
 /* Checks an event the replayed guest produced against the trace. */
 void replayer_expect(struct replayer *rp, uint8_t type, const void *payload, size_t len);
 /* The replay's own digest at this position: compared when verifying. */

@@ -1,0 +1,713 @@
+#include "replay/debugger.h"
+#include "core/checkpoints.h"
+#include "core/vm.h"
+#include "replay/replayer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CHECKPOINT_EXITS 500
+#define DEFAULT_BUDGET (512ULL << 20)
+#define MAX_WATCH 4
+
+struct pos {
+	uint64_t exits, steps;
+};
+
+static int pos_cmp(struct pos a, struct pos b)
+{
+	if (a.exits != b.exits)
+		return a.exits < b.exits ? -1 : 1;
+	return a.steps < b.steps ? -1 : a.steps > b.steps;
+}
+
+struct watch {
+	uint64_t va, gpa;
+	uint32_t len;
+	enum gdb_bp_type type;
+};
+
+/* A breakpoint or watchpoint stop found while scanning for reverse-continue. */
+struct hit {
+	struct pos at;
+	enum gdb_stop_reason reason;
+	uint64_t addr;
+};
+
+struct debugger {
+	char *path;
+	struct replayer *rp;
+	struct vm *vm;
+	struct checkpoint_set ck;
+	uint64_t every, budget, next_checkpoint, frontier;
+
+	struct gdb_breakpoint bps[GDB_MAX_BREAKPOINTS];
+	int nbps;
+	struct watch watch[MAX_WATCH];
+	int nwatch;
+
+	/* Where the VM stands. Known exactly, or as the `hit_count`-th stop at `hit_addr` since
+	 * exit here.exits (a breakpoint reached by running freely), or only by its registers
+	 * (an interrupt from gdb). */
+	struct pos here;
+	bool here_known;
+	uint64_t hit_addr;
+	uint32_t hit_count;
+	struct kvm_regs here_regs;
+	bool at_end;		/* the recording ends here (the guest exited, or the trace ends) */
+	bool broken;		/* the replay diverged: nothing can run any more */
+	int exit_status;
+	char error[512];
+};
+
+/* ---- moving the replay ---- */
+
+static void take_checkpoint(struct vm *vm, void *ctx)
+{
+	struct debugger *d = ctx;
+	if (vm->exits <= d->frontier || vm->exits < d->next_checkpoint || d->ck.error[0])
+		return;
+	d->frontier = vm->exits;
+	if (checkpoints_take(&d->ck, vm, replayer_events(vm->rep)))
+		return;
+	struct pagestore_stats st;
+	pagestore_stats(&d->ck.ps, &st);
+	if (st.bytes_stored > d->budget)
+		d->every *= 2; /* over budget: thin out the checkpoints still to come */
+	d->next_checkpoint = vm->exits + d->every;
+}
+
+/* Runs the VM until it pauses or the recording ends. Returns 0, or -EIO after recording why
+ * (a divergence or a damaged trace: the session cannot go on). */
+static int run(struct debugger *d)
+{
+	struct vm *vm = d->vm;
+	vm->stop = VM_RUNNING;
+	vm->debug.stop = DEBUG_STOP_NONE;
+	vm_run(vm);
+	switch (vm->stop) {
+	case VM_STOP_PAUSED:
+		d->here = (struct pos){ vm->exits, vm->debug.steps };
+		d->here_known = vm->debug.steps_known;
+		return 0;
+	case VM_STOP_GUEST_EXIT:
+	case VM_STOP_TRACE_END:
+		d->here = (struct pos){ vm->exits, 0 };
+		d->here_known = true;
+		d->at_end = true;
+		d->exit_status = vm->status;
+		return 0;
+	default:
+		snprintf(d->error, sizeof(d->error), "the replay stopped: %s",
+			 vm->error[0] ? vm->error : replayer_report(d->rp));
+		fprintf(stderr, "rewind debug: %s\n", d->error);
+		d->broken = true;
+		return -EIO;
+	}
+}
+
+static void debug_mode(struct debugger *d, bool step, bool (*on_step)(struct vm *, void *),
+		       void *ctx, bool breakpoints)
+{
+	struct vm_debug *g = &d->vm->debug;
+	g->step = step;
+	g->on_step = on_step;
+	g->on_step_ctx = ctx;
+	g->pause_at_exit = VM_PAUSE_NONE;
+	g->nhw = 0;
+	for (int i = 0; breakpoints && i < d->nbps && g->nhw < VM_DEBUG_MAX_HW; i++)
+		if (d->bps[i].type == GDB_BP_SOFTWARE || d->bps[i].type == GDB_BP_HARDWARE)
+			g->hw[g->nhw++] = (struct vm_hw_point){ d->bps[i].addr, HW_EXEC, 1 };
+	g->dirty = true;
+}
+
+static int restore(struct debugger *d, size_t k)
+{
+	struct vm *vm = d->vm;
+	char err[400];
+	if (vm_new_engine(vm, err, sizeof(err)) ||
+	    checkpoints_restore(&d->ck, k, vm, err, sizeof(err)) ||
+	    replayer_resume(d->rp, d->ck.v[k].events, err, sizeof(err))) {
+		snprintf(d->error, sizeof(d->error), "restoring checkpoint %zu: %s", k, err);
+		return -EIO;
+	}
+	vm->landing.armed = false;
+	vm_debug_init(&vm->debug);
+	vm->debug.attached = true;
+	vm->debug.dirty = true;
+	d->here = (struct pos){ vm->exits, 0 };
+	d->here_known = true;
+	d->at_end = false;
+	return 0;
+}
+
+/* The latest checkpoint at or before (exits, 0) (strictly before when `strict`); -1: none. */
+static long checkpoint_before(const struct debugger *d, struct pos p, bool strict)
+{
+	long best = -1;
+	for (size_t i = 0; i < d->ck.n; i++) {
+		int c = pos_cmp((struct pos){ d->ck.v[i].exits, 0 }, p);
+		if ((c < 0 || (c == 0 && !strict)) && (best < 0 || d->ck.v[i].exits > d->ck.v[best].exits))
+			best = (long)i;
+	}
+	return best;
+}
+
+/* Puts the VM at (exits, 0), from a checkpoint when it is past it. */
+static int goto_exit(struct debugger *d, uint64_t exits)
+{
+	if (d->at_end || !d->here_known || d->here.exits > exits ||
+	    (d->here.exits == exits && d->here.steps)) {
+		long best = checkpoint_before(d, (struct pos){ exits, 0 }, false);
+		int rc = best < 0 ? -ERANGE : restore(d, (size_t)best);
+		if (rc)
+			return rc;
+	}
+	if (d->here.exits == exits)
+		return 0;
+	debug_mode(d, false, NULL, NULL, false);
+	d->vm->debug.pause_at_exit = exits;
+	int rc = run(d);
+	if (rc)
+		return rc;
+	if (d->at_end || d->here.exits != exits) {
+		snprintf(d->error, sizeof(d->error), "exit %llu is past the end of the recording",
+			 (unsigned long long)exits);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* Steps the VM n instructions (fewer if the recording ends). */
+static int step_n(struct debugger *d, uint64_t n)
+{
+	debug_mode(d, true, NULL, NULL, false);
+	for (uint64_t i = 0; i < n && !d->at_end; i++) {
+		int rc = run(d);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int goto_pos(struct debugger *d, struct pos p)
+{
+	int rc = 0;
+	if (d->at_end || !d->here_known || pos_cmp(d->here, p) > 0 || d->here.exits != p.exits)
+		rc = goto_exit(d, p.exits);
+	if (!rc && d->here.steps < p.steps)
+		rc = step_n(d, p.steps - d->here.steps);
+	if (!rc && pos_cmp(d->here, p)) {
+		snprintf(d->error, sizeof(d->error), "position %llu.%llu is past the end of the recording",
+			 (unsigned long long)p.exits, (unsigned long long)p.steps);
+		rc = -ERANGE;
+	}
+	return rc;
+}
+
+/* ---- stepping scans: every instruction from an exit, with a callback at each stop ---- */
+
+struct scan {
+	struct debugger *d;
+	struct pos end;		/* pause here */
+	bool stop_on_end;
+	/* relocation: the count-th stop at addr, or the stop whose registers are regs */
+	uint64_t addr;
+	uint32_t count, seen;
+	const struct kvm_regs *regs;
+	/* reverse-continue: breakpoint and watchpoint stops before `end` */
+	bool collect;
+	struct hit *hits;
+	size_t nhits, cap;
+	uint64_t values[MAX_WATCH];
+	struct pos prev;
+	/* forward continue by steps (watchpoints): the stop that ended it */
+	bool forward;
+	struct hit found;
+};
+
+static uint64_t read_value(struct debugger *d, const struct watch *w)
+{
+	uint64_t v = 0;
+	const void *p = guest_mem_ptr(&d->vm->mem, w->gpa, w->len);
+	if (p)
+		memcpy(&v, p, w->len);
+	return v;
+}
+
+static bool add_hit(struct scan *s, struct pos at, enum gdb_stop_reason reason, uint64_t addr)
+{
+	if (s->nhits == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct hit *h = realloc(s->hits, cap * sizeof(*h));
+		if (!h)
+			return false;
+		s->hits = h;
+		s->cap = cap;
+	}
+	s->hits[s->nhits++] = (struct hit){ at, reason, addr };
+	return true;
+}
+
+static enum gdb_stop_reason watch_reason(enum gdb_bp_type t)
+{
+	return t == GDB_WATCH_READ ? GDB_STOP_RWATCH : t == GDB_WATCH_ACCESS ? GDB_STOP_AWATCH : GDB_STOP_WATCH;
+}
+
+static bool on_scan_step(struct vm *vm, void *ctx)
+{
+	struct scan *s = ctx;
+	struct debugger *d = s->d;
+	struct pos here = { vm->exits, vm->debug.steps };
+	struct kvm_regs r;
+	if (vm->engine->ops->get_regs(vm->engine, &r))
+		return true;
+	if (s->regs) {
+		if (!memcmp(&r, s->regs, sizeof(r)))
+			return true;
+	} else if (s->addr && r.rip == s->addr && ++s->seen == s->count) {
+		return true;
+	}
+	/* Watchpoints: a changed value means the instruction just stepped wrote it. Going
+	 * forward, stop after it; going back, the stop is before it. */
+	for (int i = 0; i < d->nwatch; i++) {
+		uint64_t v = read_value(d, &d->watch[i]);
+		if (v == s->values[i])
+			continue;
+		s->values[i] = v;
+		struct hit h = { s->forward ? here : s->prev, watch_reason(d->watch[i].type), d->watch[i].va };
+		if (s->forward) {
+			s->found = h;
+			return true;
+		}
+		if (s->collect && !add_hit(s, h.at, h.reason, h.addr))
+			return true;
+	}
+	for (int i = 0; i < d->nbps; i++) {
+		if (d->bps[i].type > GDB_BP_HARDWARE || d->bps[i].addr != r.rip)
+			continue;
+		enum gdb_stop_reason reason = d->bps[i].type == GDB_BP_SOFTWARE ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
+		if (s->forward) {
+			s->found = (struct hit){ here, reason, 0 };
+			return true;
+		}
+		if (s->collect && pos_cmp(here, s->end) < 0 && !add_hit(s, here, reason, 0))
+			return true;
+	}
+	bool at_end = s->stop_on_end && !pos_cmp(here, s->end);
+	if (!at_end)
+		s->prev = here;
+	return at_end;
+}
+
+static void scan_begin(struct debugger *d, struct scan *s)
+{
+	for (int i = 0; i < d->nwatch; i++)
+		s->values[i] = read_value(d, &d->watch[i]);
+	s->prev = d->here;
+	debug_mode(d, true, on_scan_step, s, false);
+}
+
+/* Makes d->here exact: steps from the exit before it to the same stop again. */
+static int locate(struct debugger *d)
+{
+	if (d->here_known)
+		return 0;
+	struct pos from = { d->here.exits, 0 };
+	struct kvm_regs regs = d->here_regs;
+	struct scan s = { .d = d, .addr = d->hit_addr, .count = d->hit_count };
+	if (!d->hit_count)
+		s.regs = &regs;
+	int rc = goto_exit(d, from.exits);
+	if (rc)
+		return rc;
+	scan_begin(d, &s);
+	if (!s.regs && !s.addr)
+		return 0;
+	rc = run(d);
+	if (!rc && (d->at_end || d->here.exits != from.exits)) {
+		snprintf(d->error, sizeof(d->error), "cannot find the current position again");
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* Stop events (breakpoints, watchpoints) strictly between the checkpoint `from` and `end`. */
+static int scan_back(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	int rc = restore(d, from);
+	if (rc)
+		return rc;
+	s->end = end;
+	s->stop_on_end = true;
+	s->collect = true;
+	scan_begin(d, s);
+	if (!pos_cmp(d->here, end))
+		return 0;
+	rc = run(d);
+	if (!rc && pos_cmp(d->here, end) && !d->at_end) {
+		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
+			 (unsigned long long)end.exits, (unsigned long long)end.steps);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* ---- gdb target ---- */
+
+static int dbg_get_regs(void *t, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	struct debugger *d = t;
+	struct engine *e = d->vm->engine;
+	int rc = e->ops->get_regs(e, regs);
+	return rc ? rc : e->ops->get_sregs(e, sregs);
+}
+
+static int dbg_get_fpu(void *t, struct kvm_fpu *fpu)
+{
+	struct debugger *d = t;
+	return d->vm->engine->ops->get_fpu(d->vm->engine, fpu);
+}
+
+static int dbg_read_phys(void *t, uint64_t gpa, void *buf, size_t len)
+{
+	struct debugger *d = t;
+	const void *p = guest_mem_ptr(&d->vm->mem, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static void record_free_stop(struct debugger *d)
+{
+	struct vm *vm = d->vm;
+	vm->engine->ops->get_regs(vm->engine, &d->here_regs);
+	d->hit_addr = 0;
+	d->hit_count = 0;
+	if (vm->debug.stop == DEBUG_STOP_BREAK) {
+		d->hit_addr = vm->debug.hw[vm->debug.stop_bp].addr;
+		d->hit_count = vm->debug.hits[vm->debug.stop_bp];
+	}
+}
+
+static enum gdb_stop_reason bp_reason(struct debugger *d, uint64_t rip)
+{
+	for (int i = 0; i < d->nbps; i++)
+		if (d->bps[i].addr == rip && d->bps[i].type <= GDB_BP_HARDWARE)
+			return d->bps[i].type == GDB_BP_SOFTWARE ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
+	return GDB_STOP_SIGNAL;
+}
+
+static int forward_continue(struct debugger *d, struct gdb_stop *stop)
+{
+	struct kvm_regs r;
+	d->vm->engine->ops->get_regs(d->vm->engine, &r);
+	if (d->nwatch) {
+		/* Watchpoints are software here: step and compare after every instruction. */
+		struct scan s = { .d = d, .forward = true };
+		scan_begin(d, &s);
+		int rc = run(d);
+		if (rc || d->at_end)
+			return rc;
+		if (d->vm->debug.stop == DEBUG_STOP_INTERRUPT) {
+			record_free_stop(d);
+			stop->signo = GDB_SIGINT;
+			return 0;
+		}
+		stop->reason = s.found.reason;
+		stop->addr = s.found.addr;
+		return 0;
+	}
+	debug_mode(d, false, NULL, NULL, true);
+	/* A continue that starts on a breakpoint leaves it first. */
+	for (int i = 0; i < d->vm->debug.nhw; i++)
+		d->vm->debug.step_over |= d->vm->debug.hw[i].addr == r.rip;
+	int rc = run(d);
+	if (rc || d->at_end)
+		return rc;
+	record_free_stop(d);
+	if (d->vm->debug.stop == DEBUG_STOP_INTERRUPT)
+		stop->signo = GDB_SIGINT;
+	else
+		stop->reason = bp_reason(d, d->here_regs.rip);
+	return 0;
+}
+
+/* The stop before the current one: within this exit's steps, or the last of the previous
+ * exit's. */
+static int reverse_step(struct debugger *d, struct gdb_stop *stop)
+{
+	struct pos p = d->here;
+	if (!p.exits && !p.steps) {
+		stop->reason = GDB_STOP_REPLAY_BEGIN;
+		return 0;
+	}
+	if (p.steps)
+		return goto_pos(d, (struct pos){ p.exits, p.steps - 1 });
+	/* Count the stops of the previous exit's interval: it ends with the instruction that
+	 * made exit p.exits. */
+	int rc = goto_exit(d, p.exits - 1);
+	if (rc)
+		return rc;
+	struct scan s = { .d = d, .end = p, .stop_on_end = true };
+	scan_begin(d, &s);
+	rc = run(d);
+	if (rc)
+		return rc;
+	return goto_pos(d, s.prev);
+}
+
+static int reverse_continue(struct debugger *d, struct gdb_stop *stop)
+{
+	struct pos end = d->here;
+	for (;;) {
+		long best = checkpoint_before(d, end, true);
+		if (best < 0) {
+			stop->reason = GDB_STOP_REPLAY_BEGIN;
+			return goto_pos(d, (struct pos){ 0, 0 });
+		}
+		struct pos from = { d->ck.v[best].exits, 0 };
+		struct scan s = { .d = d };
+		int rc = scan_back(d, (size_t)best, end, &s);
+		if (!rc && s.nhits) {
+			struct hit h = s.hits[s.nhits - 1];
+			rc = goto_pos(d, h.at);
+			stop->reason = h.reason;
+			stop->addr = h.addr;
+		}
+		free(s.hits);
+		if (rc || s.nhits)
+			return rc;
+		if (!from.exits) {
+			stop->reason = GDB_STOP_REPLAY_BEGIN;
+			return goto_pos(d, from);
+		}
+		end = from;
+	}
+}
+
+static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
+{
+	struct debugger *d = t;
+	memset(stop, 0, sizeof(*stop));
+	if (d->broken)
+		return -EIO;
+	d->error[0] = 0;
+	int rc = 0;
+	switch (how) {
+	case GDB_RESUME_CONTINUE:
+	case GDB_RESUME_STEP:
+		if (d->at_end) {
+			stop->reason = GDB_STOP_REPLAY_END;
+			return 0;
+		}
+		if (how == GDB_RESUME_CONTINUE) {
+			rc = forward_continue(d, stop);
+		} else {
+			rc = step_n(d, 1);
+			record_free_stop(d);
+		}
+		break;
+	case GDB_RESUME_REVERSE_STEP:
+	case GDB_RESUME_REVERSE_CONTINUE:
+		rc = locate(d);
+		if (!rc)
+			rc = how == GDB_RESUME_REVERSE_STEP ? reverse_step(d, stop) : reverse_continue(d, stop);
+		if (!rc && d->here_known)
+			record_free_stop(d);
+		return rc;
+	}
+	if (!rc && d->at_end)
+		stop->reason = GDB_STOP_REPLAY_END;
+	return rc;
+}
+
+static void dbg_interrupt(void *t)
+{
+	struct debugger *d = t;
+	vm_debug_interrupt(d->vm);
+}
+
+static int dbg_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n)
+{
+	struct debugger *d = t;
+	int exec = 0, nwatch = 0;
+	struct watch watch[MAX_WATCH];
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (dbg_get_regs(d, &regs, &sregs))
+		return -EIO;
+	for (int i = 0; i < n; i++) {
+		if (bps[i].type <= GDB_BP_HARDWARE) {
+			if (++exec > VM_DEBUG_MAX_HW)
+				return -ENOSPC;
+			continue;
+		}
+		/* Watchpoints compare memory after each step: writes only. */
+		if (bps[i].type != GDB_WATCH_WRITE || nwatch == MAX_WATCH || !bps[i].len || bps[i].len > 8)
+			return -ENOSPC;
+		uint64_t gpa;
+		if (gdb_translate(&debugger_target_ops, d, &sregs, bps[i].addr, &gpa) ||
+		    !guest_mem_ptr(&d->vm->mem, gpa, bps[i].len))
+			return -EFAULT;
+		watch[nwatch++] = (struct watch){ bps[i].addr, gpa, (uint32_t)bps[i].len, bps[i].type };
+	}
+	memcpy(d->bps, bps, n * sizeof(*bps));
+	d->nbps = n;
+	memcpy(d->watch, watch, sizeof(watch));
+	d->nwatch = nwatch;
+	return 0;
+}
+
+static int parse_pos(const char *s, struct pos *p)
+{
+	char *end;
+	p->exits = strtoull(s, &end, 10);
+	p->steps = 0;
+	if (end == s)
+		return -1;
+	if (*end == '.') {
+		const char *q = end + 1;
+		p->steps = strtoull(q, &end, 10);
+		if (end == q)
+			return -1;
+	}
+	return *end ? -1 : 0;
+}
+
+static int dbg_monitor(void *t, const char *cmd, struct gdb_out *out)
+{
+	struct debugger *d = t;
+	int rc;
+	if (!strcmp(cmd, "when")) {
+		if ((rc = locate(d)))
+			return gdb_out_printf(out, "%s\n", d->error), rc;
+		gdb_out_printf(out, "position %llu.%llu (exit %llu, step %llu), guest time %.6f s%s\n",
+			       (unsigned long long)d->here.exits, (unsigned long long)d->here.steps,
+			       (unsigned long long)d->here.exits, (unsigned long long)d->here.steps,
+			       d->vm->clock.last / 1e9, d->at_end ? ", end of the recording" : "");
+		return 0;
+	}
+	if (!strncmp(cmd, "goto ", 5)) {
+		struct pos p;
+		if (parse_pos(cmd + 5, &p))
+			return gdb_out_printf(out, "usage: monitor goto EXIT[.STEP]\n"), -EINVAL;
+		if ((rc = goto_pos(d, p)))
+			return gdb_out_printf(out, "%s\n", d->error), rc;
+		record_free_stop(d);
+		gdb_out_printf(out, "at %llu.%llu; run `maintenance flush register-cache`\n",
+			       (unsigned long long)p.exits, (unsigned long long)p.steps);
+		return 0;
+	}
+	if (!strcmp(cmd, "checkpoint")) {
+		if (d->at_end || !d->here_known || d->here.steps || d->vm->irq_this_exit)
+			return gdb_out_printf(out, "checkpoints are taken at exits with no interrupt in "
+						   "flight: `monitor goto EXIT` first\n"), -EINVAL;
+		if (checkpoints_take(&d->ck, d->vm, replayer_events(d->rp)))
+			return gdb_out_printf(out, "%s\n", d->ck.error), -EIO;
+		gdb_out_printf(out, "checkpoint %zu at exit %llu\n", d->ck.n - 1,
+			       (unsigned long long)d->here.exits);
+		return 0;
+	}
+	if (!strcmp(cmd, "info")) {
+		struct pagestore_stats st;
+		pagestore_stats(&d->ck.ps, &st);
+		gdb_out_printf(out, "trace %s\nposition %llu.%llu%s\n%zu checkpoints: ", d->path,
+			       (unsigned long long)d->here.exits, (unsigned long long)d->here.steps,
+			       d->here_known ? "" : " (step not yet known)", d->ck.n);
+		for (size_t i = 0; i < d->ck.n; i++)
+			gdb_out_printf(out, "%s%llu", i ? ", " : "", (unsigned long long)d->ck.v[i].exits);
+		gdb_out_printf(out, "\npage store %llu unique pages, %llu bytes (budget %llu); a checkpoint "
+				    "every %llu exits\n",
+			       (unsigned long long)st.unique_pages, (unsigned long long)st.bytes_stored,
+			       (unsigned long long)d->budget, (unsigned long long)d->every);
+		return 0;
+	}
+	gdb_out_printf(out, "monitor commands: when, goto EXIT[.STEP], checkpoint, info\n");
+	return -EINVAL;
+}
+
+const struct gdb_target_ops debugger_target_ops = {
+	.get_regs = dbg_get_regs,
+	.get_fpu = dbg_get_fpu,
+	.read_phys = dbg_read_phys,
+	.resume = dbg_resume,
+	.interrupt = dbg_interrupt,
+	.set_breakpoints = dbg_set_breakpoints,
+	.monitor = dbg_monitor,
+	.can_reverse = true,
+};
+
+struct debugger *debugger_open(const char *trace_path, const struct debugger_options *opt,
+			       char *err, size_t errlen)
+{
+	struct debugger *d = calloc(1, sizeof(*d));
+	struct vm_config cfg;
+	const uint8_t *image;
+	size_t len;
+	struct replay_options ropt = { 0 };
+	if (!d || !(d->vm = calloc(1, sizeof(*d->vm))) || !(d->path = strdup(trace_path))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	d->every = opt->checkpoint_exits ? opt->checkpoint_exits : DEFAULT_CHECKPOINT_EXITS;
+	d->budget = opt->budget_bytes ? opt->budget_bytes : DEFAULT_BUDGET;
+	d->rp = replayer_open(trace_path, &ropt, &cfg, &image, &len, err, errlen);
+	if (!d->rp)
+		goto fail;
+	FILE *devnull = fopen("/dev/null", "w");
+	cfg.console = devnull ? devnull : stdout; /* the guest's console is the trace's, not gdb's */
+	if (vm_create(d->vm, &cfg, err, errlen))
+		goto fail;
+	replayer_attach(d->rp, d->vm);
+	d->vm->rep = d->rp;
+	if (vm_boot(d->vm, image, len, err, errlen))
+		goto fail;
+	int rc = checkpoints_load(&d->ck, trace_path, replayer_trace_id(d->rp), err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (rc == 0 && checkpoints_init(&d->ck, 0, replayer_trace_id(d->rp))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((rc = vm_begin(d->vm))) {
+		snprintf(err, errlen, "tracking dirty pages: %s", strerror(-rc));
+		goto fail;
+	}
+	/* Position (0, 0), before the first instruction: where going back ends. */
+	if (checkpoints_take(&d->ck, d->vm, replayer_events(d->rp))) {
+		snprintf(err, errlen, "checkpoint at the start: %s", d->ck.error);
+		goto fail;
+	}
+	d->vm->debug.attached = true;
+	d->vm->quiet_point = take_checkpoint;
+	d->vm->quiet_ctx = d;
+	d->next_checkpoint = d->every;
+	d->here_known = true;
+	return d;
+fail:
+	debugger_close(d);
+	return NULL;
+}
+
+void debugger_close(struct debugger *d)
+{
+	if (!d)
+		return;
+	if (d->vm) {
+		FILE *console = d->vm->cfg.console;
+		if (d->vm->engine)
+			vm_destroy(d->vm);
+		if (console && console != stdout)
+			fclose(console);
+		free(d->vm);
+	}
+	if (d->ck.v || d->ck.ps.npages)
+		checkpoints_free(&d->ck);
+	if (d->rp)
+		replayer_close(d->rp);
+	free(d->path);
+	free(d);
+}
