@@ -6,7 +6,6 @@
 #include "replay/replayer.h"
 #include "traces/events.h"
 
-#pragma weak soft_engine_create /* TEMP until core/soft_engine.c lands */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -94,7 +93,7 @@ static struct engine *create_engine(struct vm *vm, char *err, size_t errlen)
 {
 	if (!strcmp(vm->cfg.engine, "kvm"))
 		return kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
-	if (!strcmp(vm->cfg.engine, "soft") && soft_engine_create)
+	if (!strcmp(vm->cfg.engine, "soft"))
 		return soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
 	snprintf(err, errlen, "unknown engine '%s' (kvm or soft)", vm->cfg.engine);
 	return NULL;

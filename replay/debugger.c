@@ -404,8 +404,12 @@ static int forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct kvm_regs r;
 	d->vm->engine->ops->get_regs(d->vm->engine, &r);
-	if (d->nwatch) {
-		/* Watchpoints are software here: step and compare after every instruction. */
+	int nexec = 0;
+	for (int i = 0; i < d->nbps; i++)
+		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
+	if (d->nwatch || nexec > VM_DEBUG_MAX_HW) {
+		/* Watchpoints, and breakpoints beyond the hardware's, are software here: step and
+		 * compare after every instruction. */
 		struct scan s = { .d = d, .forward = true };
 		scan_begin(d, &s);
 		int rc = run(d);
@@ -533,18 +537,15 @@ static void dbg_interrupt(void *t)
 static int dbg_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n)
 {
 	struct debugger *d = t;
-	int exec = 0, nwatch = 0;
+	int nwatch = 0;
 	struct watch watch[MAX_WATCH];
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	if (dbg_get_regs(d, &regs, &sregs))
 		return -EIO;
 	for (int i = 0; i < n; i++) {
-		if (bps[i].type <= GDB_BP_HARDWARE) {
-			if (++exec > VM_DEBUG_MAX_HW)
-				return -ENOSPC;
+		if (bps[i].type <= GDB_BP_HARDWARE)
 			continue;
-		}
 		/* Watchpoints compare memory after each step: writes only. */
 		if (bps[i].type != GDB_WATCH_WRITE || nwatch == MAX_WATCH || !bps[i].len || bps[i].len > 8)
 			return -ENOSPC;

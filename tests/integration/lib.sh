@@ -3,7 +3,7 @@ REWIND=${REWIND:-build/rewind}
 KERNEL=${KERNEL:-build/guest/testos.elf}
 SUITE=$(basename "$0" .sh)
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "$KEEP" ] || rm -rf "$TMP"' EXIT
 
 ok() { echo "ok $SUITE: $1"; }
 fail() { echo "FAIL $SUITE: $1: $2"; }

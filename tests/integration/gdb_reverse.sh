@@ -1,0 +1,169 @@
+# A real gdb drives `rewind debug` on recordings of the test kernel: breakpoints, stepi and
+# reverse-stepi, reverse-continue, reverse-finish, reverse-next across an interrupt, a
+# watchpoint run backwards from the panic to the store that corrupted the pointer, and
+# malformed packets.
+. tests/integration/lib.sh
+if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
+if ! command -v gdb >/dev/null; then skip all "gdb is not installed"; exit 0; fi
+
+"$REWIND" record -o "$TMP/panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
+
+# session NAME SCRIPT: serves the trace on a Unix socket and runs the gdb script against it.
+session() {
+	name=$1 script=$2
+	sock="$TMP/$name.sock"
+	timeout 120 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/$name.server" 2>&1 &
+	server=$!
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	{ printf 'set pagination off\nset confirm off\ntarget remote %s\n' "$sock"; cat "$script"; } >"$TMP/$name.gdb"
+	timeout 120 gdb -batch -nx -x "$TMP/$name.gdb" "$KERNEL" >"$TMP/$name.out" 2>&1
+	wait $server
+}
+
+# --- stepi / reverse-stepi: back to exactly the same pcs, forward again to the same state.
+cat >"$TMP/steps.in" <<'EOG'
+break console_write
+continue
+delete
+EOG
+for i in 1 2 3 4 5 6 7 8; do printf 'stepi\nprintf "PC %%lx\\n", $pc\ninfo registers rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 eflags\n' >>"$TMP/steps.in"; done
+for i in 1 2 3 4 5 6 7 8; do printf 'reverse-stepi\nprintf "BACK %%lx\\n", $pc\n' >>"$TMP/steps.in"; done
+printf 'printf "MARK\\n"\n' >>"$TMP/steps.in"
+for i in 1 2 3 4 5 6 7 8; do printf 'stepi\nprintf "PC %%lx\\n", $pc\ninfo registers rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 eflags\n' >>"$TMP/steps.in"; done
+session steps "$TMP/steps.in"
+sed -n '/MARK/q;/^PC\|^r[a-z0-9]* \|^eflags/p' "$TMP/steps.out" >"$TMP/fwd1"
+sed -n '/MARK/,$p' "$TMP/steps.out" | grep '^PC\|^r[a-z0-9]* \|^eflags' >"$TMP/fwd2"
+grep '^PC' "$TMP/fwd1" | sed 's/PC //' >"$TMP/pcs"
+# Going back from step 8 visits the pcs before steps 7..1, then the breakpoint's.
+{ tac "$TMP/pcs" | tail -n +2; grep -o 'console_write.*' "$TMP/steps.out" >/dev/null; } >"$TMP/want_back"
+grep '^BACK' "$TMP/steps.out" | sed 's/BACK //' | head -7 >"$TMP/got_back"
+check stepi-moves [ "$(sort -u "$TMP/pcs" | wc -l)" -ge 3 ]
+check reverse-stepi-same-pcs cmp -s "$TMP/want_back" "$TMP/got_back"
+check stepi-again-same-pcs-and-registers cmp -s "$TMP/fwd1" "$TMP/fwd2"
+check stepi-registers-present [ "$(wc -l <"$TMP/fwd1")" -ge 100 ]
+
+# --- reverse-continue to an earlier breakpoint hit; reverse-finish to the caller.
+cat >"$TMP/rc.in" <<'EOG'
+break panic_tick
+continue
+monitor when
+continue
+monitor when
+reverse-continue
+monitor when
+delete
+break vformat
+continue
+reverse-finish
+echo FRAME after-reverse-finish\n
+bt 1
+x/i $pc
+EOG
+session rc "$TMP/rc.in"
+w1=$(grep '^position' "$TMP/rc.out" | sed -n 1p | cut -d' ' -f2)
+w3=$(grep '^position' "$TMP/rc.out" | sed -n 3p | cut -d' ' -f2)
+check reverse-continue-to-earlier-hit [ -n "$w1" ] && [ "$w1" = "$w3" ]
+check reverse-continue-reports-breakpoint [ "$(grep -c 'Breakpoint 1, panic_tick' "$TMP/rc.out")" -ge 3 ]
+check reverse-finish-to-the-call sh -c "sed -n '/FRAME after-reverse-finish/,\$p' '$TMP/rc.out' | grep -q 'call.*<vformat>'"
+check reverse-finish-frame sh -c "sed -n '/FRAME after-reverse-finish/,\$p' '$TMP/rc.out' | grep -q '#0 .*kprintf'"
+
+# --- reverse-next over lines, and reverse execution across a timer interrupt: from the line
+# after the io_delay() during which the interrupt NULLed the session, reverse-stepi goes back
+# into the interrupt's return (the interrupt is part of the history), and reverse-continue to
+# the io_delay() line's breakpoint comes back out before the interrupt.
+cat >"$TMP/rn.in" <<'EOG'
+break panic_tick
+continue
+continue
+continue
+continue
+reverse-continue
+monitor when
+delete
+break workloads.c:152
+continue
+monitor when
+reverse-stepi
+echo INTERRUPT-RETURN\n
+info symbol $pc
+delete
+break workloads.c:151
+reverse-continue
+monitor when
+echo LINE\n
+info line *$pc
+delete
+next
+next
+echo NEXT\n
+info line *$pc
+reverse-next
+echo REVERSE-NEXT\n
+info line *$pc
+EOG
+session rn "$TMP/rn.in"
+pos() { grep '^position' "$TMP/rn.out" | sed -n "$1p" | sed 's/position \([0-9]*\)\.\([0-9]*\).*/\1 \2/'; }
+before() { [ "$1" -lt "$3" ] || { [ "$1" -eq "$3" ] && [ "$2" -lt "$4" ]; }; }
+# shellcheck disable=SC2046
+check interrupt-before-the-line-152-hit before $(pos 1) $(pos 2)
+check reverse-stepi-into-the-interrupt-return sh -c "sed -n '/^INTERRUPT-RETURN/,\$p' '$TMP/rn.out' | sed -n 2p | grep -q 'trap_resume\|trap'"
+# shellcheck disable=SC2046
+check reverse-continue-goes-before-the-interrupt before $(pos 3) $(pos 1)
+check reverse-continue-lands-on-line-151 sh -c "sed -n '/^LINE/,\$p' '$TMP/rn.out' | grep -q 'Line 151 of \"workloads.c\"'"
+check next-then-reverse-next sh -c "sed -n '/^REVERSE-NEXT/,\$p' '$TMP/rn.out' | grep -q 'Line 15[12] of \"workloads.c\"'"
+
+# --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
+cat >"$TMP/watch.in" <<'EOG'
+continue
+watch active_session
+reverse-continue
+printf "STOPPED %lx\n", $pc
+x/i $pc
+bt 1
+EOG
+session watch "$TMP/watch.in"
+check panic-run-reaches-end grep -q "No more reverse-execution history" "$TMP/watch.out"
+check watch-reverse-continue-stops grep -q "Hardware watchpoint 1: active_session" "$TMP/watch.out"
+check watch-stops-at-the-null-store grep -q "active_session = NULL" "$TMP/watch.out"
+check watch-pc-is-the-store sh -c "grep -A1 '^STOPPED' '$TMP/watch.out' | grep -q 'movq   \$0x0,.*<active_session>'"
+
+# --- malformed packets: answered (or ignored) as the protocol says; the stub keeps serving.
+sock="$TMP/raw.sock"
+timeout 60 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/raw.server" 2>&1 &
+server=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+python3 - "$sock" >"$TMP/raw.out" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+def packet(body):
+    return b"$" + body + b"#%02x" % (sum(body) & 0xff)
+def recv_reply():
+    buf = b""
+    while True:
+        buf += s.recv(65536)
+        i = buf.find(b"$")
+        if i >= 0 and b"#" in buf[i:] and len(buf) >= buf.index(b"#", i) + 3:
+            return buf[i + 1:buf.index(b"#", i)]
+def ask(body):
+    s.sendall(packet(body)); return recv_reply()
+checks = []
+s.sendall(b"$g#00"); time.sleep(0.2); nak = s.recv(16)
+checks.append(("bad-checksum-nak", nak.startswith(b"-")))
+s.sendall(b"garbage\x00\xff+++"); time.sleep(0.1)
+checks.append(("unknown-packet-empty", ask(b"qRewindNoSuchThing") == b""))
+checks.append(("truncated-then-valid", (s.sendall(b"$m10000,"), ask(b"?"))[1].startswith(b"T05")))
+s.sendall(b"$" + b"A" * 100000 + b"#00"); time.sleep(0.3)
+checks.append(("after-oversized", ask(b"?").startswith(b"T05")))
+checks.append(("unmapped-memory-error", ask(b"m7fffffff0000,8").startswith(b"E")))
+checks.append(("bad-hex-error", ask(b"mzz,8").startswith(b"E")))
+checks.append(("still-serving-registers", len(ask(b"g")) > 100))
+for name, good in checks:
+    print(("ok " if good else "FAIL ") + "gdb_reverse: malformed-" + name)
+s.sendall(packet(b"D")); time.sleep(0.2)
+PY
+cat "$TMP/raw.out" | grep -E '^(ok|FAIL) '
+kill $server 2>/dev/null
+wait $server 2>/dev/null
+check malformed-server-alive-until-detach sh -c "! grep -q 'internal error' '$TMP/raw.server'"
