@@ -36,6 +36,7 @@ struct hit {
 };
 
 struct debugger {
+	bool live;		/* a running VM, not a replay: forwards only */
 	char *path;
 	struct replayer *rp;
 	struct vm *vm;
@@ -93,14 +94,16 @@ static int run(struct debugger *d)
 		return 0;
 	case VM_STOP_GUEST_EXIT:
 	case VM_STOP_TRACE_END:
+	case VM_STOP_RESET:
+	case VM_STOP_TIMEOUT:
 		d->here = (struct pos){ vm->exits, 0 };
 		d->here_known = true;
 		d->at_end = true;
 		d->exit_status = vm->status;
 		return 0;
 	default:
-		snprintf(d->error, sizeof(d->error), "the replay stopped: %s",
-			 vm->error[0] ? vm->error : replayer_report(d->rp));
+		snprintf(d->error, sizeof(d->error), "the %s stopped: %s", d->live ? "VM" : "replay",
+			 vm->error[0] || d->live ? vm->error : replayer_report(d->rp));
 		fprintf(stderr, "rewind debug: %s\n", d->error);
 		d->broken = true;
 		return -EIO;
@@ -503,10 +506,8 @@ static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 	switch (how) {
 	case GDB_RESUME_CONTINUE:
 	case GDB_RESUME_STEP:
-		if (d->at_end) {
-			stop->reason = GDB_STOP_REPLAY_END;
-			return 0;
-		}
+		if (d->at_end)
+			break;
 		if (how == GDB_RESUME_CONTINUE) {
 			rc = forward_continue(d, stop);
 		} else {
@@ -516,6 +517,8 @@ static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 		break;
 	case GDB_RESUME_REVERSE_STEP:
 	case GDB_RESUME_REVERSE_CONTINUE:
+		if (d->live)
+			return -ENOSYS;
 		rc = locate(d);
 		if (!rc)
 			rc = how == GDB_RESUME_REVERSE_STEP ? reverse_step(d, stop) : reverse_continue(d, stop);
@@ -523,8 +526,11 @@ static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 			record_free_stop(d);
 		return rc;
 	}
-	if (!rc && d->at_end)
-		stop->reason = GDB_STOP_REPLAY_END;
+	if (!rc && d->at_end) {
+		/* A live guest is gone; a recording has simply no more history. */
+		stop->reason = d->live ? GDB_STOP_EXITED : GDB_STOP_REPLAY_END;
+		stop->exit_status = d->exit_status & 0xff;
+	}
 	return rc;
 }
 
@@ -582,6 +588,11 @@ static int dbg_monitor(void *t, const char *cmd, struct gdb_out *out)
 {
 	struct debugger *d = t;
 	int rc;
+	if (d->live) {
+		gdb_out_printf(out, "exit %llu, guest time %.6f s (a live VM: no history to move in)\n",
+			       (unsigned long long)d->vm->exits, vm_guest_ns(d->vm) / 1e9);
+		return strcmp(cmd, "when") && strcmp(cmd, "info") ? -EINVAL : 0;
+	}
 	if (!strcmp(cmd, "when")) {
 		if ((rc = locate(d)))
 			return gdb_out_printf(out, "%s\n", d->error), rc;
@@ -629,6 +640,17 @@ static int dbg_monitor(void *t, const char *cmd, struct gdb_out *out)
 	gdb_out_printf(out, "monitor commands: when, goto EXIT[.STEP], checkpoint, info\n");
 	return -EINVAL;
 }
+
+const struct gdb_target_ops debugger_live_ops = {
+	.get_regs = dbg_get_regs,
+	.get_fpu = dbg_get_fpu,
+	.read_phys = dbg_read_phys,
+	.resume = dbg_resume,
+	.interrupt = dbg_interrupt,
+	.set_breakpoints = dbg_set_breakpoints,
+	.monitor = dbg_monitor,
+	.can_reverse = false,
+};
 
 const struct gdb_target_ops debugger_target_ops = {
 	.get_regs = dbg_get_regs,
@@ -693,10 +715,28 @@ fail:
 	return NULL;
 }
 
+struct debugger *debugger_attach_live(struct vm *vm)
+{
+	struct debugger *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->live = true;
+	d->vm = vm;
+	d->here_known = true;
+	vm->debug.attached = true;
+	return d;
+}
+
 void debugger_close(struct debugger *d)
 {
 	if (!d)
 		return;
+	if (d->live) {
+		vm_debug_init(&d->vm->debug); /* the VM runs on without a debugger */
+		d->vm->debug.dirty = true;   /* which clears the engine's debug registers */
+		free(d);
+		return;
+	}
 	if (d->vm) {
 		FILE *console = d->vm->cfg.console;
 		if (d->vm->engine)

@@ -22,8 +22,12 @@ struct debugger_options {
 
 struct debugger *debugger_open(const char *trace_path, const struct debugger_options *opt,
 			       char *err, size_t errlen);
+/* A live VM (vm_start()ed, not yet run) under gdb: forwards only, with debugger_live_ops. */
+struct vm;
+struct debugger *debugger_attach_live(struct vm *vm);
 void debugger_close(struct debugger *d);
 
 extern const struct gdb_target_ops debugger_target_ops;
+extern const struct gdb_target_ops debugger_live_ops;
 
 #endif

@@ -167,3 +167,30 @@ cat "$TMP/raw.out" | grep -E '^(ok|FAIL) '
 kill $server 2>/dev/null
 wait $server 2>/dev/null
 check malformed-server-alive-until-detach sh -c "! grep -q 'internal error' '$TMP/raw.server'"
+
+# --- run --gdb: a live VM, forwards only; after gdb detaches the guest runs to its end.
+sock="$TMP/live.sock"
+"$REWIND" run --gdb-socket "$sock" --timeout 60 --cmdline workload=hello "$KERNEL" >"$TMP/live.vm" 2>&1 </dev/null &
+vm=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+cat >"$TMP/live.gdb" <<EOG
+set pagination off
+set confirm off
+target remote $sock
+break console_write
+continue
+stepi
+echo STEPPED\n
+info registers rip
+delete
+reverse-stepi
+EOG
+timeout 60 gdb -batch -nx -x "$TMP/live.gdb" "$KERNEL" >"$TMP/live.out" 2>&1
+wait $vm
+status=$?
+check live-breakpoint grep -q "Breakpoint 1.*console_write" "$TMP/live.out"
+check live-stepi sh -c "sed -n '/^STEPPED/,\$p' '$TMP/live.out' | grep -q '^rip'"
+check live-no-reverse grep -q "does not support this command" "$TMP/live.out"
+check live-guest-finishes-after-detach [ "$status" -eq 0 ]
+check live-guest-output grep -q "hello from a user task" "$TMP/live.vm"
