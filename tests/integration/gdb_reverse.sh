@@ -72,7 +72,11 @@ check reverse-finish-frame sh -c "sed -n '/FRAME after-reverse-finish/,\$p' '$TM
 # after the io_delay() during which the interrupt NULLed the session, reverse-stepi goes back
 # into the interrupt's return (the interrupt is part of the history), and reverse-continue to
 # the io_delay() line's breakpoint comes back out before the interrupt.
-cat >"$TMP/rn.in" <<'EOG'
+# The panicking system call's lines, found in the source.
+use_line=$(grep -n 'f->rax = ++active_session->uses' tests/guest/workloads.c | cut -d: -f1)
+delay_line=$((use_line - 1))
+sed -n "${delay_line}p" tests/guest/workloads.c | grep -q 'io_delay();' || fail source-lines "io_delay() is not right before line $use_line"
+cat >"$TMP/rn.in" <<EOG
 break panic_tick
 continue
 continue
@@ -81,26 +85,26 @@ continue
 reverse-continue
 monitor when
 delete
-break workloads.c:152
+break workloads.c:$use_line
 continue
 monitor when
 reverse-stepi
-echo INTERRUPT-RETURN\n
-info symbol $pc
+echo INTERRUPT-RETURN\\n
+info symbol \$pc
 delete
-break workloads.c:151
+break workloads.c:$delay_line
 reverse-continue
 monitor when
-echo LINE\n
-info line *$pc
+echo LINE\\n
+info line *\$pc
 delete
 next
 next
-echo NEXT\n
-info line *$pc
+echo NEXT\\n
+info line *\$pc
 reverse-next
-echo REVERSE-NEXT\n
-info line *$pc
+echo REVERSE-NEXT\\n
+info line *\$pc
 EOG
 session rn "$TMP/rn.in"
 pos() { grep '^position' "$TMP/rn.out" | sed -n "$1p" | sed 's/position \([0-9]*\)\.\([0-9]*\).*/\1 \2/'; }
@@ -110,8 +114,8 @@ check interrupt-before-the-line-152-hit before $(pos 1) $(pos 2)
 check reverse-stepi-into-the-interrupt-return sh -c "sed -n '/^INTERRUPT-RETURN/,\$p' '$TMP/rn.out' | sed -n 2p | grep -q 'trap_resume\|trap'"
 # shellcheck disable=SC2046
 check reverse-continue-goes-before-the-interrupt before $(pos 3) $(pos 1)
-check reverse-continue-lands-on-line-151 sh -c "sed -n '/^LINE/,\$p' '$TMP/rn.out' | grep -q 'Line 151 of \"workloads.c\"'"
-check next-then-reverse-next sh -c "sed -n '/^REVERSE-NEXT/,\$p' '$TMP/rn.out' | grep -q 'Line 15[12] of \"workloads.c\"'"
+check reverse-continue-lands-on-the-io-delay-line sh -c "sed -n '/^LINE/,\$p' '$TMP/rn.out' | grep -q 'Line $delay_line of \"workloads.c\"'"
+check next-into-the-fault-then-reverse-next sh -c "sed -n '/^REVERSE-NEXT/,\$p' '$TMP/rn.out' | grep -q 'Line $use_line of \"workloads.c\"'"
 
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'
