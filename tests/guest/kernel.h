@@ -105,6 +105,9 @@ struct frame *syscall_dispatch(struct frame *f);
 struct frame *syscall_reenter(struct frame *f);
 int user_range_ok(u64 addr, u64 len);
 
+/* main.c: KEY=N on the kernel command line (key with its '='); -1 when N is not a number. */
+int cmdline_u64(const char *key, u64 def, u64 *out);
+
 /* workloads.c */
 struct workload {
 	const char *name;

@@ -51,10 +51,10 @@ static void unmap_page_zero(void)
 	__asm__ volatile("invlpg (%0)" : : "r"(0UL) : "memory");
 }
 
-/* The value of workload= (default "hello"); *len gets its length. */
-static const char *cmdline_workload(size_t *len)
+/* The value of the command-line word KEY=VALUE (key given with its '='), or NULL when the
+   word is absent; *len gets the value's length. */
+static const char *cmdline_value(const char *key, size_t *len)
 {
-	static const char key[] = "workload=";
 	const char *s = cmdline;
 
 	while (*s) {
@@ -72,8 +72,29 @@ static const char *cmdline_workload(size_t *len)
 		}
 		s = end;
 	}
-	*len = 5;
-	return "hello";
+	return NULL;
+}
+
+/* The decimal value of KEY=N; def when absent. Anything but digits, or a value that does
+   not fit, is refused rather than half-read: the run would not be the one asked for. */
+int cmdline_u64(const char *key, u64 def, u64 *out)
+{
+	size_t len;
+	const char *v = cmdline_value(key, &len);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (!len)
+		return -1;
+	u64 n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9' || n > (~0ULL - 9) / 10)
+			return -1;
+		n = n * 10 + (u64)(v[i] - '0');
+	}
+	*out = n;
+	return 0;
 }
 
 void kmain(u64 boot_info)
@@ -89,7 +110,11 @@ void kmain(u64 boot_info)
 	kprintf("testos: x86-64 test kernel\n");
 
 	size_t len;
-	const char *name = cmdline_workload(&len);
+	const char *name = cmdline_value("workload=", &len);
+	if (!name) {
+		name = "hello";
+		len = 5;
+	}
 	current_workload = workload_find(name, len);
 	if (!current_workload) {
 		kprintf("testos: unknown workload '%.*s'; known:", (int)len, name);

@@ -4,11 +4,12 @@
 #define TESTOS_TASKS_H
 
 #define COMPUTE_TASKS 4
+#define RACE_TICKS 50 /* the race workload's default length */
 
 long u_hello_main(long arg);
 long u_compute_main(long which);
 long u_echo_main(long arg);
-long u_race_main(long arg);
+long u_race_main(long ticks);
 long u_panic_main(long arg);
 
 #endif

@@ -6,7 +6,6 @@
 #define COLLATZ_LIMIT 1000000
 #define HASH_WORDS 100000000
 #define FERMAT_LIMIT 6000000
-#define RACE_TICKS 50
 #define RACE_BATCH 32
 #define PANIC_GIVE_UP_TICKS 3000
 #define PANIC_CHECK_EVERY 256
@@ -151,12 +150,12 @@ long u_echo_main(long arg)
 	}
 }
 
-long u_race_main(long arg)
+/* Races for `ticks` timer ticks. */
+long u_race_main(long ticks)
 {
 	uint64_t start = u_ticks();
 
-	(void)arg;
-	while (u_ticks() - start < RACE_TICKS)
+	while (u_ticks() - start < (uint64_t)ticks)
 		u_race_step(RACE_BATCH);
 	return 0;
 }
