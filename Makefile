@@ -47,8 +47,12 @@ guest:
 deps:
 	@sh tests/deps.sh
 
+# The tour: run the test kernel, record its racy workload, replay it exactly, look inside.
 demo: deps all
-	$(B)/rewind run --timeout 60 $(B)/guest/testos.elf --cmdline "workload=hello"
+	$(B)/rewind run --timeout 60 --cmdline workload=hello $(B)/guest/testos.elf </dev/null
+	$(B)/rewind record -o $(B)/demo-race.rwd --timeout 60 --cmdline workload=race $(B)/guest/testos.elf </dev/null
+	$(B)/rewind replay --verify $(B)/demo-race.rwd
+	$(B)/rewind trace info $(B)/demo-race.rwd
 
 test: deps all
 	@sh tests/run.sh

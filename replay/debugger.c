@@ -641,27 +641,20 @@ static int dbg_monitor(void *t, const char *cmd, struct gdb_out *out)
 	return -EINVAL;
 }
 
-const struct gdb_target_ops debugger_live_ops = {
-	.get_regs = dbg_get_regs,
-	.get_fpu = dbg_get_fpu,
-	.read_phys = dbg_read_phys,
-	.resume = dbg_resume,
-	.interrupt = dbg_interrupt,
-	.set_breakpoints = dbg_set_breakpoints,
-	.monitor = dbg_monitor,
-	.can_reverse = false,
-};
-
-const struct gdb_target_ops debugger_target_ops = {
-	.get_regs = dbg_get_regs,
-	.get_fpu = dbg_get_fpu,
-	.read_phys = dbg_read_phys,
-	.resume = dbg_resume,
-	.interrupt = dbg_interrupt,
-	.set_breakpoints = dbg_set_breakpoints,
-	.monitor = dbg_monitor,
-	.can_reverse = true,
-};
+/* The same target, live (forwards only) or on a recording. */
+#define DEBUGGER_OPS(reverse)                          \
+	{                                              \
+		.get_regs = dbg_get_regs,              \
+		.get_fpu = dbg_get_fpu,                \
+		.read_phys = dbg_read_phys,            \
+		.resume = dbg_resume,                  \
+		.interrupt = dbg_interrupt,            \
+		.set_breakpoints = dbg_set_breakpoints, \
+		.monitor = dbg_monitor,                \
+		.can_reverse = (reverse),              \
+	}
+const struct gdb_target_ops debugger_live_ops = DEBUGGER_OPS(false);
+const struct gdb_target_ops debugger_target_ops = DEBUGGER_OPS(true);
 
 struct debugger *debugger_open(const char *trace_path, const struct debugger_options *opt,
 			       char *err, size_t errlen)
