@@ -6,7 +6,7 @@ expect_error() {
 	name=$1 pattern=$2; shift 2
 	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null
 	rc=$?
-	if [ "$rc" -eq 125 ] && grep -q "$pattern" "$TMP/err" && ! grep -q "internal error" "$TMP/err"; then
+	if [ "$rc" -eq 125 ] && grep -q -e "$pattern" "$TMP/err" && ! grep -q "internal error" "$TMP/err"; then
 		ok "$name"
 	else
 		fail "$name" "status $rc, stderr: $(head -c 300 "$TMP/err")"
@@ -62,3 +62,18 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/d
 else
 	skip kvm-missing "needs root and unshare"
 fi
+
+# --help and --version answer on stdout with status 0, for rewind and each command.
+"$REWIND" --version >"$TMP/out" 2>&1
+check version [ $? -eq 0 ]
+check version-text grep -q "^rewind [0-9]" "$TMP/out"
+for cmd in "" run record replay debug trace restore; do
+	# shellcheck disable=SC2086
+	"$REWIND" $cmd --help >"$TMP/out" 2>&1
+	check "help-${cmd:-rewind}" [ $? -eq 0 ]
+	check "help-${cmd:-rewind}-usage" grep -q "usage: rewind" "$TMP/out"
+done
+expect_error trace-no-subcommand "usage: rewind trace" "$REWIND" trace
+expect_error replay-no-file "expected one trace FILE" "$REWIND" replay
+expect_error debug-bad-port "bad port" "$REWIND" debug --port 99999 x.rwd
+expect_error record-no-output "-o FILE is required" "$REWIND" record "$KERNEL"
