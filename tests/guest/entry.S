@@ -69,27 +69,52 @@ trap_common:
 	.cfi_endproc
 	/* fall through */
 
-/* trap_resume(frame): restore a saved context and return into it. */
+/* trap_resume(frame): restore a saved context and return into it. Described as a signal
+   frame whose caller is the interrupted code, so a debugger stepping backwards out of the
+   interrupted code into the return path sees an interrupt, not a call. */
 	.globl trap_resume
 trap_resume:
+	.cfi_startproc simple
+	.cfi_signal_frame
+	.cfi_def_cfa %rdi, 176		/* 15 registers, vector, error, then the iret frame */
+	.cfi_offset %rip, -40
+	.cfi_offset %rsp, -16
 	movq %rdi, %rsp
+	.cfi_def_cfa %rsp, 176
 	popq %r15
+	.cfi_adjust_cfa_offset -8
 	popq %r14
+	.cfi_adjust_cfa_offset -8
 	popq %r13
+	.cfi_adjust_cfa_offset -8
 	popq %r12
+	.cfi_adjust_cfa_offset -8
 	popq %r11
+	.cfi_adjust_cfa_offset -8
 	popq %r10
+	.cfi_adjust_cfa_offset -8
 	popq %r9
+	.cfi_adjust_cfa_offset -8
 	popq %r8
+	.cfi_adjust_cfa_offset -8
 	popq %rbp
+	.cfi_adjust_cfa_offset -8
 	popq %rdi
+	.cfi_adjust_cfa_offset -8
 	popq %rsi
+	.cfi_adjust_cfa_offset -8
 	popq %rdx
+	.cfi_adjust_cfa_offset -8
 	popq %rcx
+	.cfi_adjust_cfa_offset -8
 	popq %rbx
+	.cfi_adjust_cfa_offset -8
 	popq %rax
+	.cfi_adjust_cfa_offset -8
 	addq $16, %rsp		/* vector, error */
+	.cfi_adjust_cfa_offset -16
 	iretq
+	.cfi_endproc
 
 /*
  * syscall from CPL3: RCX = user RIP, R11 = user RFLAGS, IF masked by SFMASK, still on the
