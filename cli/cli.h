@@ -24,6 +24,9 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		     const struct option *extra, int (*on_extra)(int opt, const char *arg, void *ctx),
 		     void *ctx);
 void vm_options_usage(FILE *out);
+/* Parses SECONDS given to option `opt` of command `cmd`: a number above 0 (or 0 too when
+ * zero_ok). Returns 0, or -1 after printing what is wrong. */
+int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out);
 /* Reads a whole file; returns NULL and prints "rewind: PATH: reason" on failure. */
 uint8_t *read_file(const char *path, size_t *len);
 /* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR. */

@@ -27,18 +27,12 @@ enum { OPT_CHECKPOINT_EVERY = 0x300 };
 static int record_option(int opt, const char *arg, void *ctx)
 {
 	struct record_options *r = ctx;
-	char *end;
 	switch (opt) {
 	case 'o':
 		r->output = arg;
 		return 0;
 	case OPT_CHECKPOINT_EVERY:
-		r->checkpoint_every = strtod(arg, &end);
-		if (*end || end == arg || !(r->checkpoint_every > 0)) {
-			fprintf(stderr, "rewind record: bad --checkpoint-every '%s' (seconds)\n", arg);
-			return -1;
-		}
-		return 0;
+		return parse_seconds("record", "--checkpoint-every", arg, false, &r->checkpoint_every);
 	}
 	return -1;
 }

@@ -113,11 +113,8 @@ int cmd_replay(int argc, char **argv)
 			}
 			break;
 		case 't':
-			s.timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(s.timeout > 0)) {
-				fprintf(stderr, "rewind replay: bad timeout '%s'\n", optarg);
+			if (parse_seconds("replay", "timeout", optarg, false, &s.timeout))
 				return STATUS_ERROR;
-			}
 			break;
 		case 'h':
 			replay_usage(stdout);

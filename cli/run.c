@@ -41,12 +41,7 @@ static int run_option(int opt, const char *arg, void *ctx)
 		s->path = arg;
 		return 0;
 	case OPT_SNAPSHOT_AFTER:
-		s->after = strtod(arg, &end);
-		if (*end || end == arg || s->after < 0) {
-			fprintf(stderr, "rewind run: bad --snapshot-after '%s' (seconds of guest time)\n", arg);
-			return -1;
-		}
-		return 0;
+		return parse_seconds("run", "--snapshot-after", arg, true, &s->after);
 	case OPT_STOP_AFTER_SNAPSHOT:
 		s->stop_after = true;
 		return 0;

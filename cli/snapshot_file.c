@@ -73,16 +73,17 @@ int cmd_restore(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		char *end;
 		if (c == 'h') {
 			restore_usage(stdout);
 			return 0;
 		}
-		if (c != 't' || !(timeout = strtod(optarg, &end)) || *end || timeout < 0) {
-			fprintf(stderr, "rewind restore: bad option or value: %s\n", argv[optind - 1]);
+		if (c != 't') {
+			fprintf(stderr, "rewind restore: unknown option or missing argument: %s\n", argv[optind - 1]);
 			restore_usage(stderr);
 			return STATUS_ERROR;
 		}
+		if (parse_seconds("restore", "timeout", optarg, false, &timeout))
+			return STATUS_ERROR;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "rewind restore: expected one snapshot FILE\n");

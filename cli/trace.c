@@ -67,16 +67,6 @@ static int print_checkpoints(const char *path, bool json)
 	return 0;
 }
 
-static int parse_seconds(const char *s, uint64_t *ns)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (*end || end == s || !(v > 0) || v > 1e6)
-		return -1;
-	*ns = (uint64_t)(v * 1e9);
-	return 0;
-}
-
 int cmd_trace(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -95,14 +85,11 @@ int cmd_trace(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "verify"))
 		return trace_verify(argv[2], stdout);
 	if (argc == 5 && !strcmp(argv[1], "checkpoint") && !strcmp(argv[3], "--every")) {
-		uint64_t every;
-		if (parse_seconds(argv[4], &every)) {
-			fprintf(stderr, "rewind trace checkpoint: bad --every '%s' (seconds of guest time)\n",
-				argv[4]);
+		double every;
+		if (parse_seconds("trace checkpoint", "--every", argv[4], false, &every))
 			return STATUS_ERROR;
-		}
 		struct checkpoint_set set;
-		if (checkpoints_init(&set, every, 0)) {
+		if (checkpoints_init(&set, (uint64_t)(every * 1e9), 0)) {
 			fprintf(stderr, "rewind trace checkpoint: out of memory\n");
 			return STATUS_ERROR;
 		}

@@ -94,7 +94,6 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'm':
 			if (parse_size(optarg, &o->cfg.mem_size) || o->cfg.mem_size < MIN_MEM ||
@@ -108,11 +107,8 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 			o->cfg.cmdline = optarg;
 			break;
 		case OPT_TIMEOUT:
-			o->cfg.timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(o->cfg.timeout > 0)) {
-				fprintf(stderr, "rewind %s: bad timeout '%s' (seconds, > 0)\n", cmd, optarg);
+			if (parse_seconds(cmd, "timeout", optarg, false, &o->cfg.timeout))
 				return -1;
-			}
 			break;
 		case OPT_SERIAL_IN:
 			o->serial_in = optarg;
@@ -145,6 +141,18 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		return -1;
 	}
 	o->kernel = argv[optind];
+	return 0;
+}
+
+int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (*end || end == arg || !(v > 0 || (zero_ok && v == 0)) || v > 1e9) {
+		fprintf(stderr, "rewind %s: bad %s '%s' (seconds%s)\n", cmd, opt, arg, zero_ok ? "" : ", above 0");
+		return -1;
+	}
+	*out = v;
 	return 0;
 }
 
