@@ -1,15 +1,18 @@
 /* timeit: runs one command and prints how long it took, for tests/bench/run.sh.
- *   build/bench/timeit [-b TEXT] [-o FILE] -- COMMAND [ARGS...]
+ *   build/bench/timeit [-b TEXT] [-o FILE] [-t SECONDS] -- COMMAND [ARGS...]
  * prints one line on stdout:
  *   wall=SECONDS banner=SECONDS status=N user=SECONDS sys=SECONDS
  * wall: from just before fork to the child's exit (CLOCK_MONOTONIC); banner: until TEXT first
  * appeared in the child's stdout (-1 if it never did); status: the exit status, or 128+signal;
  * user/sys: the child's CPU times. The child's stdout is copied to FILE (default: discarded),
- * its stdin and stderr are inherited. The child's stdout is a pipe read as it is written, so
- * the banner time is when the text reached us, not when the process ended. */
+ * its stdin and stderr are inherited. With -t the child is killed (SIGKILL, status 137) after
+ * SECONDS: a benchmark must end even when a VMM livelocks. The child's stdout is a pipe read
+ * as it is written, so the banner time is when the text reached us, not when the process
+ * ended. */
 #define _GNU_SOURCE /* memmem, wait4 */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,16 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The child to kill when the time limit passes (a signal handler has nowhere else to look). */
+static volatile pid_t child;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (child > 0)
+		kill(child, SIGKILL);
+}
+
 static double tv_secs(struct timeval tv)
 {
 	return tv.tv_sec + tv.tv_usec / 1e6;
@@ -32,19 +45,22 @@ static double tv_secs(struct timeval tv)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: timeit [-b TEXT] [-o FILE] -- COMMAND [ARGS...]\n");
+	fprintf(stderr, "usage: timeit [-b TEXT] [-o FILE] [-t SECONDS] -- COMMAND [ARGS...]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *banner = NULL, *outpath = "/dev/null";
+	unsigned limit = 0;
 	int opt;
-	while ((opt = getopt(argc, argv, "+b:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "+b:o:t:")) != -1) {
 		if (opt == 'b' && optarg[0])
 			banner = optarg;
 		else if (opt == 'o')
 			outpath = optarg;
+		else if (opt == 't' && atoi(optarg) > 0)
+			limit = (unsigned)atoi(optarg);
 		else
 			return usage();
 	}
@@ -76,6 +92,12 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(fds[1]);
+	if (limit) {
+		child = pid;
+		struct sigaction sa = { .sa_handler = on_alarm };
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(limit);
+	}
 
 	/* The banner may straddle two reads: keep the last strlen(banner)-1 bytes before each. */
 	size_t blen = banner ? strlen(banner) : 0, keep = 0;
