@@ -8,7 +8,8 @@
 # noisy host hits all of them alike. Each row shows the median and min..max of its samples.
 # Helpers are built into build/bench/run/ (a directory of its own: build/bench/ is shared):
 # timeit (tests/bench/timeit.c) times one command and the moment the guest's banner reached
-# its stdout; the bench guests are tests/bench/bench_guest.S assembled with --defsym values.
+# its stdout; digest_cost (tests/bench/digest_cost.c) times a whole-memory hash; the bench
+# guests are tests/bench/bench_guest.S assembled with --defsym values.
 # Raw samples: build/bench/run/samples.txt (as taken) and build/bench/run/raw.txt (by key).
 # BENCH_KEEP=1 keeps the trace files (build/bench/run/*.rwd, QEMU's *.rr) too.
 cd "$(dirname "$0")/../.." || exit 1
@@ -47,8 +48,9 @@ fail() {
 	echo "bench: $*" >&2
 }
 
-if ! cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c; then
-	echo "bench: cannot build $B/timeit" >&2
+if ! cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c ||
+	! cc -O2 -Wall -Wextra -Werror -o $B/digest_cost tests/bench/digest_cost.c -lxxhash; then
+	echo "bench: cannot build $B/timeit or $B/digest_cost" >&2
 	exit 1
 fi
 
@@ -157,6 +159,10 @@ round() {
 		measure tick.rewind.sat 0 -- $R run --timeout 60 $B/tick_sat.elf </dev/null
 		measure tick.rewind.khz_small 0 -- $R run --timeout 60 $B/tick_khz_small.elf </dev/null
 		measure tick.rewind.khz 0 -- $R run --timeout 60 $B/tick_khz.elf </dev/null
+
+		# The whole-memory digest at the end of record and replay --verify (256 MiB).
+		set -- $($B/digest_cost 256 | sed 's/[a-z]*=//g')
+		[ $# -eq 2 ] && sample digest.first "$1" && sample digest.second "$2"
 
 		for w in compute echo; do
 			in=/dev/null
@@ -298,6 +304,8 @@ row "QEMU TCG: one timer interrupt, saturated" tick.qemu.sat.us us 1
 row "QEMU TCG: $KHZ_TICKS ticks at 1000 Hz, wall" tick.qemu.khz.wall s 1
 row "QEMU TCG: host CPU per tick at 1000 Hz" tick.qemu.cpu.us us 1
 echo "3. record and replay (testos workloads; echo: $ECHO_LINES lines from --serial-in)"
+row "XXH3 of 256 MiB untouched guest RAM (final digest)" digest.first ms 1
+row "the same hash of now-mapped memory" digest.second ms 1
 for w in compute echo; do
 	row "$w: run" $w.run.wall s 1
 	row "$w: record" $w.record.wall s 1
