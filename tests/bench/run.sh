@@ -168,6 +168,7 @@ round() {
 			in=/dev/null
 			[ $w = echo ] && in=$B/echo.in
 			opts="--timeout 120 --cmdline workload=$w --serial-in $in"
+			rm -f $B/$w.rwd $B/$w.rec.out $B/$w.rep.out # a failed round leaves nothing to reuse
 			measure $w.run 0 -o $B/$w.run.out -- $R run $opts $K </dev/null
 			measure $w.record 0 -o $B/$w.rec.out -- $R record -o $B/$w.rwd $opts $K </dev/null &&
 				measure $w.replay 0 -o $B/$w.rep.out -- $R replay --timeout 120 $B/$w.rwd &&
@@ -196,6 +197,7 @@ round() {
 		measure tick.qemu.khz_small 1 -- $Q -kernel $B/tick_khz_small.elf </dev/null
 		measure tick.qemu.khz 1 -- $Q -kernel $B/tick_khz.elf </dev/null
 		if [ "$n" -le "$QREPS" ]; then
+			rm -f $B/qc.rr $B/qe.rr $B/qc.rec.out $B/qc.rep.out $B/qe.rec.out $B/qe.rep.out
 			g="-kernel $K -append workload=compute"
 			measure compute.qemu 1 -o $B/qc.out -- $Q $g </dev/null
 			measure compute.qrecord 1 -o $B/qc.rec.out -- $Q $RR=record,rrfile=$B/qc.rr $g </dev/null &&
