@@ -18,7 +18,7 @@ enum exit_reason {
 	EXIT_KICKED,	  /* engine_kick() stopped the run (timer, input, user request) */
 	EXIT_DEBUG,	  /* breakpoint, watchpoint or single-step */
 	EXIT_SHUTDOWN,	  /* triple fault or an instruction the backend cannot run */
-	EXIT_INSN_LIMIT,  /* soft engine: the requested instruction count was reached */
+	EXIT_INSN_LIMIT,  /* the instruction count set_icount_stop() asked for was reached */
 	EXIT_FAIL,	  /* anything else the engine could not handle: see fail_* */
 };
 
@@ -85,6 +85,13 @@ struct engine_ops {
 
 	/* Pages written since the last call, one bit per 4 KiB page of RAM (may be NULL). */
 	int (*get_dirty_log)(struct engine *e, uint64_t *bitmap);
+
+	/* Engines that count retired instructions exactly (soft; NULL for kvm): the count since
+	 * boot, and a stop: run() returns EXIT_INSN_LIMIT, before executing anything more, once
+	 * the count reaches `icount` (at once when it already has). The stop is reported once
+	 * and then disarmed; 0 disarms it. Record/replay positions asynchronous events by it. */
+	uint64_t (*icount)(struct engine *e);
+	int (*set_icount_stop)(struct engine *e, uint64_t icount);
 
 	void (*destroy)(struct engine *e);
 };

@@ -229,6 +229,7 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		break;
 	case 0x0f22:	/* mov crN: paging may change */
 		s->code_stale = true;
+		s->pg_gen++;
 		s->remap_after = s->icount;
 		break;
 	case 0x0f01:
@@ -236,6 +237,7 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 			answer_value_insn(s, &in, addr, size);
 		} else if (((in.modrm >> 3) & 7) == 7 && (in.modrm >> 6) != 3) {
 			s->code_stale = true;	/* invlpg */
+			s->pg_gen++;
 			s->remap_after = s->icount;
 		}
 		break;
@@ -283,8 +285,9 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 			uc_emu_stop(s->uc);
 		return;
 	}
-	if (s->stopping)
-		return;
+	if (s->stopping || s->blk)
+		return;	/* a block counted whole may lie in a covered range */
+	s->user64 = -1;	/* this instruction may change the privilege or the mode */
 	if (s->remap_after && s->icount == s->remap_after) {
 		s->remap_after = 0;
 		if (s->naliases)
@@ -313,6 +316,316 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	inspect(s, addr, size);
 }
 
+/* ---- counting whole blocks ----
+ *
+ * A code hook on every instruction costs Unicorn a helper call per instruction; a block hook
+ * costs one per translation block. So the block hook counts a block of 64-bit user code at
+ * its start when the block holds no instruction the engine must see on its own (decoded by
+ * soft_decode.c, cross-checked with Unicorn's own instruction count), and when no stop falls
+ * inside it. An exception in the middle of such a block reaches hook_intr with RIP restored
+ * exactly, and sync_block() un-counts what did not retire. Everything else (kernel code, the
+ * loader, blocks with special instructions, a stop inside a block) runs under the code hook,
+ * which Unicorn only calls in blocks translated while a hook covered their addresses: such
+ * blocks get their pages covered first (permanently, or for one run for a stop) and are
+ * translated again. */
+
+static const uint8_t *code_page(struct soft *s, uint64_t va)
+{
+	uint64_t page = va & ~(PAGE_SIZE - 1), gpa;
+	uint32_t pferr;
+	unsigned i = (unsigned)(page >> 12) & 63;
+	if (s->pg[i].gen == s->pg_gen && s->pg[i].va == page)
+		return s->pg[i].host;
+	if (soft_translate(s, page, ACC_FETCH, false, &gpa, &pferr))
+		return NULL;
+	const uint8_t *h = guest_mem_ptr(s->base.mem, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	if (!h)
+		return NULL;
+	s->pg[i].va = page;
+	s->pg[i].host = h;
+	s->pg[i].gen = s->pg_gen;
+	return h;
+}
+
+/* Copies (cmp false) or compares (cmp true) the guest code at va with buf. */
+static bool code_io(struct soft *s, uint64_t va, uint8_t *buf, uint32_t len, bool cmp)
+{
+	for (uint32_t done = 0; done < len;) {
+		const uint8_t *h = code_page(s, va + done);
+		if (!h)
+			return false;
+		uint32_t off = (uint32_t)((va + done) & (PAGE_SIZE - 1));
+		uint32_t n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done;
+		if (cmp ? memcmp(h + off, buf + done, n) != 0 : (memcpy(buf + done, h + off, n), false))
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+static void scan_block(struct soft *s, struct soft_block *b)
+{
+	uc_tb tb;
+	uint32_t i = 0;
+	bool special = false;
+	b->n = 0;
+	b->whole = false;
+	if (!code_io(s, b->pc, b->bytes, b->size, false))
+		return;
+	while (i < b->size && !special) {
+		int len = soft_insn_length64(b->bytes + i, (int)(b->size - i), &special);
+		if (!len)
+			return;
+		b->off[b->n++] = (uint16_t)i;
+		i += (uint32_t)len;
+	}
+	b->whole = !special && i == b->size && uc_ctl_request_cache(s->uc, b->pc, &tb) == UC_ERR_OK &&
+		   tb.pc == b->pc && tb.size == b->size && tb.icount == b->n;
+}
+
+static uint32_t block_slot(const struct soft *s, uint64_t pc, uint32_t size)
+{
+	return (uint32_t)(((pc ^ ((uint64_t)size << 48)) * 0x9e3779b97f4a7c15ULL) >> 32) &
+	       (s->block_cap - 1);
+}
+
+static struct soft_block *find_block(struct soft *s, uint64_t pc, uint32_t size)
+{
+	if (!s->block_cap)
+		return NULL;
+	for (uint32_t i = block_slot(s, pc, size);; i = (i + 1) & (s->block_cap - 1)) {
+		struct soft_block *b = s->blocks[i];
+		if (!b || (b->pc == pc && b->size == size))
+			return b;
+	}
+}
+
+static struct soft_block *new_block(struct soft *s, uint64_t pc, uint32_t size)
+{
+	if (size == 0 || size > 0xffff)
+		return NULL;
+	if (2 * (s->nblocks + 1) > s->block_cap) {
+		uint32_t cap = s->block_cap ? 2 * s->block_cap : 1024;
+		struct soft_block **old = s->blocks, **t = calloc(cap, sizeof(*t));
+		if (!t)
+			return NULL;
+		uint32_t oldcap = s->block_cap;
+		s->blocks = t;
+		s->block_cap = cap;
+		for (uint32_t i = 0; i < oldcap; i++) {
+			if (!old[i])
+				continue;
+			uint32_t j = block_slot(s, old[i]->pc, old[i]->size);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = old[i];
+		}
+		free(old);
+	}
+	struct soft_block *b = malloc(sizeof(*b) + size + (size_t)size * sizeof(uint16_t));
+	if (!b)
+		return NULL;
+	b->pc = pc;
+	b->size = size;
+	b->off = (uint16_t *)(b + 1);
+	b->bytes = (uint8_t *)(b->off + size);
+	uint32_t i = block_slot(s, pc, size);
+	while (s->blocks[i])
+		i = (i + 1) & (s->block_cap - 1);
+	s->blocks[i] = b;
+	s->nblocks++;
+	scan_block(s, b);
+	return b;
+}
+
+static void free_blocks(struct soft *s)
+{
+	for (uint32_t i = 0; i < s->block_cap; i++)
+		free(s->blocks[i]);
+	free(s->blocks);
+	s->blocks = NULL;
+	s->nblocks = s->block_cap = 0;
+}
+
+/* CPL3 in 64-bit mode: the mode soft_insn_length64 decodes and whole blocks are for. */
+static int user64(struct soft *s)
+{
+	uint64_t cs = soft_reg(s, UC_X86_REG_CS);
+	uc_x86_mmr gdtr;
+	uint8_t d[8];
+	if ((cs & 3) != 3 || (cs & 4) || !(soft_msr(s, 0xc0000080) & (1ULL << 10)) ||
+	    uc_reg_read(s->uc, UC_X86_REG_GDTR, &gdtr) ||
+	    soft_read_linear(s, gdtr.base + (cs & ~7ULL), d, sizeof(d), 0))
+		return 0;
+	return (d[6] & 0x60) == 0x20;	/* L=1, D=0 */
+}
+
+static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
+{
+	if (s->user64 < 0)
+		s->user64 = user64(s);
+	if (!s->user64)
+		return NULL;
+	struct soft_block *b = find_block(s, pc, size);
+	if (b && !code_io(s, pc, b->bytes, size, true))
+		scan_block(s, b);	/* the guest rewrote it */
+	else if (!b)
+		b = new_block(s, pc, size);
+	return b && b->whole ? b : NULL;
+}
+
+static bool stop_within(const struct soft *s, uint64_t pc, uint32_t size)
+{
+	if (s->stop_at_addr && s->stop_addr - pc < size)
+		return true;
+	for (int i = 0; i < s->nbp; i++)
+		if (s->bp[i] - pc < size)
+			return true;
+	return false;
+}
+
+static bool covered(const struct soft *s, uint64_t start, uint64_t end)
+{
+	if (s->have_temp && start >= s->temp.start && end <= s->temp.end)
+		return true;
+	for (int i = 0; i < s->nranges; i++)
+		if (start >= s->ranges[i].start && end <= s->ranges[i].end)
+			return true;
+	return false;
+}
+
+/* Drops the translations of [start, end), page by page (Unicorn translates the start address
+ * of the range it is given and nothing more). */
+static void uncache(struct soft *s, uint64_t start, uint64_t end)
+{
+	for (uint64_t p = start & ~(PAGE_SIZE - 1); p < end; p += PAGE_SIZE)
+		uc_ctl_remove_cache(s->uc, p, p + PAGE_SIZE);
+}
+
+static void drop_temp(struct soft *s)
+{
+	if (!s->have_temp)
+		return;
+	uc_hook_del(s->uc, s->temp.hook);
+	uncache(s, s->temp.start, s->temp.end);
+	s->have_temp = false;
+}
+
+/* Covers [addr, addr+size) with the code hook, for good or (temp) for this run
+ * only, and drops their translations so that the next ones call it. Outside uc_emu_start. */
+static int cover(struct soft *s, uint64_t addr, uint64_t size, bool temp)
+{
+	/* Exactly the block's bytes: user code next to a special instruction stays fast. */
+	uint64_t start = addr, end = addr + size;
+	uc_hook h;
+	if (temp) {
+		drop_temp(s);
+		if (uc_hook_add(s->uc, &h, UC_HOOK_CODE, (void *)hook_code, s, start, end - 1))
+			return -1;
+		s->temp = (struct soft_range){ start, end, h };
+		s->have_temp = true;
+		uncache(s, start, end);
+		return 0;
+	}
+	/* Ranges that touch merge: Unicorn walks every code hook on every hooked instruction. */
+	uint64_t ns = start, ne = end;
+	for (int i = 0; i < s->nranges;) {
+		struct soft_range *r = &s->ranges[i];
+		if (r->start <= ne && ns <= r->end) {
+			ns = r->start < ns ? r->start : ns;
+			ne = r->end > ne ? r->end : ne;
+			uc_hook_del(s->uc, r->hook);
+			*r = s->ranges[--s->nranges];
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+	if (s->nranges == s->range_cap) {
+		int cap = s->range_cap ? 2 * s->range_cap : 16;
+		struct soft_range *r = realloc(s->ranges, (size_t)cap * sizeof(*r));
+		if (!r)
+			return -1;
+		s->ranges = r;
+		s->range_cap = cap;
+	}
+	if (uc_hook_add(s->uc, &h, UC_HOOK_CODE, (void *)hook_code, s, ns, ne - 1))
+		return -1;
+	s->ranges[s->nranges++] = (struct soft_range){ ns, ne, h };
+	uncache(s, start, end);
+	return 0;
+}
+
+/* A block counted whole stopped in its middle (an exception, an error) with RIP restored to
+ * the instruction that did not complete: count what retired before it, and describe that
+ * instruction as the code hook would have (cur_*), so the fault paths treat both alike. */
+static void sync_block(struct soft *s, uint64_t rip)
+{
+	const struct soft_block *b = s->blk;
+	if (!b)
+		return;
+	s->blk = NULL;
+	uint32_t k = b->n;
+	if (rip - b->pc < b->size)
+		for (uint32_t i = 0; i < b->n; i++)
+			if (b->pc + b->off[i] == rip) {
+				k = i;
+				break;
+			}
+	uint32_t cur = k < b->n ? k : b->n - 1u;
+	s->cur_rip = b->pc + b->off[cur];
+	s->cur_size = (cur + 1 < b->n ? b->off[cur + 1] : b->size) - b->off[cur];
+	s->icount = s->blk_base + cur + 1;
+	s->cur_icount = s->icount;
+}
+
+/* A stop in a block hook: Unicorn leaves RIP where the previous block last synced it (it
+ * skips restoring the PC from the block when a stop was requested), so the run loop sets it
+ * to the block's start. */
+static void block_halt(struct soft *s, enum soft_why why, uint64_t pc)
+{
+	s->block_stop = true;
+	s->block_stop_pc = pc;
+	halt(s, why);
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	s->blk = NULL;
+	if (s->in_tramp || s->probing || s->stopping)
+		return;
+	if (s->remap_after && s->icount == s->remap_after) {
+		s->remap_after = 0;
+		if (s->naliases)
+			return block_halt(s, WHY_REMAP, addr);
+	}
+	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
+		return block_halt(s, WHY_KICK, addr);
+	if (s->icount >= s->limit)
+		return block_halt(s, WHY_LIMIT, addr);
+	const struct soft_block *b = whole_block(s, addr, size);
+	if (b && s->icount + b->n <= s->limit && !stop_within(s, addr, size)) {
+		if (s->window && s->icount != s->shadow_icount &&
+		    (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+			return block_halt(s, WHY_WINDOW, addr);
+		s->blk = b;
+		s->blk_base = s->icount;
+		s->icount += b->n;
+		s->whole_blocks++;
+		return;
+	}
+	if (covered(s, addr, addr + size))
+		return;	/* the code hook counts it */
+	s->cover_addr = addr;
+	s->cover_size = size;
+	/* User code is covered for this run only: a block with a special instruction may run on
+	 * into a hot loop, which must not keep the code hook. Kernel code is covered for good. */
+	s->cover_temp = s->user64 == 1;
+	block_halt(s, WHY_RETRANSLATE, addr);
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct soft *s = user;
@@ -328,6 +641,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		return;
 	}
 	uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
+	sync_block(s, rip);
 	/* A fault leaves RIP on the instruction the code hook counted: it did not retire. */
 	bool faulted = rip == s->cur_rip && s->icount == s->cur_icount && s->icount > 0;
 	if (faulted)
@@ -488,6 +802,8 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 			s->dummies = true;
 			return true;
 		}
+		if (s->blk)
+			goto imprecise;
 		/* A data access faults precisely: deliver the #PF ourselves. */
 		s->pf_addr = addr;
 		s->pf_err = pferr;
@@ -507,6 +823,8 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 		halt(s, WHY_FAIL);
 		return false;
 	}
+	if (s->blk)
+		goto imprecise;
 	/* Reported before the instruction has any effect; it re-runs once the VMM has answered. */
 	memset(&s->exit, 0, sizeof(s->exit));
 	s->exit.reason = EXIT_MMIO;
@@ -529,6 +847,14 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	return false;
 map_failed:
 	set_fail(s, "cannot map virtual page %#llx into unicorn (translates to %#llx)", page, gpa);
+	halt(s, WHY_FAIL);
+	return false;
+imprecise:
+	/* Unicorn reports this access without restoring RIP or the lazy flags: inside a block
+	 * counted whole, the instruction is not known. */
+	set_fail(s, "user block %#llx: MMIO or fault at %#llx (counted whole, unsupported)",
+		 s->blk->pc, addr);
+	s->blk = NULL;
 	halt(s, WHY_FAIL);
 	return false;
 }
@@ -564,6 +890,8 @@ static uint32_t page_fault_code(struct soft *s)
 	uc_hook h;
 	if (uc_hook_add(s->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_probe_access, &p,
 			1, 0) == UC_ERR_OK) {
+		if (!covered(s, rip, rip + 15))
+			cover(s, rip, 15, true);
 		s->probing = true;
 		uc_emu_start(s->uc, rip, 0, 0, 0);
 		s->probing = false;
@@ -671,7 +999,7 @@ static void clear_stale_rf(struct soft *s)
 	soft_set_reg(s, UC_X86_REG_RFLAGS, fl & ~(1ULL << 16));
 }
 
-static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
+static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
 {
 	memset(x, 0, sizeof(*x));
 	if (s->in.pending) {
@@ -704,16 +1032,34 @@ static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit 
 		s->why = WHY_NONE;
 		s->stopping = false;
 		s->code_stale = true;
+		s->pg_gen++;
+		s->user64 = -1;
+		s->blk = NULL;
 		s->hlt_next = UINT64_MAX;
 		if (serving)
 			mmio_begin(s);
 		uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
 		uint64_t before = s->icount;
+		s->block_stop = false;
 		uc_err err = uc_emu_start(s->uc, rip, 0, 0, 0);
+		if (s->block_stop)
+			soft_set_reg(s, UC_X86_REG_RIP, s->block_stop_pc);
+		sync_block(s, soft_reg(s, UC_X86_REG_RIP));
 		if (serving)
 			mmio_end(s);
 		if (s->icount != before)
 			clear_stale_rf(s);
+		if (s->why == WHY_RETRANSLATE) {
+			/* Nothing ran: the pending IN or MMIO instruction is still to re-run. */
+			s->mmio.pending |= serving;
+			if (cover(s, s->cover_addr, s->cover_size, s->cover_temp)) {
+				set_fail(s, "cannot hook the code at %#llx (%llu bytes)", s->cover_addr,
+					 s->cover_size);
+				*x = s->exit;
+				return 0;
+			}
+			continue;
+		}
 		s->in.ready = false;
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
@@ -798,6 +1144,7 @@ static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit 
 			return 0;
 		}
 		case WHY_NONE:
+		case WHY_RETRANSLATE:	/* handled above */
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {
@@ -839,11 +1186,37 @@ static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit 
 	}
 }
 
+/* A stop inside a block covered its pages for this run only. */
+static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
+{
+	int rc = run_until_inner(s, st, x);
+	drop_temp(s);
+	return rc;
+}
+
 /* ---- engine_ops ---- */
 
 static int soft_run(struct engine *e, struct vm_exit *x)
 {
-	return run_until(to_soft(e), NULL, x);
+	struct soft *s = to_soft(e);
+	if (!s->run_stop)
+		return run_until(s, NULL, x);
+	struct soft_stop st = { .icount = s->run_stop };
+	int rc = run_until(s, &st, x);
+	if (rc == 0 && x->reason == EXIT_INSN_LIMIT)
+		s->run_stop = 0;
+	return rc;
+}
+
+static uint64_t op_icount(struct engine *e)
+{
+	return to_soft(e)->icount;
+}
+
+static int op_set_icount_stop(struct engine *e, uint64_t icount)
+{
+	to_soft(e)->run_stop = icount;
+	return 0;
 }
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit)
@@ -880,6 +1253,7 @@ void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len)
 	/* Unicorn 2.0.1 removes cached code by virtual address only: drop it all. */
 	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
 	s->code_stale = true;
+	s->pg_gen++;
 }
 
 bool engine_is_soft(const struct engine *e)
@@ -1061,6 +1435,8 @@ static void soft_destroy(struct engine *e)
 	free(s->dummy_page);
 	free(s->aliases);
 	free(s->page_hash);
+	free_blocks(s);
+	free(s->ranges);
 	free(s);
 }
 
@@ -1084,6 +1460,8 @@ static const struct engine_ops soft_ops = {
 	.set_guest_debug = soft_set_guest_debug,
 	.complete_io = soft_complete_io,
 	.get_dirty_log = soft_get_dirty_log,
+	.icount = op_icount,
+	.set_icount_stop = op_set_icount_stop,
 	.destroy = soft_destroy,
 };
 
@@ -1127,6 +1505,8 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	s->shadow_icount = UINT64_MAX;
 	s->hlt_next = UINT64_MAX;
 	s->limit = UINT64_MAX;
+	s->user64 = -1;
+	s->pg_gen = 1;
 	atomic_init(&s->kicked, 0);
 	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);
 	s->dummy_page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
@@ -1169,7 +1549,8 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		snprintf(err, (size_t)errlen, "mapping guest RAM: %s", uc_strerror(ue));
 		goto fail;
 	}
-	if (uc_hook_add(s->uc, &h, UC_HOOK_CODE, (void *)hook_code, s, 1, 0) ||
+	if (uc_hook_add(s->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, s, 1, 0) ||
+	    cover(s, s->scratch_gpa, 0x4000, false) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INTR, (void *)hook_intr, s, 1, 0) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_in, s, 1, 0, UC_X86_INS_IN) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_out, s, 1, 0, UC_X86_INS_OUT) ||

@@ -29,6 +29,18 @@ enum soft_why {
 	WHY_REMAP,	/* paging changed (mov crN, invlpg): the aliases must go */
 	WHY_PF,		/* a page fault the unmapped-memory hook found: pf_* */
 	WHY_SYSRET,	/* a SYSRET to emulate (Unicorn refuses it, see efer_extra) */
+	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
+};
+
+/* A translation block of user code as the block hook sees it: its bytes (compared on every
+ * use, so code the guest rewrites is scanned again) and where its instructions begin. */
+struct soft_block {
+	uint64_t pc;
+	uint32_t size;
+	uint16_t n;		/* instructions */
+	bool whole;		/* counted whole: decoded, no special instruction, matches Unicorn */
+	uint16_t *off;		/* n offsets of instruction starts */
+	uint8_t *bytes;		/* size bytes */
 };
 
 struct soft {
@@ -49,6 +61,7 @@ struct soft {
 
 	uint64_t icount;	/* retired instructions */
 	uint64_t limit;		/* never let icount pass this */
+	uint64_t run_stop;	/* set_icount_stop(): run() stops here; 0: none */
 	bool stop_at_addr;
 	uint64_t stop_addr;
 	uint64_t resume_rip, resume_icount;	/* the first instruction of a run never stops on an address */
@@ -106,6 +119,33 @@ struct soft {
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 
+	/* Block counting (see soft_engine.c, "counting"). A block of 64-bit user code without
+	 * special instructions is counted whole when it starts (blk); everything else runs with
+	 * the per-instruction code hook, which Unicorn only calls in translations made while a
+	 * hook covered their addresses: the covered ranges. */
+	struct soft_block **blocks;	/* hash table by (pc, size) */
+	uint32_t nblocks, block_cap;
+	const struct soft_block *blk;	/* the block counted whole now running, or NULL */
+	uint64_t blk_base;		/* icount at its start */
+	int user64;			/* the mode allows whole blocks: 1 yes, 0 no, -1 not known */
+	struct soft_range {
+		uint64_t start, end;
+		uc_hook hook;
+	} *ranges, temp;		/* temp: for a stop inside a block, dropped after the run */
+	int nranges, range_cap;
+	bool have_temp;
+	uint64_t cover_addr, cover_size;	/* WHY_RETRANSLATE: what to cover */
+	bool cover_temp;
+	bool block_stop;		/* the block hook stopped the run, at block_stop_pc */
+	uint64_t block_stop_pc;
+	uint32_t pg_gen;		/* code page cache generation (paging or code changed) */
+	struct {
+		uint64_t va;
+		const uint8_t *host;
+		uint32_t gen;
+	} pg[64];
+	uint64_t whole_blocks, exact_insns;	/* statistics for docs/soft-engine.md */
+
 	struct kvm_segment seg_shadow[SOFT_NSEGS];	/* hidden parts as last loaded by us */
 };
 
@@ -129,6 +169,11 @@ uint64_t soft_reg(struct soft *s, int id);
 void soft_set_reg(struct soft *s, int id, uint64_t v);
 uint64_t soft_msr(struct soft *s, uint32_t index);
 uint64_t soft_tsc(struct soft *s);
+
+/* soft_decode.c: the length of the 64-bit-mode instruction at b (avail bytes readable), or 0
+ * when unknown; *special: the engine must see it run on its own (it answers it, or it changes
+ * privilege, paging, or the interrupt flag or shadow). */
+int soft_insn_length64(const uint8_t *b, int avail, bool *special);
 
 /* soft_engine.c */
 void soft_drop_aliases(struct soft *s);

@@ -4,6 +4,7 @@
  * deterministic position record/replay builds on. */
 #include "core/crash.h"
 #include "core/digest.h"
+#include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/waker.h"
 #include "record/recorder.h"
@@ -63,7 +64,9 @@ void vm_advance_devices(struct vm *vm, uint64_t now)
 static void vm_update_deadline(struct vm *vm)
 {
 	uint64_t next = DEADLINE_NONE;
-	for (int i = 0; i < vm->ndevices; i++) {
+	/* Replaying, the trace says when timers fired: a kick from host time would only cut into
+	 * a landing search or a single step. */
+	for (int i = 0; i < vm->ndevices && !vm->rep; i++) {
 		if (!vm->devices[i].next_deadline)
 			continue;
 		uint64_t d = vm->devices[i].next_deadline(vm->devices[i].opaque);
@@ -113,6 +116,21 @@ static void vm_request_window(struct vm *vm, bool on)
 	vm->engine->ops->request_irq_window(vm->engine, on);
 }
 
+/* An interrupt is pending but the guest cannot take it now. Recording and replaying, no
+ * interrupt window is requested: on this host the window exit comes whenever the emulator next
+ * looks, not where IF became 1 (docs/platform.md). The interrupt waits for the next exit, or
+ * for an asynchronous landing (the waker kicks every grace period while it waits). */
+static void vm_wait_for_window(struct vm *vm)
+{
+	if (!vm->rec && !vm->rep) {
+		vm_request_window(vm, true);
+		return;
+	}
+	vm_request_window(vm, false);
+	if (vm->rec && !atomic_exchange(&vm->host.irq_waiting, true))
+		vm->irq_waiting_since = host_now_ns();
+}
+
 static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 {
 	const struct engine_ops *ops = vm->engine->ops;
@@ -122,7 +140,7 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		return;
 	}
 	if (!ops->interruptible(vm->engine)) {
-		vm_request_window(vm, true);
+		vm_wait_for_window(vm);
 		return;
 	}
 	int vector = pic_ack(&vm->pic);
@@ -146,18 +164,36 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		recorder_event(vm->rec, EV_IRQ, vm_pos(vm), p, n);
 	else if (vm->rep)
 		replayer_expect(vm->rep, EV_IRQ, p, n);
-	vm_request_window(vm, pic_pending(&vm->pic));
+	if (pic_pending(&vm->pic))
+		vm_wait_for_window(vm);
+	else
+		vm_request_window(vm, false);
 }
 
 /* Recording, at a kick: an interrupt that has waited a grace period for an exit is delivered
  * here, at an asynchronous landing, when the guest runs CPL0 code (replay finds the point
  * again with a hardware breakpoint). CPL3 code runs natively here and no breakpoint stops it,
  * so there the interrupt waits for the next exit: a deferral, counted once per interrupt. */
+/* An engine that counts instructions (soft) needs none of this: the kick's instruction count
+ * is the position (EV_ASYNC_ICOUNT), and replay stops the engine at that count. */
 static void vm_record_kick(struct vm *vm)
 {
 	struct vm_host_events *h = &vm->host;
+	struct engine *e = vm->engine;
 	if (!pic_pending(&vm->pic)) {
 		atomic_store(&h->irq_waiting, false);
+		return;
+	}
+	if (e->ops->icount) {
+		/* The instruction count names this point exactly, at CPL0 and CPL3 alike: deliver
+		 * now. Not interruptible: the waker kicks again after a grace period. */
+		if (!e->ops->interruptible(e)) {
+			atomic_store(&h->irq_waiting, true);
+			return;
+		}
+		uint8_t p[8];
+		recorder_event(vm->rec, EV_ASYNC_ICOUNT, vm_pos(vm), p, ev_u64_encode(p, e->ops->icount(e)));
+		vm_deliver_async_irq(vm);
 		return;
 	}
 	if (!atomic_load(&h->irq_waiting)) {
@@ -266,10 +302,16 @@ static void vm_halt(struct vm *vm)
 	pthread_mutex_unlock(&h->lock);
 }
 
+static bool between_exits(enum exit_reason r)
+{
+	return r == EXIT_KICKED || r == EXIT_DEBUG || r == EXIT_INSN_LIMIT;
+}
+
 static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 {
-	/* Kicks and debug stops come at points between exits: they get no index. */
-	if (x->reason != EXIT_KICKED && x->reason != EXIT_DEBUG) {
+	/* Kicks, debug stops and instruction-count stops come at points between exits: they
+	 * get no index. */
+	if (!between_exits(x->reason)) {
 		if (vm->landing.armed) {
 			vm->stop = VM_STOP_DIVERGED;
 			vm->status = STATUS_DIVERGED;
@@ -308,7 +350,12 @@ static void vm_handle_exit(struct vm *vm, const struct vm_exit *x)
 		vm_debug_exit(vm, x);
 		break;
 	case EXIT_INSN_LIMIT:
-		vm_crash(vm, "instruction limit reached with no one waiting for it%s", "");
+		/* Only a replayer arms the engine's instruction-count stop (EV_ASYNC_ICOUNT): the
+		 * recorded interrupt is due here; the replayer then takes the events after it. */
+		if (vm->rep)
+			vm_deliver_async_irq(vm);
+		else
+			vm_crash(vm, "instruction limit reached with no one waiting for it%s", "");
 		break;
 	case EXIT_FAIL:
 		vm_crash(vm, "%s", x->fail.what);
@@ -321,9 +368,39 @@ static void crash_report_vm(void *ctx, FILE *out)
 	vm_dump_state(ctx, out);
 }
 
+/* Recording under an engine that answers RDTSC/RDRAND/RDSEED itself: every value is logged
+ * (replay answers the guest from the trace, replay/replayer.c). */
+static uint64_t vm_record_value(void *ctx, enum soft_value_kind kind, uint64_t icount, uint64_t dflt)
+{
+	struct vm *vm = ctx;
+	static const uint8_t kinds[] = { [SOFT_VALUE_RDTSC] = INSN_RDTSC,
+					 [SOFT_VALUE_RDRAND] = INSN_RDRAND,
+					 [SOFT_VALUE_RDSEED] = INSN_RDSEED };
+	uint8_t p[9];
+	(void)icount;
+	recorder_event(vm->rec, EV_INSN_VALUE, vm_pos(vm), p, ev_insn_value_encode(p, kinds[kind], dflt));
+	return dflt;
+}
+
+/* The instruction count at the guest's exit: replay checks it against the recording's. */
+static void vm_log_icount(struct vm *vm)
+{
+	struct engine *e = vm->engine;
+	uint8_t p[8];
+	if (!e->ops->icount || vm->stop != VM_STOP_GUEST_EXIT)
+		return;
+	size_t n = ev_u64_encode(p, e->ops->icount(e));
+	if (vm->rec)
+		recorder_event(vm->rec, EV_ICOUNT, vm_pos(vm), p, n);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_ICOUNT, p, n);
+}
+
 int vm_begin(struct vm *vm)
 {
 	int rc;
+	if (vm->rec && engine_is_soft(vm->engine))
+		soft_engine_set_value_source(vm->engine, vm_record_value, vm);
 	if ((vm->rec || vm->rep) && (rc = dirty_init(vm)))
 		return rc;
 	if (!vm->started) {
@@ -362,17 +439,19 @@ int vm_run(struct vm *vm)
 				 vm->engine->ops->name, strerror(-rc));
 			break;
 		}
-		if (exit.reason != EXIT_KICKED && vm->debug.irq_vector >= 0) {
+		bool between = exit.reason == EXIT_KICKED || exit.reason == EXIT_INSN_LIMIT;
+		if (!between && vm->debug.irq_vector >= 0) {
 			vm->debug.irq_vector = -1; /* the entry delivered it */
 			vm->debug.dirty |= vm->debug.step || vm->debug.step_over;
 		}
 		vm_handle_exit(vm, &exit);
 		if (vm->stop != VM_RUNNING || exit.reason == EXIT_DEBUG)
 			continue;
-		vm_after_exit(vm, exit.reason == EXIT_KICKED);
-		if (exit.reason != EXIT_KICKED)
+		vm_after_exit(vm, between);
+		if (!between)
 			vm_debug_exit_done(vm);
 	}
+	vm_log_icount(vm);
 	/* A debugger reads the state next: let an `in` take its value first. */
 	if (vm->stop == VM_STOP_PAUSED && vm->engine->ops->complete_io)
 		vm->engine->ops->complete_io(vm->engine);

@@ -45,7 +45,9 @@ check stepi-registers-present [ "$(wc -l <"$TMP/fwd1")" -ge 100 ]
 
 # --- reverse-continue to an earlier breakpoint hit; reverse-finish to the caller.
 cat >"$TMP/rc.in" <<'EOG'
-break panic_tick
+break vformat
+continue
+monitor when
 continue
 monitor when
 continue
@@ -61,10 +63,11 @@ bt 1
 x/i $pc
 EOG
 session rc "$TMP/rc.in"
-w1=$(grep '^position' "$TMP/rc.out" | sed -n 1p | cut -d' ' -f2)
+w2=$(grep '^position' "$TMP/rc.out" | sed -n 2p | cut -d' ' -f2)
 w3=$(grep '^position' "$TMP/rc.out" | sed -n 3p | cut -d' ' -f2)
-check reverse-continue-to-earlier-hit [ -n "$w1" ] && [ "$w1" = "$w3" ]
-check reverse-continue-reports-breakpoint [ "$(grep -c 'Breakpoint 1, panic_tick' "$TMP/rc.out")" -ge 3 ]
+w4=$(grep '^position' "$TMP/rc.out" | sed -n 4p | cut -d' ' -f2)
+check reverse-continue-to-the-previous-hit sh -c "[ -n '$w2' ] && [ '$w2' = '$w4' ] && [ '$w3' != '$w4' ]"
+check reverse-continue-reports-breakpoint [ "$(grep -c 'Breakpoint 1, vformat' "$TMP/rc.out")" -ge 4 ]
 check reverse-finish-to-the-call sh -c "sed -n '/FRAME after-reverse-finish/,\$p' '$TMP/rc.out' | grep -q 'call.*<vformat>'"
 check reverse-finish-frame sh -c "sed -n '/FRAME after-reverse-finish/,\$p' '$TMP/rc.out' | grep -q '#0 .*kprintf'"
 
