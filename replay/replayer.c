@@ -1,10 +1,12 @@
 #include "replay/replayer.h"
 #include "core/digest.h"
+#include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/vm_config.h"
 #include "traces/events.h"
 #include "traces/trace.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,18 @@ struct replayer {
 
 	struct trace_event next;	/* the last peek */
 	bool eof;
+
+	/* EV_ASYNC_ICOUNT: the engine runs to this instruction count, where the interrupt that
+	 * follows in the trace is due; armed at position icount_pos. 0: none. */
+	uint64_t icount_stop, icount_pos;
+	/* EV_INSN_VALUE: values for the soft engine's RDTSC/RDRAND/RDSEED, taken in with the
+	 * host events of their position and handed out in order as the guest reads them. */
+	struct {
+		uint8_t *kind;
+		uint64_t *value;
+		size_t head, len, cap;
+		uint64_t pos;
+	} values;
 
 	uint64_t last_clock;
 	uint64_t events, digests_checked, deferred;
@@ -156,9 +170,118 @@ static uint64_t replay_clock_read(void *ctx)
 	return v;
 }
 
+static uint64_t replay_value(void *ctx, enum soft_value_kind kind, uint64_t icount, uint64_t dflt)
+{
+	struct replayer *rp = ctx;
+	static const uint8_t kinds[] = { [SOFT_VALUE_RDTSC] = INSN_RDTSC,
+					 [SOFT_VALUE_RDRAND] = INSN_RDRAND,
+					 [SOFT_VALUE_RDSEED] = INSN_RDSEED };
+	(void)dflt;
+	if (rp->values.head == rp->values.len || rp->values.kind[rp->values.head] != kinds[kind]) {
+		stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+		     "replay diverged after exit %llu: instruction %llu reads a %s value the trace "
+		     "does not have there",
+		     (unsigned long long)rp->vm->exits, (unsigned long long)icount,
+		     kind == SOFT_VALUE_RDTSC ? "TSC" : "random");
+		return dflt;
+	}
+	return rp->values.value[rp->values.head++];
+}
+
+static int take_value(struct replayer *rp, const struct trace_event *ev)
+{
+	uint8_t kind;
+	uint64_t v;
+	if (ev_insn_value_decode(&kind, &v, ev->payload, ev->len) || kind > INSN_RDSEED)
+		return -EINVAL;
+	if (!engine_is_soft(rp->vm->engine))
+		return -ENOTSUP;
+	if (rp->values.head == rp->values.len)
+		rp->values.head = rp->values.len = 0;
+	if (rp->values.len == rp->values.cap) {
+		size_t cap = rp->values.cap ? 2 * rp->values.cap : 64;
+		uint8_t *k = realloc(rp->values.kind, cap);
+		if (k)
+			rp->values.kind = k;
+		uint64_t *val = realloc(rp->values.value, cap * sizeof(*val));
+		if (!k || !val)
+			return -ENOMEM;
+		rp->values.value = val;
+		rp->values.cap = cap;
+	}
+	rp->values.kind[rp->values.len] = kind;
+	rp->values.value[rp->values.len++] = v;
+	rp->values.pos = ev->pos;
+	return 0;
+}
+
+/* Called at every exit and kick: is the engine still short of an armed instruction count? */
+static bool icount_pending(struct replayer *rp)
+{
+	struct vm *vm = rp->vm;
+	if (!rp->icount_stop)
+		return false;
+	uint64_t now = vm->engine->ops->icount(vm->engine);
+	if (now >= rp->icount_stop) {
+		rp->icount_stop = 0;
+		return false;
+	}
+	if (vm_pos(vm) != rp->icount_pos)
+		stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+		     "replay diverged at exit %llu: the interrupt due at instruction %llu was not "
+		     "reached before this exit (instruction %llu)",
+		     (unsigned long long)vm->exits, (unsigned long long)rp->icount_stop,
+		     (unsigned long long)now);
+	return true;
+}
+
+/* EV_ASYNC_ICOUNT: run on to the recorded count; the events after it wait until then. */
+static void arm_icount(struct replayer *rp, const struct trace_event *ev)
+{
+	struct vm *vm = rp->vm;
+	struct engine *e = vm->engine;
+	uint64_t n;
+	if (ev_u64_decode(&n, ev->payload, ev->len)) {
+		stop(rp, VM_STOP_ERROR, STATUS_ERROR, "bad async_icount event at exit %llu",
+		     (unsigned long long)vm->exits);
+		return;
+	}
+	if (!e->ops->set_icount_stop) {
+		stop(rp, VM_STOP_ERROR, STATUS_ERROR,
+		     "the trace positions interrupts by instruction count, which the %s engine "
+		     "cannot do",
+		     e->ops->name);
+		return;
+	}
+	uint64_t now = e->ops->icount(e);
+	if (now > n) {
+		stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+		     "replay diverged at exit %llu: an interrupt is due at instruction %llu, but the "
+		     "guest is already at instruction %llu",
+		     (unsigned long long)vm->exits, (unsigned long long)n, (unsigned long long)now);
+		return;
+	}
+	e->ops->set_icount_stop(e, n);
+	rp->icount_stop = n;
+	rp->icount_pos = vm_pos(vm);
+}
+
 void replayer_apply_host_events(struct replayer *rp)
 {
 	struct vm *vm = rp->vm;
+	/* Every TSC or random value the guest reads comes from the trace (a new engine after a
+	 * snapshot restore needs it again). */
+	if (engine_is_soft(vm->engine))
+		soft_engine_set_value_source(vm->engine, replay_value, rp);
+	if (icount_pending(rp))
+		return;
+	if (rp->values.head < rp->values.len && rp->values.pos != vm_pos(vm)) {
+		stop(rp, VM_STOP_DIVERGED, STATUS_DIVERGED,
+		     "replay diverged at exit %llu: the guest read %zu fewer TSC/random values "
+		     "than the trace has before it",
+		     (unsigned long long)vm->exits, rp->values.len - rp->values.head);
+		return;
+	}
 	while (!vm->landing.armed) {
 		const struct trace_event *ev = peek(rp);
 		if (!ev) {
@@ -186,6 +309,21 @@ void replayer_apply_host_events(struct replayer *rp)
 		case EV_DEFERRED:
 			rp->deferred++;
 			break;
+		case EV_ASYNC_ICOUNT:
+			arm_icount(rp, ev);
+			consume(rp);
+			return;
+		case EV_INSN_VALUE: {
+			int rc = take_value(rp, ev);
+			if (rc) {
+				stop(rp, VM_STOP_ERROR, STATUS_ERROR,
+				     "cannot replay the instruction value at exit %llu: %s",
+				     (unsigned long long)vm->exits,
+				     rc == -ENOTSUP ? "only the soft engine reads them" : strerror(-rc));
+				return;
+			}
+			break;
+		}
 		case EV_ASYNC_STOP: {
 			/* Run on to the recorded point; the events after it wait for the landing. */
 			int rc = landing_arm(vm, ev->payload, ev->len);
@@ -376,5 +514,7 @@ void replayer_close(struct replayer *rp)
 		return;
 	if (rp->reader)
 		trace_reader_close(rp->reader);
+	free(rp->values.kind);
+	free(rp->values.value);
 	free(rp);
 }

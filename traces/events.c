@@ -84,6 +84,12 @@ static void fmt_insn_value(FILE *out, const uint8_t *p, size_t len)
 		get_le64(p + 1));
 }
 
+static void fmt_icount(FILE *out, const uint8_t *p, size_t len)
+{
+	(void)len;
+	fprintf(out, "icount=%" PRIu64, get_le64(p));
+}
+
 static void fmt_async_stop(FILE *out, const uint8_t *p, size_t len)
 {
 	static const char *const names[16] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi",

@@ -82,7 +82,9 @@ struct trace_census {
 	uint64_t by_type[256];
 	uint64_t events, irq_exit, irq_async, deferred;
 	uint64_t guest_ns, first_pos, last_pos;
-	bool have_clock;
+	/* Engines that count instructions: the count at the end and at the last interrupt. */
+	uint64_t icount_end, icount_last_irq;
+	bool have_clock, have_icount;
 	int rc;
 	char err[512];
 };
@@ -107,6 +109,12 @@ static void census(struct trace_reader *r, struct trace_census *c)
 				c->irq_exit++;
 		} else if (ev.type == EV_DEFERRED)
 			c->deferred++;
+		else if (ev.type == EV_ASYNC_ICOUNT && !ev_u64_decode(&ns, ev.payload, ev.len))
+			c->icount_last_irq = ns;
+		else if (ev.type == EV_ICOUNT && !ev_u64_decode(&ns, ev.payload, ev.len)) {
+			c->icount_end = ns;
+			c->have_icount = true;
+		}
 		else if ((ev.type == EV_CLOCK || ev.type == EV_TIMER) &&
 			 !ev_u64_decode(&ns, ev.payload, ev.len)) {
 			/* both carry guest time; the run lasted until the latest */
@@ -182,6 +190,16 @@ static void info_text(FILE *out, const char *path, struct trace_reader *r,
 	}
 	fprintf(out, "interrupts:   %" PRIu64 " at exits, %" PRIu64 " asynchronous, %" PRIu64
 		" deferred\n", c->irq_exit, c->irq_async, c->deferred);
+	if (c->have_icount || c->by_type[EV_ASYNC_ICOUNT]) {
+		fprintf(out, "instructions: ");
+		if (c->have_icount)
+			fprintf(out, "%" PRIu64 " retired at the end, ", c->icount_end);
+		fprintf(out, "%" PRIu64 " interrupts positioned by instruction count",
+			c->by_type[EV_ASYNC_ICOUNT]);
+		if (c->by_type[EV_ASYNC_ICOUNT])
+			fprintf(out, " (last at %" PRIu64 ")", c->icount_last_irq);
+		fputc('\n', out);
+	}
 	fprintf(out, "chunks:       %" PRIu64 "\n", st.chunks);
 	fprintf(out, "bytes:        %" PRIu64 " uncompressed, %" PRIu64 " compressed", st.usize,
 		st.csize);
@@ -247,6 +265,12 @@ static void info_json(FILE *out, const char *path, struct trace_reader *r,
 	}
 	fprintf(out, "},\"interrupts\":{\"at_exit\":%" PRIu64 ",\"async\":%" PRIu64
 		",\"deferred\":%" PRIu64 "}", c->irq_exit, c->irq_async, c->deferred);
+	if (c->have_icount || c->by_type[EV_ASYNC_ICOUNT]) {
+		fprintf(out, ",\"instructions\":{\"async\":%" PRIu64, c->by_type[EV_ASYNC_ICOUNT]);
+		if (c->have_icount)
+			fprintf(out, ",\"end\":%" PRIu64, c->icount_end);
+		fputc('}', out);
+	}
 	if (c->events)
 		fprintf(out, ",\"first_pos\":%" PRIu64 ",\"last_pos\":%" PRIu64, c->first_pos,
 			c->last_pos);
