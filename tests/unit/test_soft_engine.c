@@ -11,6 +11,7 @@
 #include "tests/unit/soft_guest.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,6 +678,352 @@ TEST(soft_matches_kvm_step_by_step)
 	guest_destroy(&k);
 }
 
+/* ---- random instruction sequences at CPL3: kvm (native) against soft ---- */
+
+#define DIFF_CODE 0x40000ULL
+#define DIFF_DATA 0x50000ULL	/* rbx points here: [rbx + disp8] stays in this page */
+#define DIFF_STACK 0x61000ULL	/* rsp: pushes and pops are balanced */
+#define DIFF_SEQS 400
+
+struct gen {
+	uint64_t rng;
+	uint8_t *p;
+	size_t n;
+};
+
+static uint64_t rnd(struct gen *g)
+{
+	uint64_t x = (g->rng += 0x9e3779b97f4a7c15ULL);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void emit(struct gen *g, int n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		g->p[g->n++] = (uint8_t)va_arg(ap, int);
+	va_end(ap);
+}
+
+static void emit64(struct gen *g, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		g->p[g->n++] = (uint8_t)(v >> (8 * i));
+}
+
+/* A register the sequence may overwrite: not RSP (4) nor RBX (3, the data pointer). */
+static int reg(struct gen *g)
+{
+	static const int ok[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	return ok[rnd(g) % 14];
+}
+
+static void rex(struct gen *g, bool w, int r, int x, int b, bool always)
+{
+	uint8_t v = (uint8_t)(0x40 | (w ? 8 : 0) | ((r >> 3) << 2) | ((x >> 3) << 1) | (b >> 3));
+	if (v != 0x40 || always)
+		emit(g, 1, v);
+}
+
+/* op r/m, r with both registers (mod 3). */
+static void op_rr(struct gen *g, bool w, int op, int r, int rm)
+{
+	rex(g, w, r, 0, rm, false);
+	emit(g, 2, op, 0xc0 | ((r & 7) << 3) | (rm & 7));
+}
+
+/* op with [rbx + disp8], disp8 a multiple of 8 in [0, 0x78] (a signed byte: no higher). */
+static void op_rm(struct gen *g, bool w, int op, int r)
+{
+	rex(g, w, r, 0, 3, false);
+	emit(g, 3, op, 0x43 | ((r & 7) << 3), (int)(rnd(g) % 16) * 8);
+}
+
+static void op0f_rr(struct gen *g, bool w, int op, int r, int rm)
+{
+	rex(g, w, r, 0, rm, false);
+	emit(g, 3, 0x0f, op, 0xc0 | ((r & 7) << 3) | (rm & 7));
+}
+
+/* One instruction (or a short idiom) from the families the differential test covers. Every
+ * flag a later instruction reads is defined: only CF (ADC, SBB, RCL, RCR) and the flags CMP
+ * sets right before SETcc/CMOVcc are read. */
+static void gen_insn(struct gen *g)
+{
+	static const uint8_t alu[] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39 };
+	bool w = rnd(g) & 1;
+	int r = reg(g), r2 = reg(g);
+	switch (rnd(g) % 20) {
+	case 0:	/* ALU r, r */
+		op_rr(g, w, alu[rnd(g) % 8], r, r2);
+		break;
+	case 1:	/* ALU r, imm8 / imm32 */
+		if (rnd(g) & 1) {
+			op_rr(g, w, 0x83, (int)(rnd(g) % 8), r);
+			emit(g, 1, (int)rnd(g));
+		} else {
+			op_rr(g, w, 0x81, (int)(rnd(g) % 8), r);
+			emit64(g, rnd(g), 4);
+		}
+		break;
+	case 2:	/* ALU [mem], r and r, [mem] */
+		op_rm(g, w, alu[rnd(g) % 8] | (rnd(g) & 2), r);
+		break;
+	case 3:	/* shifts and rotates by an immediate (/6 is an alias, left out) */
+		op_rr(g, w, 0xc1, (int)"\0\1\2\3\4\5\7"[rnd(g) % 7], r);
+		emit(g, 1, (int)(rnd(g) % 64));
+		break;
+	case 4:	/* ... by CL */
+		op_rr(g, w, 0xd3, (int)"\0\1\2\3\4\5\7"[rnd(g) % 7], r);
+		break;
+	case 5:	/* MUL/IMUL rdx:rax, IMUL r, r, IMUL r, r, imm8 */
+		switch (rnd(g) % 3) {
+		case 0: op_rr(g, w, 0xf7, 4 + (int)(rnd(g) & 1), r); break;
+		case 1: op0f_rr(g, w, 0xaf, r, r2); break;
+		default: op_rr(g, w, 0x6b, r, r2); emit(g, 1, (int)rnd(g)); break;
+		}
+		break;
+	case 6: {	/* DIV/IDIV by a small positive divisor; CLC defines CF again */
+		do
+			r = reg(g);
+		while (r == 0 || r == 2);
+		op_rr(g, w, 0x83, 4, r);	/* and r, 0x7f */
+		emit(g, 1, 0x7f);
+		op_rr(g, w, 0x83, 1, r);	/* or r, 1 */
+		emit(g, 1, 1);
+		bool sign = rnd(g) & 1;
+		if (sign)
+			emit(g, w ? 2 : 1, w ? 0x48 : 0x99, 0x99);	/* cqo / cdq */
+		else
+			op_rr(g, false, 0x31, 2, 2);	/* xor edx, edx */
+		op_rr(g, w, 0xf7, sign ? 7 : 6, r);
+		emit(g, 1, 0xf8);
+		break;
+	}
+	case 7:	/* INC DEC (FF /0 /1), NOT NEG (F7 /2 /3) */
+		if (rnd(g) & 1)
+			op_rr(g, w, 0xff, (int)(rnd(g) & 1), r);
+		else
+			op_rr(g, w, 0xf7, 2 + (int)(rnd(g) & 1), r);
+		break;
+	case 8: {	/* string instructions, with and without REP */
+		static const uint8_t ops[] = { 0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad, 0xa6, 0xae };
+		emit(g, 4, 0x48, 0x8d, 0x73, (int)(rnd(g) % 16) * 8);	/* lea rsi, [rbx+d] */
+		emit(g, 4, 0x48, 0x8d, 0x7b, (int)(rnd(g) % 16) * 8);	/* lea rdi, [rbx+d] */
+		emit(g, 1, 0xb9);					/* mov ecx, n */
+		emit64(g, rnd(g) % 9, 4);
+		emit(g, 1, 0xfc);					/* cld */
+		uint8_t op = ops[rnd(g) % 8];
+		if (rnd(g) % 4)
+			emit(g, 1, (op == 0xa6 || op == 0xae) && (rnd(g) & 1) ? 0xf2 : 0xf3);
+		if ((op & 1) && (rnd(g) & 1))
+			emit(g, 1, 0x48);
+		emit(g, 1, op);
+		break;
+	}
+	case 9:	/* STC CLC CMC */
+		emit(g, 1, (int)"\xf9\xf8\xf5"[rnd(g) % 3]);
+		break;
+	case 10:	/* balanced stack traffic */
+		if (rnd(g) & 1) {
+			rex(g, false, 0, 0, r, false);
+			emit(g, 1, 0x50 | (r & 7));
+		} else {
+			emit(g, 2, 0x6a, (int)rnd(g));
+		}
+		rex(g, false, 0, 0, r2, false);
+		emit(g, 1, 0x58 | (r2 & 7));
+		break;
+	case 11:	/* MOV r, imm64 / imm32 */
+		rex(g, w, 0, 0, r, false);
+		emit(g, 1, 0xb8 | (r & 7));
+		emit64(g, rnd(g), w ? 8 : 4);
+		break;
+	case 12:	/* MOVZX, MOVSX, MOVSXD */
+		switch (rnd(g) % 3) {
+		case 0: op0f_rr(g, w, 0xb6 | (rnd(g) & 1), r, r2 & ~4); break;
+		case 1: op0f_rr(g, w, 0xbe | (rnd(g) & 1), r, r2 & ~4); break;
+		default: op_rr(g, true, 0x63, r, r2); break;
+		}
+		break;
+	case 13: {	/* LEA r, [base + index*scale + disp8] */
+		int base = reg(g), index = reg(g);
+		rex(g, w, r, index, base, false);
+		emit(g, 4, 0x8d, 0x44 | ((r & 7) << 3),
+		     (int)((rnd(g) % 4) << 6 | (index & 7) << 3 | (base & 7)), (int)rnd(g));
+		break;
+	}
+	case 14:	/* XCHG, BSWAP, BT/BTS/BTR/BTC */
+		switch (rnd(g) % 3) {
+		case 0: op_rr(g, w, 0x87, r, r2); break;
+		case 1: rex(g, w, 0, 0, r, false); emit(g, 2, 0x0f, 0xc8 | (r & 7)); break;
+		default: op0f_rr(g, w, (int)"\xa3\xab\xb3\xbb"[rnd(g) % 4], r2, r); break;
+		}
+		break;
+	case 15: {	/* CMP, then SETcc or CMOVcc on its flags */
+		int cc = (int)(rnd(g) % 16);
+		op_rr(g, w, 0x39, r, r2);
+		if (rnd(g) & 1) {
+			rex(g, false, 0, 0, r, true);	/* REX: SIL/DIL, never AH..BH */
+			emit(g, 3, 0x0f, 0x90 | cc, 0xc0 | (r & 7));
+		} else {
+			op0f_rr(g, w, 0x40 | cc, r2, r);
+		}
+		break;
+	}
+	case 16:	/* ADC/SBB r, imm8, RCL/RCR by 1 */
+		if (rnd(g) & 1) {
+			op_rr(g, w, 0x83, 2 + (int)(rnd(g) & 1), r);
+			emit(g, 1, (int)rnd(g));
+		} else {
+			op_rr(g, w, 0xd1, 2 + (int)(rnd(g) & 1), r);
+		}
+		break;
+	case 17:	/* read-modify-write on memory: INC/DEC/NOT/NEG/SHL by 1 */
+		switch (rnd(g) % 3) {
+		case 0: op_rm(g, w, 0xff, (int)(rnd(g) & 1)); break;
+		case 1: op_rm(g, w, 0xf7, 2 + (int)(rnd(g) & 1)); break;
+		default: op_rm(g, w, 0xd1, 4 + (int)(rnd(g) & 1)); break;
+		}
+		break;
+	case 18:	/* XADD, CMPXCHG with memory */
+		rex(g, w, r, 0, 3, false);
+		emit(g, 4, 0x0f, (rnd(g) & 1) ? 0xc1 : 0xb1, 0x43 | ((r & 7) << 3),
+		     (int)(rnd(g) % 16) * 8);
+		break;
+	default:	/* MOV between registers and memory */
+		op_rm(g, w, 0x89 | (rnd(g) & 2), r);
+		break;
+	}
+}
+
+/* Writes sequence i into the guests' shared layout: code, data, registers. */
+static void gen_sequence(uint64_t seed, uint8_t *code, uint8_t *data, struct kvm_regs *r,
+			 size_t *len)
+{
+	struct gen g = { .rng = seed, .p = code, .n = 0 };
+	int n = 8 + (int)(rnd(&g) % 32);
+	for (int i = 0; i < n; i++)
+		gen_insn(&g);
+	emit(&g, 3, 0x48, 0x01, 0xc8);	/* add rax, rcx: every arithmetic flag defined */
+	emit(&g, 2, 0xe6, 0x80);	/* out %al, $0x80: the end */
+	*len = g.n;
+	for (size_t i = 0; i < PAGE_SIZE; i += 8) {
+		uint64_t v = rnd(&g);
+		memcpy(data + i, &v, 8);
+	}
+	__u64 *gpr[] = { &r->rax, &r->rcx, &r->rdx, &r->rbp, &r->rsi, &r->rdi, &r->r8, &r->r9,
+			    &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
+	for (size_t i = 0; i < sizeof(gpr) / sizeof(gpr[0]); i++)
+		*gpr[i] = (rnd(&g) & 1) ? rnd(&g) : rnd(&g) % 300;
+	r->rbx = DIFF_DATA;
+	r->rsp = DIFF_STACK - 0x100;
+	r->rip = DIFF_CODE;
+	r->rflags = 0x3202 | (rnd(&g) & 0x8d5);	/* IOPL 3, IF, random arithmetic flags */
+}
+
+/* Runs one sequence from the current CPL3 state; 0 when it reached its final OUT. */
+static int run_sequence(struct guest *g, const uint8_t *code, size_t len, const uint8_t *data,
+			const struct kvm_regs *start)
+{
+	struct vm_exit x;
+	memcpy(g->mem.host + DIFF_CODE, code, len);
+	memcpy(g->mem.host + DIFF_DATA, data, PAGE_SIZE);
+	memset(g->mem.host + DIFF_STACK - PAGE_SIZE, 0, PAGE_SIZE);
+	if (engine_is_soft(g->e))
+		soft_engine_invalidate(g->e, DIFF_CODE, len);
+	if (g->e->ops->set_regs(g->e, start) || g->e->ops->run(g->e, &x))
+		return -1;
+	if (x.reason != EXIT_IO || x.io.port != 0x80) {
+		printf("  exit %d (port %#x) instead of the final out\n", x.reason, x.io.port);
+		return -1;
+	}
+	return 0;
+}
+
+static bool same_result(struct guest *s, struct guest *k, uint64_t seed)
+{
+	struct kvm_regs r[2];
+	s->e->ops->get_regs(s->e, &r[0]);
+	k->e->ops->get_regs(k->e, &r[1]);
+	for (int i = 0; i < 2; i++)
+		r[i].rflags &= ~(IOPL | (1ULL << 16));	/* PVM's IOPL; RF */
+	bool same = true;
+	const uint64_t *a = (const uint64_t *)&r[0], *b = (const uint64_t *)&r[1];
+	for (size_t i = 0; i < sizeof(r[0]) / 8; i++)
+		if (a[i] != b[i]) {
+			printf("  sequence %#llx: regs word %zu: soft %#llx, kvm %#llx\n",
+			       (unsigned long long)seed, i, (unsigned long long)a[i],
+			       (unsigned long long)b[i]);
+			same = false;
+		}
+	if (memcmp(s->mem.host + DIFF_DATA, k->mem.host + DIFF_DATA, PAGE_SIZE) ||
+	    memcmp(s->mem.host + DIFF_STACK - PAGE_SIZE, k->mem.host + DIFF_STACK - PAGE_SIZE,
+		   PAGE_SIZE)) {
+		printf("  sequence %#llx: memory differs\n", (unsigned long long)seed);
+		same = false;
+	}
+	return same;
+}
+
+/* Random sequences of integer ALU, shift and rotate, multiply and divide, string, flag and
+ * stack instructions, run natively at CPL3 under kvm and under soft from the same registers
+ * and memory: the same registers, flags and memory after each. Every fourth sequence also
+ * runs under a second soft engine one instruction per run, which must retire the same
+ * number of instructions as the engine that counts whole blocks and end in the same state. */
+TEST(random_sequences_match_kvm)
+{
+	struct guest s, k, one;
+	uint8_t code[4096], data[PAGE_SIZE];
+	struct kvm_regs start;
+	CHECK(guest_create(&s, make_soft) == 0);
+	CHECK(guest_create(&one, make_soft) == 0);
+	CHECK(run_to_step(&s, 3) == 0);
+	CHECK(run_to_step(&one, 3) == 0);
+	bool have_kvm = guest_create(&k, kvm_engine_create) == 0 && run_to_step(&k, 3) == 0;
+	if (!have_kvm)
+		printf("  kvm engine unavailable (%s): soft against itself only\n", k.err);
+	int bad = 0;
+	for (uint64_t i = 0; i < DIFF_SEQS && bad < 5; i++) {
+		size_t len;
+		uint64_t seed = 0x5eed0000 + i;
+		memset(&start, 0, sizeof(start));
+		gen_sequence(seed, code, data, &start, &len);
+		uint64_t n0 = soft_engine_icount(s.e);
+		CHECK(run_sequence(&s, code, len, data, &start) == 0);
+		uint64_t counted = soft_engine_icount(s.e) - n0;
+		if (have_kvm) {
+			CHECK(run_sequence(&k, code, len, data, &start) == 0);
+			bad += !same_result(&s, &k, seed);
+		}
+		if (i % 4)
+			continue;
+		/* Count it again, one instruction per run. */
+		memcpy(one.mem.host + DIFF_CODE, code, len);
+		memcpy(one.mem.host + DIFF_DATA, data, PAGE_SIZE);
+		memset(one.mem.host + DIFF_STACK - PAGE_SIZE, 0, PAGE_SIZE);
+		soft_engine_invalidate(one.e, DIFF_CODE, len);
+		CHECK(one.e->ops->set_regs(one.e, &start) == 0);
+		uint64_t m0 = soft_engine_icount(one.e);
+		struct vm_exit x = { .reason = EXIT_INSN_LIMIT };
+		while (x.reason == EXIT_INSN_LIMIT) {
+			struct soft_stop st = { .icount = soft_engine_icount(one.e) + 1 };
+			CHECK(soft_engine_run_until(one.e, &st, &x) == 0);
+		}
+		CHECK_EQ(x.reason, EXIT_IO);
+		CHECK_EQ(soft_engine_icount(one.e) - m0, counted);
+		bad += !same_result(&s, &one, seed);
+	}
+	CHECK_EQ(bad, 0);
+	if (have_kvm)
+		guest_destroy(&k);
+	guest_destroy(&one);
+	guest_destroy(&s);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -715,4 +1062,5 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
-	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step), T(speed_report))
+	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
+	  T(random_sequences_match_kvm), T(speed_report))
