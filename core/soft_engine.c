@@ -435,11 +435,13 @@ static struct soft_block *new_block(struct soft *s, uint64_t pc, uint32_t size)
 	s->blocks[i] = b;
 	s->nblocks++;
 	scan_block(s, b);
+	b->checked = s->code_gen;
 	return b;
 }
 
 static void free_blocks(struct soft *s)
 {
+	memset(s->recent, 0, sizeof(s->recent));
 	for (uint32_t i = 0; i < s->block_cap; i++)
 		free(s->blocks[i]);
 	free(s->blocks);
@@ -466,12 +468,33 @@ static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_
 		s->user64 = user64(s);
 	if (!s->user64)
 		return NULL;
-	struct soft_block *b = find_block(s, pc, size);
-	if (b && !code_io(s, pc, b->bytes, size, true))
-		scan_block(s, b);	/* the guest rewrote it */
-	else if (!b)
-		b = new_block(s, pc, size);
+	/* A direct-mapped cache in front of the hash table: hot loops hit it. */
+	struct soft_block **slot = &s->recent[(pc ^ (pc >> 9)) & (SOFT_RECENT - 1)];
+	struct soft_block *b = *slot;
+	if (!b || b->pc != pc || b->size != size)
+		*slot = b = find_block(s, pc, size);
+	if (b && b->checked != s->code_gen) {
+		if (!code_io(s, pc, b->bytes, size, true))
+			scan_block(s, b);	/* the guest rewrote it */
+		b->checked = s->code_gen;
+	} else if (!b) {
+		*slot = b = new_block(s, pc, size);
+	}
 	return b && b->whole ? b : NULL;
+}
+
+/* Unicorn made a new translation block (code rewritten, or evicted and translated again): a
+ * block known by the same address and size is compared with the guest's bytes again before
+ * it is next counted whole. Blocks translated first in a run are not reported: every run
+ * starts a new generation. */
+static void hook_new_block(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	(void)prev;
+	struct soft_block *b = find_block(s, cur->pc, cur->size);
+	if (b)
+		b->checked = s->code_gen - 1;
 }
 
 static bool stop_within(const struct soft *s, uint64_t pc, uint32_t size)
@@ -816,6 +839,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	if (host) {
 		if (add_alias(s, page, host))
 			goto map_failed;
+		s->code_gen++;
 		return true;
 	}
 	if (type == UC_MEM_FETCH_UNMAPPED) {
@@ -1041,6 +1065,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		uint64_t rip = soft_reg(s, UC_X86_REG_RIP);
 		uint64_t before = s->icount;
 		s->block_stop = false;
+		s->code_gen++;
 		uc_err err = uc_emu_start(s->uc, rip, 0, 0, 0);
 		if (s->block_stop)
 			soft_set_reg(s, UC_X86_REG_RIP, s->block_stop_pc);
@@ -1550,6 +1575,7 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		goto fail;
 	}
 	if (uc_hook_add(s->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, s, 1, 0) ||
+	    uc_hook_add(s->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)hook_new_block, s, 1, 0) ||
 	    cover(s, s->scratch_gpa, 0x4000, false) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INTR, (void *)hook_intr, s, 1, 0) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_in, s, 1, 0, UC_X86_INS_IN) ||

@@ -39,6 +39,7 @@ struct soft_block {
 	uint32_t size;
 	uint16_t n;		/* instructions */
 	bool whole;		/* counted whole: decoded, no special instruction, matches Unicorn */
+	uint32_t checked;	/* code_gen when its bytes were last compared with the guest's */
 	uint16_t *off;		/* n offsets of instruction starts */
 	uint8_t *bytes;		/* size bytes */
 };
@@ -123,7 +124,9 @@ struct soft {
 	 * special instructions is counted whole when it starts (blk); everything else runs with
 	 * the per-instruction code hook, which Unicorn only calls in translations made while a
 	 * hook covered their addresses: the covered ranges. */
+#define SOFT_RECENT 1024
 	struct soft_block **blocks;	/* hash table by (pc, size) */
+	struct soft_block *recent[SOFT_RECENT];	/* the last block seen per pc hash */
 	uint32_t nblocks, block_cap;
 	const struct soft_block *blk;	/* the block counted whole now running, or NULL */
 	uint64_t blk_base;		/* icount at its start */
@@ -139,6 +142,7 @@ struct soft {
 	bool block_stop;		/* the block hook stopped the run, at block_stop_pc */
 	uint64_t block_stop_pc;
 	uint32_t pg_gen;		/* code page cache generation (paging or code changed) */
+	uint32_t code_gen;		/* bumped per run and when Unicorn may have translated anew */
 	struct {
 		uint64_t va;
 		const uint8_t *host;
