@@ -1,8 +1,9 @@
 /* The soft engine: a vCPU on Unicorn 2.0.1 (QEMU's TCG as a library) behind struct engine.
  *
- * Unicorn runs instructions; this file counts them (a code hook on every instruction: the count
- * is exact, and the same hook stops at an instruction count, an address, a kick, or an
- * interrupt window), turns Unicorn's hooks into VM exits (port I/O, MMIO, HLT), answers what
+ * Unicorn runs instructions; this file counts them exactly (whole translation blocks of user
+ * code at their start, everything else with a code hook per instruction; the same hooks stop
+ * at an instruction count, an address, a kick, or an interrupt window; see "counting whole
+ * blocks" below), turns Unicorn's hooks into VM exits (port I/O, MMIO, HLT), answers what
  * the guest must not read from the host (CPUID from the model, RDTSC/RDRAND/RDSEED from the
  * value source), and hands exceptions and SYSCALL to the system layer in soft_x86.c. */
 #include "core/cpuid.h"
@@ -197,7 +198,8 @@ static bool second_byte(uint8_t b)
 	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32;
 }
 
-/* Runs before every instruction: most are rejected on their first two bytes. */
+/* Runs before every instruction the code hook counts: most are rejected on their first two
+ * bytes. */
 static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 {
 	uint8_t tmp[16];
