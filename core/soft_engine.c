@@ -1009,6 +1009,39 @@ static void mmio_end(struct soft *s)
 	s->mmio.serving = false;
 }
 
+/* Instructions the CPUID model advertises but Unicorn 2.0.1 raises #UD for: the guest was
+ * told it may use them, so a #UD would be this engine's failure, not the guest's. Stops with
+ * EXIT_FAIL naming the instruction and RIP; returns false for a genuine #UD. */
+static bool unsupported_insn(struct soft *s, uint64_t rip, struct vm_exit *x)
+{
+	uint8_t b[15] = { 0 };
+	uint32_t leaf1[4];
+	int i = 0;
+	bool f3 = false, f2 = false;
+	for (int n = 0; n < 15 && soft_read_linear(s, rip + (uint64_t)n, &b[n], 1, 0) == 0; n++)
+		;
+	while (i < 13 && (is_legacy_prefix(b[i]) || (b[i] & 0xf0) == 0x40)) {
+		f3 |= b[i] == 0xf3;
+		f2 |= b[i] == 0xf2;
+		i++;
+	}
+	cpuid_lookup(s->cpuid, 1, 0, leaf1);
+	const char *what = NULL;
+	if (b[i] == 0x0f && b[i + 1] == 0xb8 && f3 && (leaf1[2] & (1u << 23)))
+		what = "POPCNT";
+	else if (b[i] == 0x0f && b[i + 1] == 0x38 && (b[i + 2] & 0xfe) == 0xf0 && !f2 &&
+		 (leaf1[2] & (1u << 22)))
+		what = "MOVBE";
+	if (!what)
+		return false;
+	memset(x, 0, sizeof(*x));
+	x->reason = EXIT_FAIL;
+	snprintf(x->fail.what, sizeof(x->fail.what),
+		 "unicorn cannot run %s (CPUID says it can) at rip %#llx: %02x %02x %02x %02x %02x",
+		 what, (unsigned long long)rip, b[0], b[1], b[2], b[3], b[4]);
+	return true;
+}
+
 /* RF lasts for one instruction after the IRET that set it. QEMU clears it at the end of a
  * translation block, which a stop in the middle of the block skips: clear it here unless
  * the last instruction that ran was that IRET. */
@@ -1190,6 +1223,8 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			/* #UD: Unicorn stops before delivering it; the instruction did not retire. */
 			if (rip == s->cur_rip && s->icount == s->cur_icount)
 				s->icount--;
+			if (unsupported_insn(s, rip, x))
+				return 0;
 			s->exc_vector = 6;
 			s->exc_retired = false;
 			if (take_exception(s, x))
