@@ -97,7 +97,7 @@ static void vm_take_host_events(struct vm *vm)
 		vm_advance_devices(vm, now);
 	}
 	pthread_mutex_lock(&h->lock);
-	if (h->rx_len) {
+	if (h->rx_len && uart_rts(&vm->uart)) {
 		int n = uart_receive(&vm->uart, h->rx, h->rx_len);
 		if (n && vm->rec)
 			recorder_event(vm->rec, EV_SERIAL_RX, vm_pos(vm), h->rx, n);
@@ -290,7 +290,7 @@ static void vm_halt(struct vm *vm)
 	struct vm_host_events *h = &vm->host;
 	pthread_mutex_lock(&h->lock);
 	while (!pic_pending(&vm->pic) && !atomic_load(&h->timer_due) && !atomic_load(&h->timed_out) &&
-	       !(h->rx_len && uart_rx_ready(&vm->uart))) {
+	       !(h->rx_len && uart_rts(&vm->uart) && uart_rx_ready(&vm->uart))) {
 		if (atomic_load(&h->deadline_ns) == DEADLINE_NONE && vm->cfg.serial_in_fd < 0 &&
 		    vm->cfg.timeout <= 0) {
 			pthread_mutex_unlock(&h->lock);

@@ -292,6 +292,11 @@ bool uart_rx_ready(struct uart *u)
 	return !(u->s.mcr & MCR_LOOP) && u->s.rx_count < uart_rx_capacity(u);
 }
 
+bool uart_rts(const struct uart *u)
+{
+	return u->s.mcr & MCR_RTS;
+}
+
 static long uart_save(void *opaque, void *buf, size_t len)
 {
 	struct uart *u = opaque;

@@ -42,6 +42,9 @@ int uart_init(struct uart *uart, struct bus *bus, uint16_t base, struct irq_line
 int uart_receive(struct uart *uart, const uint8_t *buf, int len);
 /* Whether uart_receive would take at least one byte. */
 bool uart_rx_ready(struct uart *uart);
+/* Whether the guest asserts RTS (MCR bit 1): the VMM, as the other end of the line, sends only
+ * then (hardware flow control), so input never arrives while the guest sets the UART up. */
+bool uart_rts(const struct uart *uart);
 /* Snapshot hooks (no timers). */
 struct device uart_device(struct uart *uart);
 

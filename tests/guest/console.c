@@ -31,31 +31,41 @@ struct uart {
 	char ring[RX_RING];
 	unsigned head, tail; /* head: next write (IRQ side), tail: next read */
 	unsigned lines;	     /* complete lines in the ring */
+	int rx_paused;	     /* ring full: receive interrupt off until a reader makes room */
 };
 
 static struct uart uart;
+
+/* Full: room only for the '\n' that ends an over-long line, so a reader never starves. */
+static int rx_full(void)
+{
+	return uart.head - uart.tail >= RX_RING - (uart.lines ? 1 : 0);
+}
 
 static void rx_push(char c)
 {
 	if (c == '\r')
 		return;
-	if (uart.head - uart.tail == RX_RING)
-		return; /* full of complete lines: the reader is behind, drop */
-	/* The last free slot always ends a line, so a reader can never starve on a full ring. */
 	if (uart.head - uart.tail == RX_RING - 1)
-		c = '\n';
+		c = '\n'; /* a line longer than the ring is cut here */
 	uart.ring[uart.head++ % RX_RING] = c;
 	if (c == '\n')
 		uart.lines++;
 }
 
-/* Moves every byte the UART holds into the ring; returns whether a line completed. */
+/* Moves the bytes the UART holds into the ring; returns whether a line completed. A full ring
+   is flow control: the receive interrupt goes off and the bytes wait in the UART (and behind it
+   in the VMM) until a reader makes room, instead of being dropped. */
 static int rx_drain(void)
 {
 	unsigned lines = uart.lines;
 
-	for (int i = 0; i < RX_DRAIN_LIMIT && (inb(COM1 + UART_LSR) & LSR_DR); i++)
+	for (int i = 0; i < RX_DRAIN_LIMIT && !rx_full() && (inb(COM1 + UART_LSR) & LSR_DR); i++)
 		rx_push((char)inb(COM1 + UART_RBR));
+	if (rx_full() && !uart.rx_paused) {
+		outb(COM1 + UART_IER, 0);
+		uart.rx_paused = 1;
+	}
 	return uart.lines != lines;
 }
 
@@ -120,5 +130,11 @@ int console_read_line(char *dst, size_t cap)
 	if (cap)
 		dst[n] = '\0';
 	uart.lines--;
+	if (uart.rx_paused) {
+		uart.rx_paused = 0;
+		rx_drain();
+		if (!uart.rx_paused)
+			outb(COM1 + UART_IER, IER_RX_AVAILABLE);
+	}
 	return (int)n;
 }
