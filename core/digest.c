@@ -1,5 +1,8 @@
 #include "core/digest.h"
+#include "core/dirty.h"
 #include "core/vm.h"
+
+#include <string.h>
 
 #include <xxhash.h>
 
@@ -10,6 +13,32 @@ struct digest_cpu {
 	uint64_t cr0, cr2, cr3, cr4, efer;
 	uint16_t sel[8];
 } __attribute__((packed));
+
+static bool page_is_zero(const uint8_t *p)
+{
+	static const uint8_t zero[PAGE_SIZE];
+	return !memcmp(p, zero, PAGE_SIZE);
+}
+
+/* Guest memory as its non-zero pages, each with its number. With dirty tracking running only
+ * the pages ever written are read (the others are zero): touching all of RAM would fault in
+ * every page, which cost a record more than the rest of a short run. Pages the dirty log names
+ * without their having been written are zero too, so they change nothing. */
+static void hash_memory(struct vm *vm, XXH3_state_t *st)
+{
+	const uint64_t *ever = vm->dirty.words ? dirty_pages(vm, DIRTY_EVER) : NULL;
+	if (ever)
+		dirty_collect(vm);
+	for (uint64_t page = 0; page < vm->mem.size / PAGE_SIZE; page++) {
+		if (ever && !(ever[page / 64] >> (page % 64) & 1))
+			continue;
+		const uint8_t *p = vm->mem.host + page * PAGE_SIZE;
+		if (page_is_zero(p))
+			continue;
+		XXH3_128bits_update(st, &page, sizeof(page));
+		XXH3_128bits_update(st, p, PAGE_SIZE);
+	}
+}
 
 int vm_state_digest(struct vm *vm, bool with_memory, uint8_t out[16])
 {
@@ -40,7 +69,7 @@ int vm_state_digest(struct vm *vm, bool with_memory, uint8_t out[16])
 			XXH3_128bits_update(st, blob, (size_t)n);
 	}
 	if (with_memory)
-		XXH3_128bits_update(st, vm->mem.host, vm->mem.size);
+		hash_memory(vm, st);
 	XXH128_canonical_t canon;
 	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(st));
 	XXH3_freeState(st);

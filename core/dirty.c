@@ -17,9 +17,18 @@ int dirty_init(struct vm *vm)
 	for (int u = 0; u < DIRTY_USERS; u++)
 		if (!d->acc[u] || !d->scratch)
 			return -ENOMEM;
+	/* What the loader wrote (boot information, kernel) lies below the kernel's end. */
+	for (uint64_t page = 0; page * PAGE_SIZE < vm->boot.kernel_end; page++)
+		dirty_mark_written(vm, page);
 	if (vm->engine->ops->get_dirty_log)
 		return vm->engine->ops->get_dirty_log(vm->engine, d->scratch);
 	return 0;
+}
+
+void dirty_mark_written(struct vm *vm, uint64_t page)
+{
+	if (vm->dirty.acc[DIRTY_EVER] && page / 64 < vm->dirty.words)
+		vm->dirty.acc[DIRTY_EVER][page / 64] |= 1ULL << (page % 64);
 }
 
 void dirty_free(struct dirty_log *d)

@@ -8,7 +8,9 @@
 
 struct vm;
 
-enum dirty_user { DIRTY_LANDING, DIRTY_CHECKPOINT, DIRTY_USERS };
+/* DIRTY_EVER is never reset: pages the guest (or rewind, loading or restoring) may have made
+ * non-zero; every other page is still zero, so digests need not read it. */
+enum dirty_user { DIRTY_LANDING, DIRTY_CHECKPOINT, DIRTY_EVER, DIRTY_USERS };
 
 struct dirty_log {
 	uint64_t *acc[DIRTY_USERS];	/* one bit per guest page */
@@ -25,5 +27,7 @@ int dirty_collect(struct vm *vm);
 /* The user's pages written since its last reset (collect first). */
 const uint64_t *dirty_pages(struct vm *vm, enum dirty_user user);
 void dirty_reset(struct vm *vm, enum dirty_user user);
+/* Marks a page written behind the engine's back (loading, restoring): for DIRTY_EVER. */
+void dirty_mark_written(struct vm *vm, uint64_t page);
 
 #endif

@@ -206,14 +206,18 @@ static void vm_record_kick(struct vm *vm)
 	struct kvm_sregs sregs;
 	uint8_t *sig;
 	long n;
-	if (vm->engine->ops->interruptible(vm->engine) &&
-	    vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3) == 0 &&
+	bool user = vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3);
+	if (!user && vm->engine->ops->interruptible(vm->engine) &&
 	    (n = landing_record(vm, &sig)) > 0) {
 		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
 		free(sig);
 		vm_deliver_async_irq(vm);
 		return;
 	}
+	/* User code runs natively and can run long: stop kicking until the next exit. (Kernel
+	 * code entered by a system call before that exit loses its chance of a landing.) */
+	if (user)
+		atomic_store(&h->irq_waiting, false);
 	if (vm->deferral_logged)
 		return;
 	vm->deferred++;

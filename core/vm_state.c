@@ -120,6 +120,9 @@ int vm_state_restore(struct vm *vm, const struct pagestore *ps, const struct sna
 	}
 	if ((rc = memimage_restore(ps, &snap->mem, &vm->mem, NULL, NULL)))
 		return fail(err, errlen, "restoring guest memory", rc);
+	for (uint64_t page = 0; page < snap->mem.npages; page++)
+		if (snap->mem.refs[page] != PAGE_REF_ZERO)
+			dirty_mark_written(vm, page);
 	for (uint32_t i = 0; i < snap->ndevices; i++) {
 		const struct snapshot_device *sd = &snap->devices[i];
 		const struct device *d = find_device(vm, sd->name);
