@@ -95,7 +95,8 @@ script $B/rewind.gdb $B/rewind.sock "monitor info
 shell grep -E 'VmRSS|VmHWM' /proc/$(pgrep -P $srv)/status"
 timeout 1200 gdb -batch -nx -x $B/rewind.gdb $K >$B/rewind.out 2>&1
 wait $srv
-grep -q 'race_start' $B/rewind.out || fail=1
+# rewind must have gone back across the whole recording.
+grep -aq '^AT reverse-continue-far .*<race_start>' $B/rewind.out || fail=1
 
 # --- QEMU
 if [ "${REVERSE_QEMU:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
