@@ -10,7 +10,7 @@
 # run: a forward replay of all of it), 3 stepi, a reverse-stepi, reverse-continue to the last
 # timer tick (race_tick, a short way back), 4 reverse-stepi there, reverse-continue to
 # race_start (back across the whole recording), then stepi and reverse-stepi there.
-# QEMU's gdb session is bounded by REVERSE_QEMU_TIMEOUT seconds (default 300): QEMU 7.2 can
+# QEMU's gdb session is bounded by REVERSE_QEMU_TIMEOUT seconds (default 120): QEMU 7.2 can
 # stop answering (see docs/benchmarks-snapshots-debug.md). rewind's page store (monitor
 # info) and the server's RSS (/proc/PID/status) are read at the end.
 # Output: "TIME NAME SECONDS" lines per engine, then a table; raw output in build/bench/reverse/.
@@ -106,8 +106,8 @@ if [ "${REVERSE_QEMU:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null 2>&
 	i=0
 	while [ ! -S $B/qemu.sock ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	script $B/qemu.gdb $B/qemu.sock ""
-	timeout ${REVERSE_QEMU_TIMEOUT:-300} gdb -batch -nx -x $B/qemu.gdb $K >$B/qemu.out 2>&1 ||
-		echo "reverse_bench: the QEMU gdb session did not finish in ${REVERSE_QEMU_TIMEOUT:-300} s" | tee -a $B/qemu.out
+	timeout ${REVERSE_QEMU_TIMEOUT:-120} gdb -batch -nx -x $B/qemu.gdb $K >$B/qemu.out 2>&1 ||
+		echo "reverse_bench: the QEMU gdb session did not finish in ${REVERSE_QEMU_TIMEOUT:-120} s" | tee -a $B/qemu.out
 	# A QEMU deadlocked in reverse execution ignores SIGTERM (its main loop is stuck).
 	kill $qsrv 2>/dev/null
 	sleep 2
