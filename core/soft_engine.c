@@ -1058,13 +1058,23 @@ static void clear_stale_rf(struct soft *s)
 	soft_set_reg(s, UC_X86_REG_RFLAGS, fl & ~(1ULL << 16));
 }
 
+/* The stops a hook makes before an instruction runs. */
+static bool stopped_before(enum soft_why why)
+{
+	switch (why) {
+	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
+	case WHY_REMAP: case WHY_RETRANSLATE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int soft_complete_io(struct engine *e);
+
 static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
 {
 	memset(x, 0, sizeof(*x));
-	if (s->in.pending) {
-		s->in.pending = false;
-		s->in.ready = true;
-	}
 	s->resume_rip = soft_reg(s, UC_X86_REG_RIP);
 	s->resume_icount = s->icount;
 	for (;;) {
@@ -1101,6 +1111,9 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		uint64_t before = s->icount;
 		s->block_stop = false;
 		s->code_gen++;
+		/* A pending IN re-runs first in this start, with the VMM's value. */
+		s->in.ready = s->in.pending;
+		s->in.pending = false;
 		uc_err err = uc_emu_start(s->uc, rip, 0, 0, 0);
 		if (s->block_stop)
 			soft_set_reg(s, UC_X86_REG_RIP, s->block_stop_pc);
@@ -1109,9 +1122,15 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			mmio_end(s);
 		if (s->icount != before)
 			clear_stale_rf(s);
+		/* Stopped before the pending IN or MMIO instruction ran (a kick, a stop, a block to
+		 * translate again): it still is pending, whether the recorder's kicks came or not.
+		 * Anything else (a fault on it) drops it: it exits again when it re-runs. */
+		bool not_run = s->icount == before && stopped_before(s->why);
+		s->in.pending |= s->in.ready && not_run;
+		s->in.ready = false;
+		if (serving && !s->mmio.served && not_run)
+			s->mmio.pending = true;
 		if (s->why == WHY_RETRANSLATE) {
-			/* Nothing ran: the pending IN or MMIO instruction is still to re-run. */
-			s->mmio.pending |= serving;
 			if (cover(s, s->cover_addr, s->cover_size, s->cover_temp)) {
 				set_fail(s, "cannot hook the code at %#llx (%llu bytes)", s->cover_addr,
 					 s->cover_size);
@@ -1120,7 +1139,6 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			}
 			continue;
 		}
-		s->in.ready = false;
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
 		switch (s->why) {
@@ -1407,6 +1425,11 @@ static int soft_inject_irq(struct engine *e, uint8_t vector)
 	char why[128];
 	if (!soft_interruptible(e))
 		return -EBUSY;
+	/* As on hardware, an IN or MMIO read the VMM has answered completes before the
+	 * interrupt: the handler must not see the access repeated after its IRET. */
+	int rc = soft_complete_io(e);
+	if (rc)
+		return rc;
 	if (soft_deliver(s, vector, -1, EV_EXTERNAL, why, sizeof(why))) {
 		fprintf(stderr, "soft engine: cannot deliver interrupt: %s\n", why);
 		return -EINVAL;
