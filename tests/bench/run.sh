@@ -345,6 +345,12 @@ echo
 echo "bench: raw samples in $B/raw.txt"
 
 [ -n "$BENCH_KEEP" ] || rm -f $B/*.rwd $B/*.rr
+
+# Checkpoints, snapshots and reverse debugging against QEMU: docs/benchmarks-snapshots-debug.md
+echo
+sh tests/bench/ckpt_bench.sh || echo "ckpt_bench.sh failed (see build/bench/ckpt/)" >>$FAILS
+sh tests/bench/reverse_bench.sh || echo "reverse_bench.sh failed (see build/bench/reverse/)" >>$FAILS
+
 if [ -s $FAILS ]; then
 	echo
 	echo "bench: $(wc -l <$FAILS) failures (commands' stderr: $B/stderr.log):"
