@@ -44,13 +44,13 @@ static int print_checkpoints(const char *path, bool json)
 	uint64_t referenced = (uint64_t)set.n * set.v[0].snap.mem.npages;
 	double ratio = st.unique_pages ? (double)referenced / (double)st.unique_pages : 0;
 	if (json) {
-		printf("{\"checkpoints\":[");
+		printf(",\"checkpoints\":[");
 		for (size_t i = 0; i < set.n; i++)
 			printf("%s{\"id\":%zu,\"exit\":%llu,\"guest_ns\":%llu,\"events\":%llu}", i ? "," : "", i,
 			       (unsigned long long)set.v[i].exits, (unsigned long long)set.v[i].guest_ns,
 			       (unsigned long long)set.v[i].events);
 		printf("],\"page_store\":{\"pages_referenced\":%llu,\"unique_pages\":%llu,\"bytes\":%llu,"
-		       "\"dedup_ratio\":%.1f}}\n",
+		       "\"dedup_ratio\":%.1f}",
 		       (unsigned long long)referenced, (unsigned long long)st.unique_pages,
 		       (unsigned long long)st.bytes_stored, ratio);
 	} else {
@@ -67,6 +67,31 @@ static int print_checkpoints(const char *path, bool json)
 	return 0;
 }
 
+/* One JSON object: the trace's, with the checkpoints' fields added before its closing brace. */
+static int info_json(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem)
+		return TRACE_TOOL_EIO;
+	int rc = trace_info(path, mem, true);
+	fclose(mem);
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	if (rc || !len || text[len - 1] != '}') {
+		fwrite(text, 1, len, stdout);
+		putchar('\n');
+		free(text);
+		return rc;
+	}
+	fwrite(text, 1, len - 1, stdout);
+	free(text);
+	int crc = print_checkpoints(path, true);
+	printf("}\n");
+	return crc;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -74,10 +99,11 @@ int cmd_trace(int argc, char **argv)
 		return 0;
 	}
 	bool json = argc == 4 && !strcmp(argv[1], "info") && !strcmp(argv[2], "--json");
-	if (json || (argc == 3 && !strcmp(argv[1], "info"))) {
-		const char *path = argv[argc - 1];
-		int rc = trace_info(path, stdout, json);
-		int crc = print_checkpoints(path, json);
+	if (json)
+		return info_json(argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "info")) {
+		int rc = trace_info(argv[2], stdout, false);
+		int crc = print_checkpoints(argv[2], false);
 		return rc ? rc : crc;
 	}
 	if (argc == 3 && !strcmp(argv[1], "dump"))
