@@ -1,6 +1,7 @@
 /* rewind trace info|dump|verify|checkpoint: look inside a trace, or add checkpoints to it. */
 #include "cli/cli.h"
 #include "core/checkpoints.h"
+#include "record/recorder.h"
 #include "traces/tools.h"
 #include "traces/trace.h"
 
@@ -17,6 +18,30 @@ static void trace_usage(FILE *out)
 		     "                                         of guest time, into FILE.ckpt/\n"
 		     "Exit status: 0 ok, 1 unreadable, 2 not a trace or bad header, 3 embedded image\n"
 		     "altered, 4 damaged chunk/index/trailer, 5 (verify) truncated; checkpoint: as replay.\n");
+}
+
+/* How the recorded run ended (the final blob), for `trace info`. */
+static void print_run_end(const char *path, bool json)
+{
+	struct trace_reader *r;
+	char err[512];
+	size_t n;
+	struct run_end end;
+	if (trace_reader_open(&r, path, err, sizeof(err)))
+		return;
+	const void *blob = trace_reader_final_blob(r, &n);
+	if (run_end_decode(&end, blob, n) == 0) {
+		char hex[33];
+		for (int i = 0; i < 16; i++)
+			sprintf(hex + 2 * i, "%02x", end.digest[i]);
+		if (json)
+			printf(",\"exits\":%llu,\"exit_status\":%u,\"final_digest\":\"%s\"",
+			       (unsigned long long)end.exits, end.status, hex);
+		else
+			printf("run:          %llu exits, exit status %u, final state digest %s\n",
+			       (unsigned long long)end.exits, end.status, hex);
+	}
+	trace_reader_close(r);
 }
 
 /* The checkpoints beside a trace, for `trace info`. */
@@ -87,6 +112,7 @@ static int info_json(const char *path)
 	}
 	fwrite(text, 1, len - 1, stdout);
 	free(text);
+	print_run_end(path, true);
 	int crc = print_checkpoints(path, true);
 	printf("}\n");
 	return crc;
@@ -103,6 +129,7 @@ int cmd_trace(int argc, char **argv)
 		return info_json(argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "info")) {
 		int rc = trace_info(argv[2], stdout, false);
+		print_run_end(argv[2], false);
 		int crc = print_checkpoints(argv[2], false);
 		return rc ? rc : crc;
 	}

@@ -85,10 +85,21 @@ int recorder_error(const struct recorder *r)
 	return r->error;
 }
 
-/* The final blob: final state digest (16), exit status (u32), exits (u64), guest ns (u64). */
+int run_end_decode(struct run_end *out, const void *blob, size_t len)
+{
+	if (!blob || len != RUN_END_SIZE)
+		return -1;
+	const uint8_t *p = blob;
+	memcpy(out->digest, p, 16);
+	memcpy(&out->status, p + 16, 4);
+	memcpy(&out->exits, p + 20, 8);
+	memcpy(&out->guest_ns, p + 28, 8);
+	return 0;
+}
+
 int recorder_close(struct recorder *r, struct vm *vm)
 {
-	uint8_t blob[36];
+	uint8_t blob[RUN_END_SIZE];
 	memset(blob, 0, sizeof(blob));
 	int rc = vm_state_digest(vm, true, blob);
 	uint32_t status = (uint32_t)vm->status;

@@ -11,6 +11,17 @@
 struct vm;
 struct recorder;
 
+/* What a closed trace says about the end of the run (its final blob, docs/trace-format.md):
+ * the final state digest (16 bytes), the exit status (u32), the exits (u64), guest ns (u64). */
+struct run_end {
+	uint8_t digest[16];
+	uint32_t status;
+	uint64_t exits, guest_ns;
+};
+#define RUN_END_SIZE 36
+/* Returns 0, or -1 when blob is not a run_end. */
+int run_end_decode(struct run_end *out, const void *blob, size_t len);
+
 /* Creates the trace at path with the VM's configuration and the kernel image embedded, and
  * installs the recording clock on vm. Returns NULL with err filled on failure. */
 struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *image, size_t len,

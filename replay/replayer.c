@@ -1,4 +1,5 @@
 #include "replay/replayer.h"
+#include "record/recorder.h"
 #include "core/digest.h"
 #include "core/soft_engine.h"
 #include "core/vm.h"
@@ -108,14 +109,11 @@ static void trace_ended(struct replayer *rp, const char *needed)
 		return;
 	}
 	size_t n;
-	const uint8_t *blob = trace_reader_final_blob(rp->reader, &n);
-	uint64_t final_exits = 0;
-	uint32_t status = 0;
-	if (blob && n >= 36) {
-		memcpy(&status, blob + 16, 4);
-		memcpy(&final_exits, blob + 20, 8);
-	}
-	if (blob && vm->exits >= final_exits) {
+	struct run_end end;
+	const void *final = trace_reader_final_blob(rp->reader, &n);
+	bool have_end = run_end_decode(&end, final, n) == 0;
+	uint32_t status = have_end ? end.status : 0;
+	if (have_end && vm->exits >= end.exits) {
 		/* The recording was stopped from outside (timeout): stop where it stopped. */
 		stop(rp, VM_STOP_TRACE_END, (int)status, "reached the end of the recording (exit %llu)",
 		     (unsigned long long)vm->exits);
@@ -457,8 +455,10 @@ int replayer_finish(struct replayer *rp)
 		}
 	}
 	size_t n;
-	const uint8_t *blob = trace_reader_final_blob(rp->reader, &n);
-	bool verify_final = rp->opt.verify && blob && n >= 16 &&
+	struct run_end end;
+	const void *final = trace_reader_final_blob(rp->reader, &n);
+	const uint8_t *blob = run_end_decode(&end, final, n) ? NULL : end.digest;
+	bool verify_final = rp->opt.verify && blob &&
 			    (vm->stop == VM_STOP_GUEST_EXIT || vm->stop == VM_STOP_TRACE_END) &&
 			    !trace_reader_info(rp->reader)->truncated;
 	char want[33], got[33];
