@@ -21,6 +21,7 @@ struct ckpt_position {
 	uint64_t exits, events, guest_ns;
 	uint64_t irqs_injected, deferred, async_irqs;
 	uint8_t irq_window, deferral_logged, pad[6];
+	uint64_t icount;		/* retired instructions, for engines that count them */
 } __attribute__((packed));
 
 int checkpoints_init(struct checkpoint_set *set, uint64_t every_ns, uint64_t trace_id)
@@ -82,11 +83,12 @@ int checkpoints_take(struct checkpoint_set *set, struct vm *vm, uint64_t events)
 		return snprintf(set->error, sizeof(set->error), "out of memory"), -1;
 	}
 	*p = (struct ckpt_position){
-		.magic = { 'C', 'K', 'P', 'T' }, .version = 1, .trace_id = set->trace_id,
+		.magic = { 'C', 'K', 'P', 'T' }, .version = 2, .trace_id = set->trace_id,
 		.exits = vm->exits, .events = events, .guest_ns = c->snap.guest_ns,
 		.irqs_injected = vm->irqs_injected, .deferred = vm->deferred,
 		.async_irqs = vm->async_irqs, .irq_window = vm->irq_window,
 		.deferral_logged = vm->deferral_logged,
+		.icount = vm->engine->ops->icount ? vm->engine->ops->icount(vm->engine) : 0,
 	};
 	vm_config_format(cfg, &vm->cfg, vm->clock.epoch_at_boot);
 	/* The text is the first member: the blob is the text itself. */
@@ -183,7 +185,7 @@ static int check_position(const struct snapshot *snap, uint64_t trace_id, const 
 			  char *err, size_t errlen)
 {
 	const struct ckpt_position *p = snap->position;
-	if (snap->position_len != sizeof(*p) || memcmp(p->magic, "CKPT", 4) || p->version != 1) {
+	if (snap->position_len != sizeof(*p) || memcmp(p->magic, "CKPT", 4) || p->version != 2) {
 		snprintf(err, errlen, "%s: not a rewind checkpoint", file);
 		return -1;
 	}
@@ -266,5 +268,7 @@ int checkpoints_restore(struct checkpoint_set *set, size_t k, struct vm *vm, cha
 	vm->irq_window = p->irq_window;
 	vm->engine->ops->request_irq_window(vm->engine, vm->irq_window);
 	vm->clock.last = p->guest_ns;
+	if (vm->engine->ops->set_icount)
+		vm->engine->ops->set_icount(vm->engine, p->icount);
 	return 0;
 }

@@ -92,6 +92,8 @@ struct engine_ops {
 	 * and then disarmed; 0 disarms it. Record/replay positions asynchronous events by it. */
 	uint64_t (*icount)(struct engine *e);
 	int (*set_icount_stop)(struct engine *e, uint64_t icount);
+	/* Sets the count (restoring a checkpoint); NULL when icount is. */
+	void (*set_icount)(struct engine *e, uint64_t icount);
 
 	void (*destroy)(struct engine *e);
 };

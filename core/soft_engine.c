@@ -1547,6 +1547,7 @@ static const struct engine_ops soft_ops = {
 	.get_dirty_log = soft_get_dirty_log,
 	.icount = op_icount,
 	.set_icount_stop = op_set_icount_stop,
+	.set_icount = soft_engine_set_icount,
 	.destroy = soft_destroy,
 };
 

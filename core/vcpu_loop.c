@@ -248,7 +248,8 @@ static void vm_log_digest(struct vm *vm)
  * are logged in phase 1 of the exit before them. */
 static void vm_quiet_point(struct vm *vm)
 {
-	if (vm->quiet_point && vm->stop == VM_RUNNING && !vm->irq_this_exit && !vm->landing.armed)
+	if (vm->quiet_point && vm->stop == VM_RUNNING && !vm->irq_this_exit && !vm->landing.armed &&
+	    !(vm->rep && replayer_busy(vm->rep)))
 		vm->quiet_point(vm, vm->quiet_ctx);
 }
 

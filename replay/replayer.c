@@ -388,6 +388,11 @@ fail:
 	return NULL;
 }
 
+bool replayer_busy(const struct replayer *rp)
+{
+	return rp->icount_stop != 0;
+}
+
 const char *replayer_report(const struct replayer *rp)
 {
 	return rp->report;

@@ -33,6 +33,9 @@ void replayer_attach(struct replayer *rp, struct vm *vm);
 /* Applies the host events recorded at the current position (timer expiries, serial input,
  * deferrals). */
 void replayer_apply_host_events(struct replayer *rp);
+/* An interrupt positioned by instruction count is armed and not yet delivered: no checkpoint
+ * can be taken now (it would not know of it). */
+bool replayer_busy(const struct replayer *rp);
 /* Why the replay stopped (a divergence, the end of the trace), or "". */
 const char *replayer_report(const struct replayer *rp);
 /* Checks an event the replayed guest produced against the trace. */

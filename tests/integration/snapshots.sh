@@ -74,6 +74,9 @@ every_checkpoint_replays race "$TMP/race.rwd"
 "$REWIND" trace checkpoint "$TMP/compute.rwd" --every 0.05 >"$TMP/tc.out" 2>&1
 check trace-checkpoint-status [ $? -eq 0 ]
 every_checkpoint_replays compute "$TMP/compute.rwd"
+# The same under the soft engine, whose interrupts are positioned by instruction count.
+"$REWIND" record --engine soft -o "$TMP/soft.rwd" --checkpoint-every 0.1 --cmdline workload=race "$KERNEL" >/dev/null 2>&1 </dev/null
+every_checkpoint_replays soft-race "$TMP/soft.rwd"
 "$REWIND" trace info "$TMP/race.rwd" >"$TMP/info" 2>&1
 check info-shows-page-store grep -q "page store: .* pages referenced, .* unique pages stored .* deduplication" "$TMP/info"
 
