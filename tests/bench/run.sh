@@ -348,6 +348,7 @@ echo "bench: raw samples in $B/raw.txt"
 
 # Checkpoints, snapshots and reverse debugging against QEMU: docs/benchmarks-snapshots-debug.md
 echo
+sh tests/bench/engines.sh || echo "engines.sh failed" >>$FAILS
 sh tests/bench/ckpt_bench.sh || echo "ckpt_bench.sh failed (see build/bench/ckpt/)" >>$FAILS
 sh tests/bench/reverse_bench.sh || echo "reverse_bench.sh failed (see build/bench/reverse/)" >>$FAILS
 
