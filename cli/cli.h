@@ -27,6 +27,11 @@ void vm_options_usage(FILE *out);
 /* Parses SECONDS given to option `opt` of command `cmd`: a number above 0 (or 0 too when
  * zero_ok). Returns 0, or -1 after printing what is wrong. */
 int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out);
+/* getopt_long met an unknown option or a missing argument: says which, prints the usage, and
+ * returns STATUS_ERROR. */
+int bad_option(const char *cmd, char **argv, void (*usage)(FILE *out));
+/* The one operand left after the options (a WHAT), or NULL after saying so. */
+const char *one_operand(int argc, char **argv, const char *cmd, const char *what);
 /* Reads a whole file; returns NULL and prints "rewind: PATH: reason" on failure. */
 uint8_t *read_file(const char *path, size_t *len);
 /* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR. */

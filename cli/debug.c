@@ -55,17 +55,14 @@ int cmd_debug(int argc, char **argv)
 			debug_usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "rewind debug: unknown option or missing argument: %s\n", argv[optind - 1]);
-			debug_usage(stderr);
-			return STATUS_ERROR;
+			return bad_option("debug", argv, debug_usage);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rewind debug: expected one trace FILE\n");
+	const char *path = one_operand(argc, argv, "debug", "trace FILE");
+	if (!path)
 		return STATUS_ERROR;
-	}
 	char err[512];
-	struct debugger *d = debugger_open(argv[optind], &dopt, err, sizeof(err));
+	struct debugger *d = debugger_open(path, &dopt, err, sizeof(err));
 	if (!d) {
 		fprintf(stderr, "rewind debug: %s\n", err);
 		return STATUS_ERROR;

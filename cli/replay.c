@@ -120,14 +120,9 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "rewind replay: unknown option or missing argument: %s\n", argv[optind - 1]);
-			replay_usage(stderr);
-			return STATUS_ERROR;
+			return bad_option("replay", argv, replay_usage);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rewind replay: expected one trace FILE\n");
-		return STATUS_ERROR;
-	}
-	return replay_session(argv[optind], &s);
+	const char *path = one_operand(argc, argv, "replay", "trace FILE");
+	return path ? replay_session(path, &s) : STATUS_ERROR;
 }

@@ -77,19 +77,14 @@ int cmd_restore(int argc, char **argv)
 			restore_usage(stdout);
 			return 0;
 		}
-		if (c != 't') {
-			fprintf(stderr, "rewind restore: unknown option or missing argument: %s\n", argv[optind - 1]);
-			restore_usage(stderr);
-			return STATUS_ERROR;
-		}
+		if (c != 't')
+			return bad_option("restore", argv, restore_usage);
 		if (parse_seconds("restore", "timeout", optarg, false, &timeout))
 			return STATUS_ERROR;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "rewind restore: expected one snapshot FILE\n");
+	const char *path = one_operand(argc, argv, "restore", "snapshot FILE");
+	if (!path)
 		return STATUS_ERROR;
-	}
-	const char *path = argv[optind];
 	char err[512];
 	struct pagestore ps;
 	struct snapshot snap;

@@ -144,6 +144,21 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 	return 0;
 }
 
+int bad_option(const char *cmd, char **argv, void (*usage)(FILE *out))
+{
+	fprintf(stderr, "rewind %s: unknown option or missing argument: %s\n", cmd, argv[optind - 1]);
+	usage(stderr);
+	return STATUS_ERROR;
+}
+
+const char *one_operand(int argc, char **argv, const char *cmd, const char *what)
+{
+	if (optind == argc - 1)
+		return argv[optind];
+	fprintf(stderr, "rewind %s: expected one %s\n", cmd, what);
+	return NULL;
+}
+
 int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out)
 {
 	char *end;
