@@ -8,20 +8,12 @@
  * few instructions (mov crN, segment loads, iret) that load them. See docs/soft-engine.md. */
 #include "core/memory.h"
 #include "core/soft_priv.h"
+#include "core/x86.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#define CR0_PE 1ULL
-#define CR0_ET (1ULL << 4)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define CR4_PGE (1ULL << 7)
-#define EFER_LMA (1ULL << 10)
-
-#define EFER_SCE 1ULL
-#define EFER_NXE (1ULL << 11)
 #define EFER_EXTRA (EFER_SCE | EFER_NXE)
 #define MSR_TSC 0x10u
 #define MSR_EFER 0xc0000080u
@@ -192,9 +184,11 @@ int soft_get_sregs(struct soft *s, struct kvm_sregs *sr)
 			g->unusable = 1;
 			if (i == 1)
 				g->dpl = (uint8_t)cpl;
-		} else if (soft_read_desc(s, sr, sel, &desc) == 0) {
+		} else if (soft_read_desc(s, sr, sel, &desc) == 0 && ((desc >> 47) & 1)) {
 			soft_desc_to_seg(desc, sel, g);
 		} else {
+			/* No loadable descriptor: the segment was set from outside (the PVH entry
+			 * state has CS and DS with no GDT behind them). */
 			*g = s->seg_shadow[i];
 			g->selector = sel;
 		}

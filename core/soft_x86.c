@@ -3,6 +3,7 @@
  * descriptors, delivery through the 64-bit IDT with the TSS stack switch, and SYSCALL. */
 #include "core/memory.h"
 #include "core/soft_priv.h"
+#include "core/x86.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,21 +14,6 @@
 #define PTE_PS 0x80ULL
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
-
-#define CR0_PE 1ULL
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define EFER_SCE 1ULL
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-
-#define RFLAGS_TF (1ULL << 8)
-#define RFLAGS_IF (1ULL << 9)
-#define RFLAGS_NT (1ULL << 14)
-#define RFLAGS_RF (1ULL << 16)
-#define RFLAGS_VM (1ULL << 17)
 
 #define PF_P 1u
 #define PF_W 2u

@@ -112,6 +112,7 @@ void vm_debug_exit(struct vm *vm, const struct vm_exit *x)
 	uint64_t dr6 = x->debug.dr6;
 	/* DR3 only stands in for a step into an interrupt handler. */
 	bool stepped = (dr6 & DR6_BS) || (dr6 & 8);
+	d->delivered = dr6 & 8;
 	if (dr6 & 8)
 		d->dirty = true;
 	bool stepping_over = d->step_over;
@@ -156,6 +157,7 @@ void vm_debug_exit_done(struct vm *vm)
 	struct vm_debug *d = &vm->debug;
 	d->steps = 0;
 	d->steps_known = true;
+	d->delivered = false;
 	memset(d->hits, 0, sizeof(d->hits));
 	if (vm->stop != VM_RUNNING)
 		return;

@@ -56,6 +56,7 @@ struct vm_debug {
 	/* Why the VM paused. */
 	enum vm_debug_stop stop;
 	int stop_bp;
+	bool delivered;		/* the last step delivered an interrupt: at its handler now */
 
 	bool step_over;		/* re-entering at a breakpoint: step past it with none armed */
 	int irq_vector;		/* injected at this exit, delivered at the next entry; -1 none */
