@@ -289,6 +289,8 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	}
 	if (s->stopping || s->blk)
 		return;	/* a block counted whole may lie in a covered range */
+	if (s->watch_hit && !s->watch_defer)
+		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
 	s->user64 = -1;	/* this instruction may change the privilege or the mode */
 	if (s->remap_after && s->icount == s->remap_after) {
 		s->remap_after = 0;
@@ -466,6 +468,8 @@ static int user64(struct soft *s)
 
 static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
 {
+	if (s->nwatch)
+		return NULL;	/* a data breakpoint hit must stop after its own instruction */
 	if (s->user64 < 0)
 		s->user64 = user64(s);
 	if (!s->user64)
@@ -511,6 +515,8 @@ static bool stop_within(const struct soft *s, uint64_t pc, uint32_t size)
 
 static bool covered(const struct soft *s, uint64_t start, uint64_t end)
 {
+	if (s->nwatch)
+		return true;	/* watch_code_hook covers every address */
 	if (s->have_temp && start >= s->temp.start && end <= s->temp.end)
 		return true;
 	for (int i = 0; i < s->nranges; i++)
@@ -621,6 +627,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	s->blk = NULL;
 	if (s->in_tramp || s->probing || s->stopping)
 		return;
+	if (s->watch_hit && !s->watch_defer)
+		return block_halt(s, WHY_WATCH, addr);
 	if (s->remap_after && s->icount == s->remap_after) {
 		s->remap_after = 0;
 		if (s->naliases)
@@ -669,8 +677,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	sync_block(s, rip);
 	/* A fault leaves RIP on the instruction the code hook counted: it did not retire. */
 	bool faulted = rip == s->cur_rip && s->icount == s->cur_icount && s->icount > 0;
-	if (faulted)
+	if (faulted) {
 		s->icount--;
+		s->watch_hit = 0;	/* a faulting instruction's accesses hit nothing */
+	}
 	s->exc_vector = intno;
 	s->exc_retired = !faulted;
 	halt(s, WHY_EXC);
@@ -834,6 +844,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 		s->pf_err = pferr;
 		if (s->icount == s->cur_icount && s->icount > 0)
 			s->icount--;
+		s->watch_hit = 0;
 		halt(s, WHY_PF);
 		return false;
 	}
@@ -869,6 +880,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	/* Unicorn abandons the access and restores the instruction's starting state. */
 	if (s->icount == s->cur_icount && s->icount > 0)
 		s->icount--;
+	s->watch_hit = 0;	/* it hits again when it re-runs */
 	halt(s, WHY_MMIO);
 	return false;
 map_failed:
@@ -883,6 +895,69 @@ imprecise:
 	s->blk = NULL;
 	halt(s, WHY_FAIL);
 	return false;
+}
+
+/* ---- data breakpoints ----
+ *
+ * Unicorn hands memory hooks the linear address of the access (it runs guest-virtual pages at
+ * their virtual address, see hook_unmapped), which is what DR0-DR3 hold. A hit is noted here
+ * and reported by the code or block hook before the next instruction: a trap, as on x86. An
+ * instruction that faults or exits before completing (MMIO, IN) clears its hits: it re-runs.
+ * A rep string instruction reports after each iteration that hit, at the instruction itself;
+ * after its last iteration too, with RCX = 0: QEMU ends a rep with one more pass through it,
+ * which counts as an instruction and has not run yet. */
+
+static void hook_watch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		       void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	(void)value;
+	if (s->in_tramp || s->probing)
+		return;
+	for (int i = 0; i < s->nwatch; i++) {
+		const struct soft_watch *w = &s->watch[i];
+		if (addr < w->addr + w->len && w->addr < addr + (uint64_t)size &&
+		    (w->reads || type == UC_MEM_WRITE))
+			s->watch_hit |= 1ULL << w->slot;
+	}
+}
+
+/* The code hook over all addresses while data breakpoints are armed; where a covered range's
+ * own hook already calls hook_code, this one stays out of its way (one count per instruction). */
+static void hook_code_watch(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct soft *s = user;
+	if (s->have_temp && addr >= s->temp.start && addr < s->temp.end)
+		return;
+	for (int i = 0; i < s->nranges; i++)
+		if (addr >= s->ranges[i].start && addr < s->ranges[i].end)
+			return;
+	hook_code(uc, addr, size, user);
+}
+
+/* Installs or removes the data breakpoint hooks (on: some are armed). */
+static int arm_watch_hooks(struct soft *s, bool on)
+{
+	if (on == (s->nwatch > 0))
+		return 0;
+	if (on) {
+		if (uc_hook_add(s->uc, &s->watch_mem_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+				(void *)hook_watch, s, 1, 0))
+			return -ENOMEM;
+		if (uc_hook_add(s->uc, &s->watch_code_hook, UC_HOOK_CODE, (void *)hook_code_watch, s,
+				1, 0)) {
+			uc_hook_del(s->uc, s->watch_mem_hook);
+			return -ENOMEM;
+		}
+	} else {
+		uc_hook_del(s->uc, s->watch_mem_hook);
+		uc_hook_del(s->uc, s->watch_code_hook);
+		s->watch_hit = 0;
+	}
+	/* Translations decide at translation time whether they call hooks: drop them all. */
+	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	return 0;
 }
 
 struct access_probe {
@@ -1063,7 +1138,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_REMAP: case WHY_RETRANSLATE:
+	case WHY_REMAP: case WHY_RETRANSLATE: case WHY_WATCH:
 		return true;
 	default:
 		return false;
@@ -1167,6 +1242,14 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			x->debug.dr6 = s->exit.debug.dr6;
 			x->debug.pc = rip;
 			return 0;
+		case WHY_WATCH:
+			/* A single step that hit a watchpoint reports both, as DR6 does. */
+			x->reason = EXIT_DEBUG;
+			x->debug.dr6 = 0xffff0ff0ULL | s->watch_hit |
+				       (s->single_step && s->icount != before ? 1ULL << 14 : 0);
+			x->debug.pc = rip;
+			s->watch_hit = 0;
+			return 0;
 		case WHY_KICK:
 			atomic_store(&s->kicked, 0);
 			x->reason = EXIT_KICKED;
@@ -1182,6 +1265,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 				soft_set_reg(s, UC_X86_REG_RDI, s->in.rdi);
 				soft_set_reg(s, UC_X86_REG_RIP, s->in.rip);
 				s->icount--;
+				s->watch_hit = 0;	/* an INS hits when it re-runs */
 			}
 			*x = s->exit;
 			return 0;
@@ -1372,6 +1456,7 @@ static int op_set_sregs(struct engine *e, const struct kvm_sregs *sr)
 	soft_drop_aliases(s);
 	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
 	s->in.pending = s->mmio.pending = false;
+	s->watch_hit = 0;
 	int rc = soft_load_state(s, &r, sr, why, sizeof(why));
 	if (rc)
 		fprintf(stderr, "soft engine: set_sregs: %s\n", why);
@@ -1442,23 +1527,44 @@ static void soft_request_irq_window(struct engine *e, bool on)
 	to_soft(e)->window = on;
 }
 
+/* DR7 as on x86: per slot i, enable L/G bits 2i and 2i+1, R/W at 16+4i (00 execute, 01 write,
+ * 11 read or write; 10, I/O, is not supported) and LEN at 18+4i (00 1 byte, 01 2, 11 4, 10 8;
+ * the address's low bits below LEN are ignored, as the CPU does). */
 static int soft_set_guest_debug(struct engine *e, const struct kvm_guest_debug *dbg)
 {
+	static const uint64_t len_bytes[4] = { 1, 2, 8, 4 };
 	struct soft *s = to_soft(e);
 	bool on = dbg->control & KVM_GUESTDBG_ENABLE;
-	s->single_step = on && (dbg->control & KVM_GUESTDBG_SINGLESTEP);
-	s->nbp = 0;
+	struct soft_watch watch[4];
+	uint64_t bp[4];
+	int bp_slot[4], nbp = 0, nwatch = 0;
 	if (on && (dbg->control & KVM_GUESTDBG_USE_HW_BP)) {
 		uint64_t dr7 = dbg->arch.debugreg[7];
 		for (int i = 0; i < 4; i++) {
+			unsigned rw = (dr7 >> (16 + 4 * i)) & 3;
+			uint64_t len = len_bytes[(dr7 >> (18 + 4 * i)) & 3];
 			if (!((dr7 >> (2 * i)) & 3))
 				continue;
-			if ((dr7 >> (16 + 4 * i)) & 3)
-				return -EOPNOTSUPP;	/* data watchpoints: not implemented */
-			s->bp_slot[s->nbp] = i;
-			s->bp[s->nbp++] = dbg->arch.debugreg[i];
+			if (rw == 2)
+				return -EOPNOTSUPP;
+			if (rw == 0) {
+				bp_slot[nbp] = i;
+				bp[nbp++] = dbg->arch.debugreg[i];
+				continue;
+			}
+			watch[nwatch++] = (struct soft_watch){ .addr = dbg->arch.debugreg[i] & ~(len - 1),
+							      .len = len, .reads = rw == 3, .slot = i };
 		}
 	}
+	int rc = arm_watch_hooks(s, nwatch > 0);
+	if (rc)
+		return rc;
+	s->single_step = on && (dbg->control & KVM_GUESTDBG_SINGLESTEP);
+	s->nbp = nbp;
+	memcpy(s->bp, bp, sizeof(bp));
+	memcpy(s->bp_slot, bp_slot, sizeof(bp_slot));
+	s->nwatch = nwatch;
+	memcpy(s->watch, watch, sizeof(watch));
 	return 0;
 }
 
@@ -1475,9 +1581,11 @@ static int soft_complete_io(struct engine *e)
 	int nbp = s->nbp;
 	s->window = s->single_step = false;
 	s->nbp = 0;
+	s->watch_defer = true;	/* a data breakpoint the instruction hits stops the next run */
 	struct soft_stop st = { .icount = s->icount + 1 };
 	int rc = run_until(s, &st, &x);
 	s->window = window, s->single_step = step, s->nbp = nbp;
+	s->watch_defer = false;
 	if (kicked)
 		atomic_store(&s->kicked, 1);
 	if (rc)

@@ -30,6 +30,14 @@ enum soft_why {
 	WHY_PF,		/* a page fault the unmapped-memory hook found: pf_* */
 	WHY_SYSRET,	/* a SYSRET to emulate (Unicorn refuses it, see efer_extra) */
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
+	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
+};
+
+/* A DR7 data breakpoint: the linear bytes [addr, addr+len), and whether reads hit it too. */
+struct soft_watch {
+	uint64_t addr, len;
+	bool reads;
+	int slot;	/* its DR0-DR3 number: the DR6 bit a hit sets */
 };
 
 /* A translation block of user code as the block hook sees it: its bytes (compared on every
@@ -70,6 +78,14 @@ struct soft {
 	uint64_t bp[4];
 	int bp_slot[4];
 	bool single_step;
+	/* Data breakpoints. While any is armed, memory hooks see every access and every
+	 * instruction runs under the code hook (watch_code_hook covers all addresses), so a hit
+	 * stops right after the instruction that made it. */
+	int nwatch;
+	struct soft_watch watch[4];
+	uc_hook watch_mem_hook, watch_code_hook;
+	uint64_t watch_hit;	/* DR6 B0-B3 of the accesses of the instruction that last ran */
+	bool watch_defer;	/* complete_io: a hit is reported by the next run instead */
 	atomic_int kicked;
 
 	enum soft_why why;

@@ -240,3 +240,36 @@ idt_ptr:
 	.p2align 3
 tss:
 	.space 104
+
+/* Data watchpoints: the harness sets RIP here, at CPL0 or at CPL3 with IOPL 3. WVAR is the
+ * watched variable; the w_after_* labels are where a trap after each access reports. */
+	.set WVAR, RESULTS+0x200
+watch_code:
+	mov $WVAR, %ebx
+	movl $1, (%rbx)			/* store */
+w_after_store:
+	mov (%rbx), %eax		/* load */
+w_after_load:
+	addl $2, 4(%rbx)		/* the next dword */
+w_after_next:
+	addl $1, (%rbx)			/* read-modify-write */
+w_after_rmw:
+	xor %ecx, %ecx
+1:	inc %ecx
+	cmp $50, %ecx
+	jne 1b
+	mov %ecx, (%rbx)		/* a store after a loop of 150 instructions */
+w_after_loop:
+	lea -2(%rbx), %rdi
+	mov $8, %ecx
+	cld
+w_stos:
+	rep stosb			/* WVAR-2 .. WVAR+5, one byte per iteration */
+w_after_stos:
+	movabs $0xffffffff80000000 + WVAR, %rsi
+	mov (%rsi), %edx		/* the same bytes through another linear address */
+w_after_alias:
+	mov $0x20, %al			/* step 0x20: done */
+	out %al, $0x80
+w_done:
+	jmp w_done

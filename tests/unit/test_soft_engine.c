@@ -1050,6 +1050,186 @@ TEST(unsupported_instruction_stops_with_its_rip)
 	guest_destroy(&g);
 }
 
+/* ---- data breakpoints (DR7 R/W 01 and 11) on the guest's watch_code ---- */
+
+#define WVAR (RESULTS + 0x200)
+#define WVAR_ALIAS (0xffffffff80000000ULL + WVAR)
+#define DR6_BS (1ULL << 14)
+
+/* DR7 for one data breakpoint: rw 1 write, 3 read or write; len in bytes. */
+static uint64_t dr7_data(int slot, int rw, int len)
+{
+	static const uint64_t len_bits[9] = { [1] = 0, [2] = 1, [4] = 3, [8] = 2 };
+	return (1ULL << (2 * slot)) | (uint64_t)rw << (16 + 4 * slot) |
+	       len_bits[len] << (18 + 4 * slot);
+}
+
+static int set_watch(struct engine *e, uint32_t control, int slot, uint64_t addr, int rw, int len)
+{
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP | control };
+	dbg.arch.debugreg[slot] = addr;
+	dbg.arch.debugreg[7] = dr7_data(slot, rw, len);
+	return e->ops->set_guest_debug(e, &dbg);
+}
+
+/* Restarts watch_code; returns the count at its start. */
+static uint64_t restart_watch_code(struct guest *g)
+{
+	struct kvm_regs r;
+	g->e->ops->get_regs(g->e, &r);
+	r.rip = SG_WATCH_CODE;
+	g->e->ops->set_regs(g->e, &r);
+	return soft_engine_icount(g->e);
+}
+
+/* A trap the run must report: after the instruction that ends at pc, `n` instructions into
+ * watch_code (a rep stosb iteration that hit reports at the stosb itself). */
+struct hit {
+	uint64_t pc, n;
+};
+
+/* Runs watch_code from its start to its end, expecting exactly these hits in `slot`. */
+static int expect_hits(struct guest *g, int slot, const struct hit *hits, int nhits)
+{
+	struct engine *e = g->e;
+	struct vm_exit x;
+	struct kvm_regs r;
+	uint64_t base = restart_watch_code(g);
+	for (int i = 0; i <= nhits; i++) {
+		if (e->ops->run(e, &x))
+			return -1;
+		e->ops->get_regs(e, &r);
+		uint64_t n = soft_engine_icount(e) - base;
+		if (i == nhits) {
+			if (is_step(&x, 0x20))
+				return 0;
+			printf("  slot %d: exit %d at %#llx (+%llu) after the last hit\n", slot, x.reason,
+			       (unsigned long long)r.rip, (unsigned long long)n);
+			return -1;
+		}
+		if (x.reason != EXIT_DEBUG || (x.debug.dr6 & (0xfULL | DR6_BS)) != 1ULL << slot ||
+		    x.debug.pc != hits[i].pc || r.rip != hits[i].pc || n != hits[i].n) {
+			printf("  slot %d hit %d: exit %d dr6 %#llx pc %#llx rip %#llx +%llu, expected "
+			       "pc %#llx +%llu\n", slot, i, x.reason, (unsigned long long)x.debug.dr6,
+			       (unsigned long long)x.debug.pc, (unsigned long long)r.rip,
+			       (unsigned long long)n, (unsigned long long)hits[i].pc,
+			       (unsigned long long)hits[i].n);
+			return -1;
+		}
+	}
+	return -1;
+}
+
+/* In CPL3 user code (blocks otherwise counted whole), after a pass with nothing armed. */
+TEST(data_watchpoints_trap_after_the_access)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	*q(&g, 0x10000 + 511 * 8) |= 4;	/* the higher half, for user code too */
+	*q(&g, 0x14000 + 510 * 8) |= 4;
+	CHECK(run_to_step(&g, 9) == 0);
+	CHECK(expect_hits(&g, 0, NULL, 0) == 0);	/* translated without hooks */
+
+	static const struct hit writes[] = {
+		{ SG_W_AFTER_STORE, 2 }, { SG_W_AFTER_RMW, 5 }, { SG_W_AFTER_LOOP, 157 },
+		{ SG_W_STOS, 163 }, { SG_W_STOS, 164 }, { SG_W_STOS, 165 }, { SG_W_STOS, 166 },
+	};
+	CHECK(set_watch(e, 0, 1, WVAR, 1, 4) == 0);
+	CHECK(expect_hits(&g, 1, writes, 7) == 0);
+	CHECK_EQ(*(uint32_t *)(g.mem.host + WVAR), 0x01010101);	/* the stosb stored al = 1 */
+
+	static const struct hit accesses[] = {
+		{ SG_W_AFTER_STORE, 2 }, { SG_W_AFTER_LOAD, 3 }, { SG_W_AFTER_RMW, 5 },
+		{ SG_W_AFTER_LOOP, 157 }, { SG_W_STOS, 163 }, { SG_W_STOS, 164 }, { SG_W_STOS, 165 },
+		{ SG_W_STOS, 166 },
+	};
+	CHECK(set_watch(e, 0, 3, WVAR, 3, 4) == 0);
+	CHECK(expect_hits(&g, 3, accesses, 8) == 0);
+
+	/* 8 bytes: the next dword too, and the last stosb iterations. */
+	static const struct hit quad[] = {
+		{ SG_W_AFTER_STORE, 2 }, { SG_W_AFTER_LOAD, 3 }, { SG_W_AFTER_NEXT, 4 },
+		{ SG_W_AFTER_RMW, 5 }, { SG_W_AFTER_LOOP, 157 }, { SG_W_STOS, 163 },
+		{ SG_W_STOS, 164 }, { SG_W_STOS, 165 }, { SG_W_STOS, 166 }, { SG_W_STOS, 167 },
+		{ SG_W_STOS, 168 },	/* see below */
+	};
+	CHECK(set_watch(e, 0, 2, WVAR, 3, 8) == 0);
+	CHECK(expect_hits(&g, 2, quad, 11) == 0);
+
+	/* 1 byte inside the dword; and an unaligned address ignores its low bits, as DR7 does. */
+	static const struct hit byte1[] = {
+		{ SG_W_AFTER_STORE, 2 }, { SG_W_AFTER_RMW, 5 }, { SG_W_AFTER_LOOP, 157 },
+		{ SG_W_STOS, 164 },
+	};
+	CHECK(set_watch(e, 0, 0, WVAR + 1, 1, 1) == 0);
+	CHECK(expect_hits(&g, 0, byte1, 4) == 0);
+	/* The last stosb iteration reports at the stosb with RCX = 0: QEMU ends a rep with one
+	 * more pass through the instruction, which counts (docs/soft-engine.md) and has not run. */
+	static const struct hit next[] = {
+		{ SG_W_AFTER_NEXT, 4 }, { SG_W_STOS, 167 }, { SG_W_STOS, 168 },
+	};
+	CHECK(set_watch(e, 0, 1, WVAR + 6, 1, 4) == 0);
+	CHECK(expect_hits(&g, 1, next, 3) == 0);
+
+	/* Linear addresses: the same bytes through the higher half are another breakpoint. */
+	static const struct hit alias[] = { { SG_W_AFTER_ALIAS, 171 } };
+	CHECK(set_watch(e, 0, 2, WVAR_ALIAS + 2, 3, 2) == 0);
+	CHECK(expect_hits(&g, 2, alias, 1) == 0);
+
+	/* Never touched: never fires. Disarmed: nothing either. */
+	CHECK(set_watch(e, 0, 3, WVAR + 0x40, 3, 8) == 0);
+	CHECK(expect_hits(&g, 3, NULL, 0) == 0);
+	struct kvm_guest_debug off = { .control = 0 };
+	CHECK(e->ops->set_guest_debug(e, &off) == 0);
+	CHECK(expect_hits(&g, 0, NULL, 0) == 0);
+
+	/* I/O breakpoints (R/W 10) are not supported, and change nothing. */
+	CHECK(set_watch(e, 0, 0, 0x80, 2, 1) == -EOPNOTSUPP);
+	restart_watch_code(&g);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK(is_step(&x, 0x20));
+	guest_destroy(&g);
+}
+
+/* In CPL0 code, with single steps: a step that hits reports both DR6 bits. */
+TEST(data_watchpoint_with_single_step_in_cpl0)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 1) == 0);
+	uint64_t base = restart_watch_code(&g);
+	CHECK(set_watch(e, KVM_GUESTDBG_SINGLESTEP, 0, WVAR, 3, 4) == 0);
+	CHECK(e->ops->run(e, &x) == 0);		/* mov $WVAR, %ebx */
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.dr6 & (0xf | DR6_BS), DR6_BS);
+	CHECK(e->ops->run(e, &x) == 0);		/* movl $1, (%rbx) */
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.dr6 & (0xf | DR6_BS), DR6_BS | 1);
+	CHECK_EQ(x.debug.pc, SG_W_AFTER_STORE);
+	CHECK_EQ(soft_engine_icount(e), base + 2);
+	CHECK_EQ(*(uint32_t *)(g.mem.host + WVAR), 1);	/* it completed */
+	CHECK(set_watch(e, 0, 0, WVAR, 3, 4) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.dr6 & (0xf | DR6_BS), 1);
+	CHECK_EQ(x.debug.pc, SG_W_AFTER_LOAD);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rax, 1);
+	CHECK_EQ(soft_engine_icount(e), base + 3);
+	static const struct hit writes[] = {
+		{ SG_W_AFTER_STORE, 2 }, { SG_W_AFTER_RMW, 5 }, { SG_W_AFTER_LOOP, 157 },
+		{ SG_W_STOS, 163 }, { SG_W_STOS, 164 }, { SG_W_STOS, 165 }, { SG_W_STOS, 166 },
+	};
+	CHECK(set_watch(e, 0, 1, WVAR, 1, 4) == 0);
+	CHECK(expect_hits(&g, 1, writes, 7) == 0);
+	guest_destroy(&g);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -1090,4 +1270,5 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(unsupported_instruction_stops_with_its_rip),
+	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(speed_report))
