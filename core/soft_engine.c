@@ -1150,7 +1150,8 @@ static int soft_complete_io(struct engine *e);
 static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
 {
 	memset(x, 0, sizeof(*x));
-	s->resume_rip = soft_reg(s, UC_X86_REG_RIP);
+	/* A handler just entered has RF clear: a breakpoint on its first instruction fires. */
+	s->resume_rip = s->entered_handler ? UINT64_MAX : soft_reg(s, UC_X86_REG_RIP);
 	s->resume_icount = s->icount;
 	for (;;) {
 		if (atomic_exchange(&s->kicked, 0)) {
@@ -1195,8 +1196,10 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		sync_block(s, soft_reg(s, UC_X86_REG_RIP));
 		if (serving)
 			mmio_end(s);
-		if (s->icount != before)
+		if (s->icount != before) {
 			clear_stale_rf(s);
+			s->entered_handler = false;
+		}
 		/* Stopped before the pending IN or MMIO instruction ran (a kick, a stop, a block to
 		 * translate again): it still is pending, whether the recorder's kicks came or not.
 		 * Anything else (a fault on it) drops it: it exits again when it re-runs. */
@@ -1220,7 +1223,10 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		case WHY_LIMIT:
 			if (serving && !(st && st->icount && s->icount >= st->icount) && !s->single_step)
 				continue;
-			if (s->single_step && !(st && st->icount && s->icount >= st->icount)) {
+			/* A step that reached the stop count still is a step: the stop comes first,
+			 * the count is reported by the next run. */
+			bool counted = st && st->icount && s->icount >= st->icount;
+			if (s->single_step && (s->icount != before || !counted)) {
 				x->reason = EXIT_DEBUG;
 				x->debug.dr6 = 0xffff0ff0ULL | (1ULL << 14);
 				x->debug.pc = rip;
@@ -1519,6 +1525,7 @@ static int soft_inject_irq(struct engine *e, uint8_t vector)
 		fprintf(stderr, "soft engine: cannot deliver interrupt: %s\n", why);
 		return -EINVAL;
 	}
+	s->entered_handler = true;
 	return 0;
 }
 

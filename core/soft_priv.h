@@ -74,6 +74,7 @@ struct soft {
 	bool stop_at_addr;
 	uint64_t stop_addr;
 	uint64_t resume_rip, resume_icount;	/* the first instruction of a run never stops on an address */
+	bool entered_handler;	/* an injected interrupt was delivered; no instruction ran since */
 	int nbp;
 	uint64_t bp[4];
 	int bp_slot[4];

@@ -12,7 +12,7 @@ if ! command -v gdb >/dev/null; then skip all "gdb is not installed"; exit 0; fi
 session() {
 	name=$1 script=$2
 	sock="$TMP/$name.sock"
-	timeout 120 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/$name.server" 2>&1 &
+	timeout 120 "$REWIND" debug --socket "$sock" "${trace:-$TMP/panic.rwd}" >"$TMP/$name.server" 2>&1 &
 	server=$!
 	i=0
 	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -149,6 +149,41 @@ check stepi-stays-out-of-the-handler sh -c "! grep -q 'trap\|stub_\|panic_tick\|
 check reverse-stepi-across-the-interrupt-same-states cmp -s "$TMP/want_back" "$TMP/BACK"
 check stepi-again-same-states cmp -s "$TMP/FWD" "$TMP/AGAIN"
 check step-into-interrupts-reverse-stepi-enters-the-return sh -c "sed -n '/^INTERRUPT-RETURN/,\$p' '$TMP/rn.out' | sed -n 2p | grep -q 'trap_resume'"
+
+# --- the same on the soft engine, where interrupts come at instruction counts: a breakpoint
+# on the timer's entry stub fires; stepping into it and back shows the instruction it came
+# before, a step from there takes it whole and a step back returns there.
+"$REWIND" record --engine soft -o "$TMP/soft.rwd" --cmdline workload=race "$KERNEL" >/dev/null 2>&1 </dev/null
+cat >"$TMP/si.in" <<'EOG'
+break race_spin
+continue
+delete
+break stub_32
+continue
+monitor when
+monitor step-into-interrupts on
+reverse-stepi
+printf "BEFORE %lx\n", $pc
+monitor when
+monitor step-into-interrupts off
+delete
+stepi
+printf "STEPPED %lx\n", $pc
+monitor when
+reverse-stepi
+printf "BACK %lx\n", $pc
+monitor when
+EOG
+trace=$TMP/soft.rwd session si "$TMP/si.in"
+spos() { grep '^position' "$TMP/si.out" | sed -n "$1p" | sed 's/position \([0-9]*\)\.\([0-9]*\).*/\1 \2/'; }
+spc() { grep "^$1 " "$TMP/si.out" | cut -d' ' -f2; }
+stub=$(nm "$KERNEL" | awk '$3 == "stub_32" { print $1 }' | sed 's/^0*//')
+check soft-breakpoint-on-the-interrupt-entry grep -q "Breakpoint 2, .* stub_32" "$TMP/si.out"
+# shellcheck disable=SC2046
+check soft-step-into-back-is-before-the-entry before $(spos 2) $(spos 1)
+# shellcheck disable=SC2046
+check soft-step-takes-the-interrupt-whole sh -c "[ -n '$(spc STEPPED)' ] && [ '$(spc STEPPED)' != '$stub' ] && [ '$(spos 3 | cut -d' ' -f1)' -gt '$(spos 1 | cut -d' ' -f1)' ]"
+check soft-step-back-returns-before-the-interrupt sh -c "[ -n '$(spc BACK)' ] && [ '$(spc BACK)' = '$(spc BEFORE)' ] && [ '$(spos 4)' = '$(spos 2)' ]"
 
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'
