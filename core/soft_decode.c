@@ -3,7 +3,10 @@
  * exception in the middle retires only those before it) and whether the block holds one the
  * engine must see run on its own. 64-bit mode only; anything this decoder does not know makes
  * the block count instruction by instruction, which is always exact. */
+#include "core/insn_access.h"
 #include "core/soft_priv.h"
+
+#include <string.h>
 
 static bool legacy_prefix(uint8_t b)
 {
@@ -52,29 +55,40 @@ static int two_byte(uint8_t op, bool osz16, bool *modrm, int *imm, bool *special
 	return 0;
 }
 
-int soft_insn_length64(const uint8_t *b, int avail, bool *special)
+int insn_decode64(const uint8_t *b, int avail, struct insn64 *d)
 {
 	int i = 0, imm = 0;
 	bool osz16 = false, asz32 = false, rexw = false, modrm = false;
-	*special = false;
+	bool *special = &d->special;
+	memset(d, 0, sizeof(*d));
 	while (i < avail && i < 15 && legacy_prefix(b[i])) {
 		osz16 |= b[i] == 0x66;
 		asz32 |= b[i] == 0x67;
+		if (b[i] == 0xf2 || b[i] == 0xf3)
+			d->rep = b[i];
+		else if (b[i] != 0x66 && b[i] != 0x67 && b[i] != 0xf0)
+			d->seg = b[i];
 		i++;
 	}
+	d->osz16 = osz16;
+	d->asz32 = asz32;
 	if (i < avail && (b[i] & 0xf0) == 0x40)
-		rexw = b[i++] & 8;
+		d->rex = b[i++];
+	rexw = d->rex & 8;
 	if (i >= avail)
 		return 0;
 	uint8_t op = b[i++];
 	int z = osz16 ? 2 : 4;
+	d->op = op;
 	if (op == 0x0f) {
 		if (i >= avail)
 			return 0;
 		uint8_t op2 = b[i++];
+		d->op = 0x0f00 | op2;
 		if (op2 == 0x38 || op2 == 0x3a) {
-			if (i++ >= avail)
+			if (i >= avail)
 				return 0;
+			d->op = (op2 == 0x38 ? 0x0f3800 : 0x0f3a00) | b[i++];
 			modrm = true;
 			imm = op2 == 0x3a;
 		} else if (two_byte(op2, osz16, &modrm, &imm, special)) {
@@ -156,6 +170,8 @@ int soft_insn_length64(const uint8_t *b, int avail, bool *special)
 	if (modrm) {
 		if (i >= avail)
 			return 0;
+		d->has_modrm = true;
+		d->modrm_off = (uint8_t)i;
 		uint8_t m = b[i++];
 		int mod = m >> 6, rm = m & 7, disp = 0;
 		if (mod != 3) {
@@ -175,6 +191,16 @@ int soft_insn_length64(const uint8_t *b, int avail, bool *special)
 		}
 		i += disp;
 	}
+	d->imm_off = (uint8_t)i;
 	i += imm;
-	return i <= avail && i <= 15 ? i : 0;
+	d->len = i <= avail && i <= 15 ? i : 0;
+	return d->len;
+}
+
+int soft_insn_length64(const uint8_t *b, int avail, bool *special)
+{
+	struct insn64 d;
+	int len = insn_decode64(b, avail, &d);
+	*special = d.special;
+	return len;
 }
