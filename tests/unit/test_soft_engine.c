@@ -1230,6 +1230,60 @@ TEST(data_watchpoint_with_single_step_in_cpl0)
 	guest_destroy(&g);
 }
 
+/* An MMIO read exits before it retires; the breakpoint reports once it completes. */
+TEST(data_watchpoint_on_an_mmio_read)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 1) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_HLT);
+	CHECK(set_watch(e, 0, 2, 0xd0000000ULL, 3, 4) == 0);
+	uint64_t n = soft_engine_icount(e);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.dr6 & 0xf, 4);
+	CHECK_EQ(soft_engine_icount(e), n + 2);
+	struct kvm_regs r;
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rax, MMIO_VALUE);
+	CHECK_EQ(x.debug.pc, r.rip);
+	CHECK(e->ops->run(e, &x) == 0);	/* the MMIO write at +0x10: not watched */
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	CHECK(x.mmio.write);
+	guest_destroy(&g);
+}
+
+/* complete_io retires the instruction without stopping; the hit it made stops the next run. */
+TEST(data_watchpoint_hit_by_complete_io_reports_next)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 1) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_HLT);
+	CHECK(set_watch(e, 0, 1, 0xd0000000ULL, 3, 4) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	uint64_t n = soft_engine_icount(e);
+	CHECK(e->ops->complete_io(e) == 0);
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.dr6 & 0xf, 2);
+	CHECK_EQ(soft_engine_icount(e), n + 1);
+	guest_destroy(&g);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -1271,4 +1325,6 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(unsupported_instruction_stops_with_its_rip),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
+	  T(data_watchpoint_on_an_mmio_read),
+	  T(data_watchpoint_hit_by_complete_io_reports_next),
 	  T(speed_report))
