@@ -29,11 +29,14 @@ struct watch {
 	enum gdb_bp_type type;
 };
 
-/* A breakpoint or watchpoint stop found while scanning for reverse-continue. */
+/* A breakpoint or watchpoint stop found while scanning for reverse-continue. One found by
+ * running freely is known as the `count`-th hit of `bp` since exit at.exits. */
 struct hit {
 	struct pos at;
 	enum gdb_stop_reason reason;
 	uint64_t addr;
+	uint64_t bp;
+	uint32_t count;
 };
 
 struct debugger {
@@ -106,7 +109,6 @@ static int run(struct debugger *d)
 	default:
 		snprintf(d->error, sizeof(d->error), "the %s stopped: %s", d->live ? "VM" : "replay",
 			 vm->error[0] || d->live ? vm->error : replayer_report(d->rp));
-		fprintf(stderr, "rewind debug: %s\n", d->error);
 		d->broken = true;
 		return -EIO;
 	}
@@ -251,13 +253,21 @@ static bool add_hit(struct scan *s, struct pos at, enum gdb_stop_reason reason, 
 		s->hits = h;
 		s->cap = cap;
 	}
-	s->hits[s->nhits++] = (struct hit){ at, reason, addr };
+	s->hits[s->nhits++] = (struct hit){ .at = at, .reason = reason, .addr = addr };
 	return true;
 }
 
 static enum gdb_stop_reason watch_reason(enum gdb_bp_type t)
 {
 	return t == GDB_WATCH_READ ? GDB_STOP_RWATCH : t == GDB_WATCH_ACCESS ? GDB_STOP_AWATCH : GDB_STOP_WATCH;
+}
+
+static enum gdb_stop_reason bp_reason(struct debugger *d, uint64_t rip)
+{
+	for (int i = 0; i < d->nbps; i++)
+		if (d->bps[i].addr == rip && d->bps[i].type <= GDB_BP_HARDWARE)
+			return d->bps[i].type == GDB_BP_SOFTWARE ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
+	return GDB_STOP_SIGNAL;
 }
 
 static bool on_scan_step(struct vm *vm, void *ctx)
@@ -281,7 +291,8 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 		if (v == s->values[i])
 			continue;
 		s->values[i] = v;
-		struct hit h = { s->forward ? here : s->prev, watch_reason(d->watch[i].type), d->watch[i].va };
+		struct hit h = { .at = s->forward ? here : s->prev, .reason = watch_reason(d->watch[i].type),
+				 .addr = d->watch[i].va };
 		if (s->forward) {
 			s->found = h;
 			return true;
@@ -294,7 +305,7 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 			continue;
 		enum gdb_stop_reason reason = d->bps[i].type == GDB_BP_SOFTWARE ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
 		if (s->forward) {
-			s->found = (struct hit){ here, reason, 0 };
+			s->found = (struct hit){ .at = here, .reason = reason };
 			return true;
 		}
 		if (s->collect && pos_cmp(here, s->end) < 0 && !add_hit(s, here, reason, 0))
@@ -314,6 +325,16 @@ static void scan_begin(struct debugger *d, struct scan *s)
 	debug_mode(d, true, on_scan_step, s, false);
 }
 
+/* Whether a breakpoint at addr fires where the VM stands, at an exit, when it runs on: not
+ * when an interrupt is due first. Running freely it fires there; a scan that steps sees only
+ * the stops after its start, so it counts this one itself. */
+static bool breakpoint_at_start(struct debugger *d, uint64_t addr)
+{
+	struct kvm_regs r;
+	return d->vm->debug.irq_vector < 0 && !d->vm->engine->ops->get_regs(d->vm->engine, &r) &&
+	       r.rip == addr;
+}
+
 /* Makes d->here exact: steps from the exit before it to the same stop again. */
 static int locate(struct debugger *d)
 {
@@ -328,8 +349,9 @@ static int locate(struct debugger *d)
 	if (rc)
 		return rc;
 	scan_begin(d, &s);
-	if (!s.regs && !s.addr)
+	if ((!s.regs && !s.addr) || (s.addr && breakpoint_at_start(d, s.addr) && s.count == 1))
 		return 0;
+	s.seen = s.addr && breakpoint_at_start(d, s.addr);
 	rc = run(d);
 	if (!rc && (d->at_end || d->here.exits != from.exits)) {
 		snprintf(d->error, sizeof(d->error), "cannot find the current position again");
@@ -488,6 +510,27 @@ static struct back_stop back_stop_here(struct debugger *d, const struct kvm_regs
 	return x;
 }
 
+/* Whether x, the stop after s->cur, is the return from an interrupt delivered in view. */
+static void back_stop_returns(struct back_scan *s, struct back_stop *x)
+{
+	x->after_iretq = s->cur.iretq;
+	for (int i = s->nopen - 1; i >= 0 && s->cur.iretq; i--) {
+		if (same_point(s->open[i].to, s->cur.iretq_to)) {
+			x->returned = true;
+			x->at_resume = same_point(x->regs, s->open[i].to);
+			x->from = s->open[i].from;
+			s->nopen = i;
+			return;
+		}
+	}
+}
+
+static void back_scan_push(struct back_scan *s, struct back_stop x)
+{
+	s->prev = s->cur;
+	s->cur = x;
+}
+
 static bool on_back_step(struct vm *vm, void *ctx)
 {
 	struct back_scan *s = ctx;
@@ -496,7 +539,6 @@ static bool on_back_step(struct vm *vm, void *ctx)
 	if (vm->engine->ops->get_regs(vm->engine, &r))
 		return true;
 	struct back_stop x = back_stop_here(s->d, &r);
-	x.after_iretq = s->cur.iretq;
 	if (delivered_from(s->d, &r, &rp) && same_point(rp, s->cur.regs)) {
 		if (s->nopen == MAX_NESTED_INTERRUPTS)
 			memmove(s->open, s->open + 1, sizeof(s->open) - sizeof(s->open[0]));
@@ -504,19 +546,10 @@ static bool on_back_step(struct vm *vm, void *ctx)
 			s->nopen++;
 		s->open[s->nopen - 1].from = s->cur.at;
 		s->open[s->nopen - 1].to = rp;
-	} else if (s->cur.iretq) {
-		for (int i = s->nopen - 1; i >= 0; i--) {
-			if (same_point(s->open[i].to, s->cur.iretq_to)) {
-				x.returned = true;
-				x.at_resume = same_point(x.regs, s->open[i].to);
-				x.from = s->open[i].from;
-				s->nopen = i;
-				break;
-			}
-		}
+	} else {
+		back_stop_returns(s, &x);
 	}
-	s->prev = s->cur;
-	s->cur = x;
+	back_scan_push(s, x);
 	return !pos_cmp(x.at, s->end);
 }
 
@@ -541,23 +574,40 @@ static int back_scan_run(struct debugger *d, uint64_t first, struct back_scan *s
 	return rc;
 }
 
-/* The stop before p for gdb: the previous instruction's, or, after an interrupt taken whole,
- * the stop before the interrupt. An interrupt's handler may span exits: the scan starts a
- * few exits back and goes further back while the return it sees has no delivery in view. */
-static int stop_before(struct debugger *d, struct pos p, struct pos *out)
+/* The stop before p (where the VM stands) for gdb: the previous instruction's, or, after an
+ * interrupt taken whole, the stop before the interrupt. An interrupt's handler may span
+ * exits: the scan starts a few exits back and goes further back while the return it sees
+ * has no delivery in view. Within an exit the scan ends at the stop before p and p is judged
+ * from its registers, so the usual step back replays once. */
+static int stop_before(struct debugger *d, struct pos *out)
 {
+	struct pos p = d->here;
+	struct kvm_regs r;
+	if (d->vm->engine->ops->get_regs(d->vm->engine, &r))
+		return -EIO;
+	struct back_stop at_p = { .at = p, .regs = { r.rip, r.rsp } };
 	uint64_t first = p.steps ? p.exits : p.exits - 1;
 	for (uint64_t back = 4;; back *= 4) {
 		struct back_scan s = { .d = d, .end = p };
+		if (p.steps)
+			s.end.steps--;
 		int rc = back_scan_run(d, first, &s);
 		if (rc)
 			return rc;
+		if (p.steps) {
+			struct back_stop x = at_p;
+			back_stop_returns(&s, &x);
+			back_scan_push(&s, x);
+		}
 		if (d->step_into_interrupts) {
 			*out = s.prev.at;
 			return 0;
 		}
-		if (s.cur.returned && s.cur.at_resume) /* p is where an interrupt returned to */
-			return stop_before(d, s.cur.from, out);
+		if (s.cur.returned && s.cur.at_resume) { /* p is where an interrupt returned to */
+			if ((rc = goto_pos(d, s.cur.from)))
+				return rc;
+			return stop_before(d, out);
+		}
 		if ((s.cur.returned && !s.cur.at_resume) || (s.prev.returned && s.prev.at_resume)) {
 			*out = s.cur.returned ? s.cur.from : s.prev.from;
 			return 0;
@@ -611,14 +661,6 @@ static void record_free_stop(struct debugger *d)
 	}
 }
 
-static enum gdb_stop_reason bp_reason(struct debugger *d, uint64_t rip)
-{
-	for (int i = 0; i < d->nbps; i++)
-		if (d->bps[i].addr == rip && d->bps[i].type <= GDB_BP_HARDWARE)
-			return d->bps[i].type == GDB_BP_SOFTWARE ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
-	return GDB_STOP_SIGNAL;
-}
-
 static int forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct kvm_regs r;
@@ -665,8 +707,74 @@ static int reverse_step(struct debugger *d, struct gdb_stop *stop)
 		stop->reason = GDB_STOP_REPLAY_BEGIN;
 		return 0;
 	}
-	int rc = stop_before(d, p, &before);
+	int rc = stop_before(d, &before);
 	return rc ? rc : goto_pos(d, before);
+}
+
+/* Breakpoint hits strictly between the checkpoint `from` and `end`, when the hardware can
+ * watch every breakpoint and there are no watchpoints: the VM runs freely with breakpoints
+ * armed up to end's exit, and only that exit's own steps are stepped. Returns 0, 1 when it
+ * cannot be done that way, or an error. */
+static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	int nexec = 0;
+	for (int i = 0; i < d->nbps; i++)
+		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
+	if (d->nwatch || nexec > VM_DEBUG_MAX_HW)
+		return 1;
+	int rc = restore(d, from);
+	struct vm_debug *g = &d->vm->debug;
+	debug_mode(d, false, NULL, NULL, true);
+	g->pause_at_exit = end.exits;
+	while (!rc && d->here.exits < end.exits) {
+		if ((rc = run(d)))
+			break;
+		if (d->at_end && d->here.exits == end.exits)
+			break;	/* `end` is the end of the recording */
+		if (d->at_end || g->stop == DEBUG_STOP_INTERRUPT) {
+			snprintf(d->error, sizeof(d->error), "the scan %s before %llu.%llu",
+				 d->at_end ? "reached the end" : "was interrupted",
+				 (unsigned long long)end.exits, (unsigned long long)end.steps);
+			return -EIO;
+		}
+		if (g->stop != DEBUG_STOP_BREAK)
+			continue;
+		uint64_t bp = g->hw[g->stop_bp].addr;
+		if (!add_hit(s, (struct pos){ d->vm->exits, 0 }, bp_reason(d, bp), 0))
+			return -ENOMEM;
+		s->hits[s->nhits - 1].bp = bp;
+		s->hits[s->nhits - 1].count = g->hits[g->stop_bp];
+	}
+	if (rc || !end.steps)
+		return rc;
+	/* The last exit's steps: the start itself first. */
+	for (int i = 0; i < g->nhw; i++)
+		if (breakpoint_at_start(d, g->hw[i].addr) &&
+		    !add_hit(s, d->here, bp_reason(d, g->hw[i].addr), 0))
+			return -ENOMEM;
+	s->end = end;
+	s->stop_on_end = true;
+	s->collect = true;
+	scan_begin(d, s);
+	rc = run(d);
+	if (!rc && pos_cmp(d->here, end)) {
+		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
+			 (unsigned long long)end.exits, (unsigned long long)end.steps);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* Goes to a hit: exactly, or by finding the count-th hit of its breakpoint since its exit. */
+static int goto_hit(struct debugger *d, const struct hit *h)
+{
+	if (!h->count)
+		return goto_pos(d, h->at);
+	d->here = h->at;
+	d->here_known = false;
+	d->hit_addr = h->bp;
+	d->hit_count = h->count;
+	return locate(d);
 }
 
 static int reverse_continue(struct debugger *d, struct gdb_stop *stop)
@@ -680,10 +788,12 @@ static int reverse_continue(struct debugger *d, struct gdb_stop *stop)
 		}
 		struct pos from = { d->ck.v[best].exits, 0 };
 		struct scan s = { .d = d };
-		int rc = scan_back(d, (size_t)best, end, &s);
+		int rc = scan_back_free(d, (size_t)best, end, &s);
+		if (rc == 1)
+			rc = scan_back(d, (size_t)best, end, &s);
 		if (!rc && s.nhits) {
 			struct hit h = s.hits[s.nhits - 1];
-			rc = goto_pos(d, h.at);
+			rc = goto_hit(d, &h);
 			stop->reason = h.reason;
 			stop->addr = h.addr;
 		}
@@ -698,9 +808,8 @@ static int reverse_continue(struct debugger *d, struct gdb_stop *stop)
 	}
 }
 
-static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
+static int resume(struct debugger *d, enum gdb_resume how, struct gdb_stop *stop)
 {
-	struct debugger *d = t;
 	memset(stop, 0, sizeof(*stop));
 	if (d->broken)
 		return -EIO;
@@ -734,6 +843,15 @@ static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
 		stop->reason = d->live ? GDB_STOP_EXITED : GDB_STOP_REPLAY_END;
 		stop->exit_status = d->exit_status & 0xff;
 	}
+	return rc;
+}
+
+static int dbg_resume(void *t, enum gdb_resume how, struct gdb_stop *stop)
+{
+	struct debugger *d = t;
+	int rc = resume(d, how, stop);
+	if (rc && d->error[0])
+		fprintf(stderr, "rewind debug: %s\n", d->error); /* gdb itself only sees Enn */
 	return rc;
 }
 
