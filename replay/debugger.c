@@ -1,5 +1,6 @@
 #include "replay/debugger.h"
 #include "core/checkpoints.h"
+#include "core/insn_access.h"
 #include "core/vm.h"
 #include "core/x86.h"
 #include "replay/replayer.h"
@@ -228,6 +229,8 @@ struct scan {
 	struct hit *hits;
 	size_t nhits, cap;
 	uint64_t values[MAX_WATCH];
+	bool reads;			/* read or access watchpoints: decode each instruction */
+	struct insn_accesses next;	/* the memory the instruction at the last stop accesses */
 	struct pos prev;
 	/* forward continue by steps (watchpoints): the stop that ended it */
 	bool forward;
@@ -270,6 +273,39 @@ static enum gdb_stop_reason bp_reason(struct debugger *d, uint64_t rip)
 	return GDB_STOP_SIGNAL;
 }
 
+/* Decodes what the instruction the VM stands at will access (none when unknown: reads by
+ * an instruction the decoder does not model go unseen; writes are still seen by value). */
+static void decode_next(struct debugger *d, const struct kvm_regs *r, struct insn_accesses *acc)
+{
+	struct kvm_sregs sregs;
+	uint8_t code[15];
+	size_t n = 0x1000 - (r->rip & 0xfff); /* the rest of its page, then the next if mapped */
+	acc->n = 0;
+	if (n > sizeof(code))
+		n = sizeof(code);
+	if (vm_read_virt(d->vm, r->rip, code, n))
+		return;
+	if (n < sizeof(code) && !vm_read_virt(d->vm, r->rip + n, code + n, sizeof(code) - n))
+		n = sizeof(code);
+	if (d->vm->engine->ops->get_sregs(d->vm->engine, &sregs) ||
+	    !insn_access_decode(code, (int)n, r, &sregs, acc))
+		acc->n = 0;
+}
+
+/* Whether the step just made hit watchpoint w: its value changed (a write, by any means),
+ * or, for read and access watchpoints, the instruction that ran accessed it. */
+static bool watch_hit(const struct watch *w, bool changed, const struct insn_accesses *ran)
+{
+	switch (w->type) {
+	case GDB_WATCH_READ:
+		return ran && insn_access_hits(ran, w->va, w->len, INSN_READ);
+	case GDB_WATCH_ACCESS:
+		return changed || (ran && insn_access_hits(ran, w->va, w->len, INSN_READ | INSN_WRITE));
+	default:
+		return changed;
+	}
+}
+
 static bool on_scan_step(struct vm *vm, void *ctx)
 {
 	struct scan *s = ctx;
@@ -284,13 +320,18 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 	} else if (s->addr && r.rip == s->addr && ++s->seen == s->count) {
 		return true;
 	}
-	/* Watchpoints: a changed value means the instruction just stepped wrote it. Going
-	 * forward, stop after it; going back, the stop is before it. */
+	/* Watchpoints: the instruction just stepped wrote (changed the value) or accessed the
+	 * watched bytes. Going forward, stop after it; going back, the stop is before it. A step
+	 * that delivered an interrupt ran no instruction. */
+	struct insn_accesses ran = s->next;
+	if (s->reads)
+		decode_next(d, &r, &s->next);
 	for (int i = 0; i < d->nwatch; i++) {
 		uint64_t v = read_value(d, &d->watch[i]);
-		if (v == s->values[i])
-			continue;
+		bool changed = v != s->values[i];
 		s->values[i] = v;
+		if (!watch_hit(&d->watch[i], changed, s->reads && !vm->debug.delivered ? &ran : NULL))
+			continue;
 		struct hit h = { .at = s->forward ? here : s->prev, .reason = watch_reason(d->watch[i].type),
 				 .addr = d->watch[i].va };
 		if (s->forward) {
@@ -319,8 +360,13 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 
 static void scan_begin(struct debugger *d, struct scan *s)
 {
-	for (int i = 0; i < d->nwatch; i++)
+	for (int i = 0; i < d->nwatch; i++) {
 		s->values[i] = read_value(d, &d->watch[i]);
+		s->reads |= d->watch[i].type != GDB_WATCH_WRITE;
+	}
+	struct kvm_regs r;
+	if (s->reads && !d->vm->engine->ops->get_regs(d->vm->engine, &r))
+		decode_next(d, &r, &s->next);
 	s->prev = d->here;
 	debug_mode(d, true, on_scan_step, s, false);
 }
@@ -873,8 +919,8 @@ static int dbg_set_breakpoints(void *t, const struct gdb_breakpoint *bps, int n)
 	for (int i = 0; i < n; i++) {
 		if (bps[i].type <= GDB_BP_HARDWARE)
 			continue;
-		/* Watchpoints compare memory after each step: writes only. */
-		if (bps[i].type != GDB_WATCH_WRITE || nwatch == MAX_WATCH || !bps[i].len || bps[i].len > 8)
+		/* Watchpoints are checked after each step (docs/gdb.md): up to 8 bytes each. */
+		if (nwatch == MAX_WATCH || !bps[i].len || bps[i].len > 8)
 			return -ENOSPC;
 		uint64_t gpa;
 		if (gdb_translate(&debugger_target_ops, d, &sregs, bps[i].addr, &gpa) ||

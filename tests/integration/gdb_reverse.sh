@@ -200,6 +200,39 @@ check watch-reverse-continue-stops grep -q "Hardware watchpoint 1: active_sessio
 check watch-stops-at-the-null-store grep -q "active_session = NULL" "$TMP/watch.out"
 check watch-pc-is-the-store sh -c "grep -A1 '^STOPPED' '$TMP/watch.out' | grep -q 'movq   \$0x0,.*<active_session>'"
 
+# --- read and access watchpoints on the same pointer: going back from the panic, the last
+# read is the panicking line's load; with an access watchpoint the accesses before it are the
+# NULL store, then the tick's test of the pointer; going forward with a read watchpoint stops
+# right after the next read.
+cat >"$TMP/rwatch.in" <<'EOG'
+continue
+rwatch active_session
+reverse-continue
+echo RSTOP\n
+x/i $pc
+delete
+awatch active_session
+reverse-continue
+echo ASTOP1\n
+x/i $pc
+reverse-continue
+echo ASTOP2\n
+x/i $pc
+delete
+rwatch active_session
+continue
+echo FSTOP\n
+x/2i $pc-8
+EOG
+session rwatch "$TMP/rwatch.in"
+after() { sed -n "/^$1\$/,\$p" "$TMP/rwatch.out" | sed -n 2p; }
+check rwatch-reverse-stops-at-the-last-read sh -c "echo '$(after RSTOP)' | grep -q 'mov .*(%rip),%r.. .*<active_session>'"
+check rwatch-reported-as-read grep -q "Hardware read watchpoint 1: active_session" "$TMP/rwatch.out"
+check awatch-reverse-stops-at-the-null-store sh -c "echo '$(after ASTOP1)' | grep -q 'movq   \$0x0,.*<active_session>'"
+check awatch-reverse-then-the-tick-test sh -c "echo '$(after ASTOP2)' | grep -q '<panic_tick>:.*cmpq   \$0x0,.*<active_session>'"
+check awatch-reported-as-access grep -q "Hardware access (read/write) watchpoint 2: active_session" "$TMP/rwatch.out"
+check rwatch-forward-stops-after-the-read sh -c "sed -n '/^FSTOP/,\$p' '$TMP/rwatch.out' | grep -B1 '^=>' | head -1 | grep -q 'cmpq   \$0x0,.*<active_session>'"
+
 # --- malformed packets: answered (or ignored) as the protocol says; the stub keeps serving.
 sock="$TMP/raw.sock"
 timeout 60 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/raw.server" 2>&1 &
