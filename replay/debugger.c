@@ -1,6 +1,7 @@
 #include "replay/debugger.h"
 #include "core/checkpoints.h"
 #include "core/insn_access.h"
+#include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/x86.h"
 #include "replay/replayer.h"
@@ -707,6 +708,21 @@ static void record_free_stop(struct debugger *d)
 	}
 }
 
+/* Whether the watchpoints can be the CPU's data breakpoints: only the soft engine checks
+ * them (the kvm engine's never fire on this host: docs/platform.md), x86 has no read-only
+ * kind, and each must be 1, 2, 4 or 8 bytes, aligned. */
+static bool data_breakpoints(struct debugger *d, int nexec)
+{
+	if (!engine_is_soft(d->vm->engine) || nexec + d->nwatch > VM_DEBUG_MAX_HW)
+		return false;
+	for (int i = 0; i < d->nwatch; i++) {
+		const struct watch *w = &d->watch[i];
+		if (w->type == GDB_WATCH_READ || (w->len & (w->len - 1)) || w->va % w->len)
+			return false;
+	}
+	return true;
+}
+
 static int forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct kvm_regs r;
@@ -714,7 +730,8 @@ static int forward_continue(struct debugger *d, struct gdb_stop *stop)
 	int nexec = 0;
 	for (int i = 0; i < d->nbps; i++)
 		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
-	if (d->nwatch || nexec > VM_DEBUG_MAX_HW) {
+	bool data = d->nwatch && data_breakpoints(d, nexec);
+	if ((d->nwatch && !data) || nexec > VM_DEBUG_MAX_HW) {
 		/* Watchpoints, and breakpoints beyond the hardware's, are software here: step and
 		 * compare after every instruction. */
 		struct scan s = { .d = d, .forward = true };
@@ -732,17 +749,27 @@ static int forward_continue(struct debugger *d, struct gdb_stop *stop)
 		return 0;
 	}
 	debug_mode(d, false, NULL, NULL, true);
+	struct vm_debug *g = &d->vm->debug;
+	for (int i = 0; data && i < d->nwatch; i++)
+		g->hw[g->nhw++] = (struct vm_hw_point){
+			d->watch[i].va, d->watch[i].type == GDB_WATCH_WRITE ? HW_WRITE : HW_ACCESS,
+			(uint8_t)d->watch[i].len };
 	/* A continue that starts on a breakpoint leaves it first. */
-	for (int i = 0; i < d->vm->debug.nhw; i++)
-		d->vm->debug.step_over |= d->vm->debug.hw[i].addr == r.rip;
+	for (int i = 0; i < g->nhw; i++)
+		g->step_over |= g->hw[i].kind == HW_EXEC && g->hw[i].addr == r.rip;
 	int rc = run(d);
 	if (rc || d->at_end)
 		return rc;
 	record_free_stop(d);
-	if (d->vm->debug.stop == DEBUG_STOP_INTERRUPT)
+	if (g->stop == DEBUG_STOP_INTERRUPT) {
 		stop->signo = GDB_SIGINT;
-	else
+	} else if (g->stop == DEBUG_STOP_WATCH) {
+		const struct watch *w = &d->watch[g->stop_bp - (g->nhw - d->nwatch)];
+		stop->reason = watch_reason(w->type);
+		stop->addr = w->va;
+	} else {
 		stop->reason = bp_reason(d, d->here_regs.rip);
+	}
 	return 0;
 }
 

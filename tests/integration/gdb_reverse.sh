@@ -185,6 +185,33 @@ check soft-step-into-back-is-before-the-entry before $(spos 2) $(spos 1)
 check soft-step-takes-the-interrupt-whole sh -c "[ -n '$(spc STEPPED)' ] && [ '$(spc STEPPED)' != '$stub' ] && [ '$(spos 3 | cut -d' ' -f1)' -gt '$(spos 1 | cut -d' ' -f1)' ]"
 check soft-step-back-returns-before-the-interrupt sh -c "[ -n '$(spc BACK)' ] && [ '$(spc BACK)' = '$(spc BEFORE)' ] && [ '$(spos 4)' = '$(spos 2)' ]"
 
+# --- watchpoints on the soft engine run freely with its data breakpoints when they can (a
+# write or access watchpoint, aligned); with a read watchpoint the target steps and decodes.
+# Both ways an access watchpoint stops at the same position, right after the access.
+for how in hw sw; do
+	extra=
+	[ $how = sw ] && extra='rwatch active_session'
+	cat >"$TMP/swatch-$how.in" <<EOG
+break race_spin
+continue
+delete
+watch race.counter
+continue
+delete
+awatch race.counter
+$extra
+continue
+echo AWATCH\\n
+info line *\$pc
+monitor when
+EOG
+	trace=$TMP/soft.rwd session "swatch-$how" "$TMP/swatch-$how.in"
+done
+apos() { sed -n '/^AWATCH/,$p' "$TMP/swatch-$1.out" | grep '^position'; }
+check soft-watch-stops-on-the-change grep -q "Old value = .*" "$TMP/swatch-hw.out"
+check soft-awatch-stops-after-the-read sh -c "sed -n '/^AWATCH/,\$p' '$TMP/swatch-hw.out' | grep -q 'Line 106 of \"workloads.c\"'"
+check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ]"
+
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'
 continue
