@@ -1230,6 +1230,21 @@ TEST(data_watchpoint_with_single_step_in_cpl0)
 	guest_destroy(&g);
 }
 
+/* Runs the guest to its MMIO read at 0xd0000000 with an access watchpoint on it in `slot`;
+ * answers the read. Returns the instruction count before the read, or 0 on failure. */
+static uint64_t watch_the_mmio_read(struct guest *g, int slot, struct vm_exit *x)
+{
+	struct engine *e = g->e;
+	if (run_to_step(g, 1) || e->ops->run(e, x) || x->reason != EXIT_HLT ||
+	    set_watch(e, 0, slot, 0xd0000000ULL, 3, 4))
+		return 0;
+	uint64_t n = soft_engine_icount(e);
+	if (e->ops->run(e, x) || x->reason != EXIT_MMIO || soft_engine_icount(e) != n + 1)
+		return 0;
+	memcpy(x->mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	return n;
+}
+
 /* An MMIO read exits before it retires; the breakpoint reports once it completes. */
 TEST(data_watchpoint_on_an_mmio_read)
 {
@@ -1237,15 +1252,8 @@ TEST(data_watchpoint_on_an_mmio_read)
 	struct vm_exit x;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 1) == 0);
-	CHECK(e->ops->run(e, &x) == 0);
-	CHECK_EQ(x.reason, EXIT_HLT);
-	CHECK(set_watch(e, 0, 2, 0xd0000000ULL, 3, 4) == 0);
-	uint64_t n = soft_engine_icount(e);
-	CHECK(e->ops->run(e, &x) == 0);
-	CHECK_EQ(x.reason, EXIT_MMIO);
-	CHECK_EQ(soft_engine_icount(e), n + 1);
-	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	uint64_t n = watch_the_mmio_read(&g, 2, &x);
+	CHECK(n != 0);
 	CHECK(e->ops->run(e, &x) == 0);
 	CHECK_EQ(x.reason, EXIT_DEBUG);
 	CHECK_EQ(x.debug.dr6 & 0xf, 4);
@@ -1267,14 +1275,9 @@ TEST(data_watchpoint_hit_by_complete_io_reports_next)
 	struct vm_exit x;
 	CHECK(guest_create(&g, make_soft) == 0);
 	struct engine *e = g.e;
-	CHECK(run_to_step(&g, 1) == 0);
-	CHECK(e->ops->run(e, &x) == 0);
-	CHECK_EQ(x.reason, EXIT_HLT);
-	CHECK(set_watch(e, 0, 1, 0xd0000000ULL, 3, 4) == 0);
-	CHECK(e->ops->run(e, &x) == 0);
-	CHECK_EQ(x.reason, EXIT_MMIO);
-	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
-	uint64_t n = soft_engine_icount(e);
+	uint64_t n = watch_the_mmio_read(&g, 1, &x);
+	CHECK(n != 0);
+	n++; /* the read exited: counted, not retired */
 	CHECK(e->ops->complete_io(e) == 0);
 	CHECK_EQ(soft_engine_icount(e), n + 1);
 	CHECK(e->ops->run(e, &x) == 0);
