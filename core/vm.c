@@ -1,7 +1,7 @@
 /* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
 #include "core/vm.h"
 #include "core/waker.h"
-#include "gdb/pagewalk.h"
+#include "core/pagewalk.h"
 #include "record/recorder.h"
 #include "replay/replayer.h"
 #include "traces/events.h"

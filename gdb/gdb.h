@@ -3,7 +3,7 @@
  * recorded trace (forwards and backwards) or a live VM.
  *
  * The server owns the protocol, the register layout and target description, guest-virtual
- * memory access (it walks the guest's page tables itself, see gdb/pagewalk.h) and the table of
+ * memory access (it walks the guest's page tables itself, see core/pagewalk.h) and the table of
  * breakpoints and watchpoints. The target only moves execution and answers physical memory and
  * register reads. Breakpoints are never written into guest memory: the target is given the
  * table and stops where it says, so a replay stays exact. See docs/gdb.md. */
@@ -117,7 +117,7 @@ struct gdb_target_ops {
 	bool can_reverse;
 };
 
-/* Translates a guest-virtual address with the paging state in sregs (see gdb/pagewalk.h for
+/* Translates a guest-virtual address with the paging state in sregs (see core/pagewalk.h for
  * the error codes). For targets that watch or break on physical addresses. */
 int gdb_translate(const struct gdb_target_ops *ops, void *t, const struct kvm_sregs *sregs,
 		  uint64_t va, uint64_t *gpa);

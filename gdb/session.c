@@ -1,6 +1,6 @@
 #include "gdb/session.h"
 
-#include "gdb/pagewalk.h"
+#include "core/pagewalk.h"
 #include "gdb/regs.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* The guest page-table walker on tables built by hand in a RAM buffer. */
-#include "gdb/pagewalk.h"
+#include "core/pagewalk.h"
 #include "tests/unit/check.h"
 
 #include <errno.h>

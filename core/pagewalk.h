@@ -4,8 +4,8 @@
  * permission bits (R/W, U/S, NX) are not checked, because a debugger may look at any mapped page.
  * Modes: paging off (identity), 32-bit (4 KiB and 4 MiB PSE pages), PAE, 4-level and 5-level
  * long mode (4 KiB, 2 MiB and 1 GiB pages). */
-#ifndef REWIND_GDB_PAGEWALK_H
-#define REWIND_GDB_PAGEWALK_H
+#ifndef REWIND_PAGEWALK_H
+#define REWIND_PAGEWALK_H
 #include <stddef.h>
 #include <stdint.h>
 

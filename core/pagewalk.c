@@ -1,4 +1,4 @@
-#include "gdb/pagewalk.h"
+#include "core/pagewalk.h"
 
 #include "core/x86.h"
 
