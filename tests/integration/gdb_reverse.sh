@@ -260,6 +260,16 @@ check awatch-reverse-then-the-tick-test sh -c "echo '$(after ASTOP2)' | grep -q 
 check awatch-reported-as-access grep -q "Hardware access (read/write) watchpoint 2: active_session" "$TMP/rwatch.out"
 check rwatch-forward-stops-after-the-read sh -c "sed -n '/^FSTOP/,\$p' '$TMP/rwatch.out' | grep -B1 '^=>' | head -1 | grep -q 'cmpq   \$0x0,.*<active_session>'"
 
+# --- the README's tour, command for command.
+sed -n 's/^(gdb) \([^#]*\).*/\1/p' README.md >"$TMP/tour.in"
+session tour "$TMP/tour.in"
+check readme-tour-has-commands [ "$(wc -l <"$TMP/tour.in")" -ge 8 ]
+check readme-tour-read-watch-finds-the-faulting-line grep -q 'f->rax = ++active_session->uses' "$TMP/tour.out"
+check readme-tour-reverse-next-to-io-delay grep -q "^$delay_line[[:space:]]*io_delay();" "$TMP/tour.out"
+check readme-tour-continue-to-the-null-store grep -q 'New value = (struct session \*) 0x0' "$TMP/tour.out"
+check readme-tour-backtrace-through-the-interrupt sh -c "grep -A3 '^#0 .*panic_tick' '$TMP/tour.out' | grep -q 'signal handler called'"
+check readme-tour-position grep -q '^position [0-9]*\.[0-9]* (exit' "$TMP/tour.out"
+
 # --- malformed packets: answered (or ignored) as the protocol says; the stub keeps serving.
 sock="$TMP/raw.sock"
 timeout 60 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/raw.server" 2>&1 &
