@@ -118,8 +118,19 @@ static void vm_request_window(struct vm *vm, bool on)
 
 /* An interrupt is pending but the guest cannot take it now. Recording and replaying, no
  * interrupt window is requested: on this host the window exit comes whenever the emulator next
- * looks, not where IF became 1 (docs/platform.md). The interrupt waits for the next exit, or
- * for an asynchronous landing (the waker kicks every grace period while it waits). */
+ * looks, not where IF became 1 (docs/platform.md). The interrupt waits for the next exit, or,
+ * when the guest runs a grace period without one, for an asynchronous landing (the waker kicks
+ * then): each exit starts the grace period again. */
+static void irq_wait_start(struct vm *vm)
+{
+	atomic_store(&vm->host.irq_waiting_since, host_now_ns());
+}
+
+static void irq_wait_end(struct vm *vm)
+{
+	atomic_store(&vm->host.irq_waiting_since, 0);
+}
+
 static void vm_wait_for_window(struct vm *vm)
 {
 	if (!vm->rec && !vm->rep) {
@@ -127,15 +138,15 @@ static void vm_wait_for_window(struct vm *vm)
 		return;
 	}
 	vm_request_window(vm, false);
-	if (vm->rec && !atomic_exchange(&vm->host.irq_waiting, true))
-		vm->irq_waiting_since = host_now_ns();
+	if (vm->rec)
+		irq_wait_start(vm);
 }
 
 static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 {
 	const struct engine_ops *ops = vm->engine->ops;
 	if (!pic_pending(&vm->pic)) {
-		atomic_store(&vm->host.irq_waiting, false);
+		irq_wait_end(vm);
 		vm_request_window(vm, false);
 		return;
 	}
@@ -157,7 +168,7 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 	vm->debug.dirty |= vm->debug.step || vm->debug.step_over;
 	vm->async_irqs += kind == IRQ_ASYNC;
 	vm->deferral_logged = false;
-	atomic_store(&vm->host.irq_waiting, false);
+	irq_wait_end(vm);
 	uint8_t p[2];
 	size_t n = ev_irq_encode(p, (uint8_t)vector, kind);
 	if (vm->rec)
@@ -178,17 +189,16 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
  * is the position (EV_ASYNC_ICOUNT), and replay stops the engine at that count. */
 static void vm_record_kick(struct vm *vm)
 {
-	struct vm_host_events *h = &vm->host;
 	struct engine *e = vm->engine;
 	if (!pic_pending(&vm->pic)) {
-		atomic_store(&h->irq_waiting, false);
+		irq_wait_end(vm);
 		return;
 	}
 	if (e->ops->icount) {
 		/* The instruction count names this point exactly, at CPL0 and CPL3 alike: deliver
 		 * now. Not interruptible: the waker kicks again after a grace period. */
 		if (!e->ops->interruptible(e)) {
-			atomic_store(&h->irq_waiting, true);
+			irq_wait_start(vm);
 			return;
 		}
 		uint8_t p[8];
@@ -196,12 +206,12 @@ static void vm_record_kick(struct vm *vm)
 		vm_deliver_async_irq(vm);
 		return;
 	}
-	if (!atomic_load(&h->irq_waiting)) {
-		vm->irq_waiting_since = host_now_ns();
-		atomic_store(&h->irq_waiting, true);
+	uint64_t since = atomic_load(&vm->host.irq_waiting_since);
+	if (!since) {
+		irq_wait_start(vm);
 		return;
 	}
-	if (host_now_ns() - vm->irq_waiting_since < WAKER_GRACE_NS)
+	if (host_now_ns() - since < WAKER_GRACE_NS)
 		return;
 	struct kvm_sregs sregs;
 	uint8_t *sig;
@@ -217,7 +227,7 @@ static void vm_record_kick(struct vm *vm)
 	/* User code runs natively and can run long: stop kicking until the next exit. (Kernel
 	 * code entered by a system call before that exit loses its chance of a landing.) */
 	if (user)
-		atomic_store(&h->irq_waiting, false);
+		irq_wait_end(vm);
 	if (vm->deferral_logged)
 		return;
 	vm->deferred++;

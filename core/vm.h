@@ -71,7 +71,9 @@ struct vm_host_events {
 	int rx_len;
 	bool rx_eof;
 	atomic_bool timer_due;
-	atomic_bool irq_waiting;	/* an interrupt waits for an exit: kick every grace period */
+	/* Recording: host ns since an interrupt waits for an exit (0: none); the waker kicks
+	 * the vCPU once a grace period for as long as it waits. */
+	atomic_uint_fast64_t irq_waiting_since;
 	atomic_bool timed_out;
 	atomic_bool stop;
 	atomic_uint_fast64_t deadline_ns;	/* next device deadline, guest (= host) ns */
@@ -111,7 +113,6 @@ struct vm {
 	int phase;		/* 0 at an exit, 1 at kicked exits after its interrupt decision */
 	uint64_t deferred;	/* interrupts held back from an asynchronous point to an exit */
 	bool deferral_logged;
-	uint64_t irq_waiting_since;	/* host ns; while host.irq_waiting */
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
 	struct dirty_log dirty;

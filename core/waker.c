@@ -41,6 +41,7 @@ static void *waker_main(void *arg)
 	struct vm *vm = arg;
 	struct vm_host_events *h = &vm->host;
 	uint64_t timeout_at = vm->cfg.timeout > 0 ? host_now_ns() + (uint64_t)(vm->cfg.timeout * 1e9) : 0;
+	uint64_t last_kick = 0;
 
 	while (!atomic_load(&h->stop)) {
 		uint64_t now = host_now_ns();
@@ -67,10 +68,20 @@ static void *waker_main(void *arg)
 		uint64_t wait_ns = 100000000;
 		if (deadline != DEADLINE_NONE && !atomic_load(&h->timer_due))
 			wait_ns = deadline > guest_now ? deadline - guest_now : 0;
-		if (atomic_load(&h->irq_waiting)) {
-			vm->engine->ops->kick(vm->engine);
-			if (wait_ns > WAKER_GRACE_NS)
-				wait_ns = WAKER_GRACE_NS;
+		/* An interrupt waiting for an exit: a kick once its grace period is over, then one
+		 * a grace period (the vCPU decides at each whether it can land it). */
+		uint64_t since = atomic_load(&h->irq_waiting_since);
+		if (since) {
+			uint64_t due = since + WAKER_GRACE_NS;
+			if (due < last_kick + WAKER_GRACE_NS)
+				due = last_kick + WAKER_GRACE_NS;
+			if (now >= due) {
+				vm->engine->ops->kick(vm->engine);
+				last_kick = now;
+				due = now + WAKER_GRACE_NS;
+			}
+			if (wait_ns > due - now)
+				wait_ns = due - now;
 		}
 		if (timeout_at && timeout_at - now < wait_ns)
 			wait_ns = timeout_at - now;
