@@ -23,19 +23,13 @@ static int fail(char *err, size_t errlen, const char *what, int rc)
 	return -1;
 }
 
-int vm_state_capture(struct vm *vm, struct pagestore *ps, const struct memimage *prev,
-		     struct snapshot *snap, char *err, size_t errlen)
+int vcpu_state_read(struct engine *e, struct vcpu_state *v)
 {
-	const struct engine_ops *ops = vm->engine->ops;
-	struct engine *e = vm->engine;
-	struct vcpu_state *v = &snap->vcpu;
+	const struct engine_ops *ops = e->ops;
 	int rc;
-	memset(snap, 0, sizeof(*snap));
-	if (ops->complete_io && (rc = ops->complete_io(e)))
-		return fail(err, errlen, "completing the last I/O instruction", rc);
 	if ((rc = ops->get_regs(e, &v->regs)) || (rc = ops->get_sregs(e, &v->sregs)) ||
 	    (rc = ops->get_fpu(e, &v->fpu)) || (rc = ops->get_events(e, &v->events)))
-		return fail(err, errlen, "reading the vCPU state", rc);
+		return rc;
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e[NSAVED_MSRS];
@@ -45,9 +39,42 @@ int vm_state_capture(struct vm *vm, struct pagestore *ps, const struct memimage 
 	for (size_t i = 0; i < NSAVED_MSRS; i++)
 		m.e[i].index = saved_msrs[i];
 	if ((rc = ops->get_msrs(e, &m.h)))
-		return fail(err, errlen, "reading the vCPU's MSRs", rc);
+		return rc;
 	v->nmsrs = NSAVED_MSRS;
 	memcpy(v->msrs, m.e, sizeof(m.e));
+	return 0;
+}
+
+int vcpu_state_write(struct engine *e, const struct vcpu_state *v)
+{
+	const struct engine_ops *ops = e->ops;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[VCPU_MAX_MSRS];
+	} m;
+	int rc;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = v->nmsrs;
+	memcpy(m.e, v->msrs, v->nmsrs * sizeof(m.e[0]));
+	/* sregs first: it sets the mode the other state is interpreted in. */
+	if ((rc = ops->set_sregs(e, &v->sregs)) || (rc = ops->set_msrs(e, &m.h)) ||
+	    (rc = ops->set_regs(e, &v->regs)) || (rc = ops->set_fpu(e, &v->fpu)) ||
+	    (rc = ops->set_events(e, &v->events)))
+		return rc;
+	return 0;
+}
+
+int vm_state_capture(struct vm *vm, struct pagestore *ps, const struct memimage *prev,
+		     struct snapshot *snap, char *err, size_t errlen)
+{
+	const struct engine_ops *ops = vm->engine->ops;
+	struct engine *e = vm->engine;
+	int rc;
+	memset(snap, 0, sizeof(*snap));
+	if (ops->complete_io && (rc = ops->complete_io(e)))
+		return fail(err, errlen, "completing the last I/O instruction", rc);
+	if ((rc = vcpu_state_read(e, &snap->vcpu)))
+		return fail(err, errlen, "reading the vCPU state", rc);
 
 	snap->devices = calloc(vm->ndevices, sizeof(*snap->devices));
 	if (!snap->devices)
@@ -102,8 +129,6 @@ static const struct device *find_device(struct vm *vm, const char *name)
 int vm_state_restore(struct vm *vm, const struct pagestore *ps, const struct snapshot *snap,
 		     char *err, size_t errlen)
 {
-	const struct engine_ops *ops = vm->engine->ops;
-	struct engine *e = vm->engine;
 	int rc;
 	if (snap->mem.npages != vm->mem.size / PAGE_SIZE) {
 		snprintf(err, errlen, "the snapshot has %llu pages of memory, the VM %llu",
@@ -131,18 +156,7 @@ int vm_state_restore(struct vm *vm, const struct pagestore *ps, const struct sna
 			return -1;
 		}
 	}
-	const struct vcpu_state *v = &snap->vcpu;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[VCPU_MAX_MSRS];
-	} m;
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = v->nmsrs;
-	memcpy(m.e, v->msrs, v->nmsrs * sizeof(m.e[0]));
-	/* sregs first: it sets the mode the other state is interpreted in. */
-	if ((rc = ops->set_sregs(e, &v->sregs)) || (rc = ops->set_msrs(e, &m.h)) ||
-	    (rc = ops->set_regs(e, &v->regs)) || (rc = ops->set_fpu(e, &v->fpu)) ||
-	    (rc = ops->set_events(e, &v->events)))
+	if ((rc = vcpu_state_write(vm->engine, &snap->vcpu)))
 		return fail(err, errlen, "setting the vCPU state", rc);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "core/snapshot.h"
 
 struct vm;
+struct engine;
 
 /* Fills snap from the running machine. With prev, memory is captured incrementally: only the
  * pages written since prev was captured are read (the checkpoint dirty log, which the caller
@@ -20,5 +21,10 @@ int vm_state_capture(struct vm *vm, struct pagestore *ps, const struct memimage 
 int vm_state_restore(struct vm *vm, const struct pagestore *ps, const struct snapshot *snap,
 		     char *err, size_t errlen);
 void vm_state_release(struct snapshot *snap);
+/* The vCPU alone, through the engine interface: registers, segments and control registers,
+ * the MSRs a guest kernel sets, FPU, pending events. Snapshots hold this; it also moves a vCPU
+ * from one engine to another (core/landing_search.c). 0 or -errno. */
+int vcpu_state_read(struct engine *e, struct vcpu_state *v);
+int vcpu_state_write(struct engine *e, const struct vcpu_state *v);
 
 #endif
