@@ -10,13 +10,17 @@
 
 static void replay_usage(FILE *out)
 {
-	fprintf(out, "usage: rewind replay [--verify] [--from-checkpoint K] [--timeout SECONDS] FILE\n\n"
+	fprintf(out, "usage: rewind replay [--verify] [--from-checkpoint K] [--timeout SECONDS]\n"
+		     "                     [--landing-search soft|breakpoint] FILE\n\n"
 		     "Replays a trace: same console output, same exit status. A divergence stops the\n"
 		     "replay with a report and status 127; the end of a truncated trace, status 122.\n\n"
 		     "options:\n"
 		     "      --verify          also check every periodic digest and the final state digest\n"
 		     "      --from-checkpoint K  start at checkpoint K (see `rewind trace info FILE`)\n"
 		     "      --timeout SECONDS stop after this much wall time (status 124)\n"
+		     "      --landing-search soft|breakpoint  how a kvm trace's asynchronous landings\n"
+		     "                        are found: run to them on the soft engine (default), or\n"
+		     "                        with a hardware breakpoint at their RIP alone\n"
 		     "  -h, --help            this help\n");
 }
 
@@ -92,6 +96,7 @@ int cmd_replay(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'v' },
 		{ "from-checkpoint", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "landing-search", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -115,6 +120,14 @@ int cmd_replay(int argc, char **argv)
 		case 't':
 			if (parse_seconds("replay", "timeout", optarg, false, &s.timeout))
 				return STATUS_ERROR;
+			break;
+		case 'l':
+			if (strcmp(optarg, "soft") && strcmp(optarg, "breakpoint")) {
+				fprintf(stderr, "rewind replay: --landing-search is soft or breakpoint, not '%s'\n",
+					optarg);
+				return STATUS_ERROR;
+			}
+			s.opt.landing_breakpoint = !strcmp(optarg, "breakpoint");
 			break;
 		case 'h':
 			replay_usage(stdout);

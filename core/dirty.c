@@ -31,6 +31,14 @@ void dirty_mark_written(struct vm *vm, uint64_t page)
 		vm->dirty.acc[DIRTY_EVER][page / 64] |= 1ULL << (page % 64);
 }
 
+void dirty_mark_guest_write(struct vm *vm, uint64_t page)
+{
+	if (!vm->dirty.scratch || page / 64 >= vm->dirty.words)
+		return;
+	for (int u = 0; u < DIRTY_USERS; u++)
+		vm->dirty.acc[u][page / 64] |= 1ULL << (page % 64);
+}
+
 void dirty_free(struct dirty_log *d)
 {
 	for (int u = 0; u < DIRTY_USERS; u++) {

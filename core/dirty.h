@@ -29,5 +29,8 @@ const uint64_t *dirty_pages(struct vm *vm, enum dirty_user user);
 void dirty_reset(struct vm *vm, enum dirty_user user);
 /* Marks a page written behind the engine's back (loading, restoring): for DIRTY_EVER. */
 void dirty_mark_written(struct vm *vm, uint64_t page);
+/* Marks a page the guest wrote while another engine than the one whose log is read ran it
+ * (core/landing_search.c): for every user, as if the log had it. */
+void dirty_mark_guest_write(struct vm *vm, uint64_t page);
 
 #endif

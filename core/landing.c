@@ -10,10 +10,10 @@
 /* RF and TF differ between a kicked stop and a breakpoint stop at the same point. */
 #define RFLAGS_IGNORED ((1ULL << 16) | (1ULL << 8))
 
-static int registers(struct vm *vm, struct ev_async_stop *sig)
+static int registers(struct engine *e, struct ev_async_stop *sig)
 {
 	struct kvm_regs r;
-	int rc = vm->engine->ops->get_regs(vm->engine, &r);
+	int rc = e->ops->get_regs(e, &r);
 	if (rc)
 		return rc;
 	memset(sig, 0, sizeof(*sig));
@@ -33,7 +33,7 @@ static uint64_t page_hash(struct vm *vm, uint64_t page)
 long landing_record(struct vm *vm, uint8_t **payload)
 {
 	struct ev_async_stop sig;
-	int rc = registers(vm, &sig);
+	int rc = registers(vm->engine, &sig);
 	if (!rc)
 		rc = dirty_collect(vm);
 	if (rc)
@@ -89,9 +89,14 @@ int landing_arm(struct vm *vm, const uint8_t *payload, size_t len)
 
 bool landing_matches(struct vm *vm)
 {
+	return landing_matches_on(vm, vm->engine);
+}
+
+bool landing_matches_on(struct vm *vm, struct engine *e)
+{
 	const struct landing *l = &vm->landing;
 	struct ev_async_stop here;
-	if (registers(vm, &here) || here.rip != l->target.rip || here.rflags != l->target.rflags ||
+	if (registers(e, &here) || here.rip != l->target.rip || here.rflags != l->target.rflags ||
 	    memcmp(here.regs, l->target.regs, sizeof(here.regs)))
 		return false;
 	for (uint32_t i = 0; i < l->target.npages; i++)

@@ -18,6 +18,7 @@
 #include "traces/events.h"
 
 struct vm;
+struct engine;
 
 struct landing {
 	bool armed;		/* replay: looking for `target` (hardware breakpoint DR0) */
@@ -38,6 +39,8 @@ void landing_taken(struct vm *vm);
 int landing_arm(struct vm *vm, const uint8_t *payload, size_t len);
 /* Replay: the guest stands exactly at the target. */
 bool landing_matches(struct vm *vm);
+/* The same test on another engine's vCPU over the VM's memory (the soft landing search). */
+bool landing_matches_on(struct vm *vm, struct engine *e);
 void landing_free(struct landing *l);
 
 #endif

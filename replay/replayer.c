@@ -1,6 +1,7 @@
 #include "replay/replayer.h"
 #include "record/recorder.h"
 #include "core/digest.h"
+#include "core/landing_search.h"
 #include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/vm_config.h"
@@ -34,6 +35,11 @@ struct replayer {
 		size_t head, len, cap;
 		uint64_t pos;
 	} values;
+
+	/* Asynchronous landings are looked for on the soft engine first (kvm traces). */
+	struct landing_search search;
+	bool search_off;
+	uint64_t searched_pos;	/* 1 + the position a soft search took a landing at; 0 none */
 
 	uint64_t last_clock;
 	uint64_t events, digests_checked, deferred;
@@ -264,6 +270,47 @@ static void arm_icount(struct replayer *rp, const struct trace_event *ev)
 	rp->icount_pos = vm_pos(vm);
 }
 
+/* The soft search runs when nothing else needs the landing's stretch on the kvm engine: no
+ * debugger (its positions count the kvm engine's steps and breakpoint hits). */
+static bool search_on_soft(struct replayer *rp)
+{
+	const struct vm *vm = rp->vm;
+	const struct vm_debug *d = &vm->debug;
+	return !rp->opt.landing_breakpoint && !rp->search_off && !engine_is_soft(vm->engine) &&
+	       !d->attached && !d->step && !d->nhw && d->pause_at_exit == VM_PAUSE_NONE;
+}
+
+/* EV_ASYNC_STOP, armed: the soft search may find it now. Returns true when it was taken here
+ * (the events after it follow at once), as a hardware-breakpoint stop there takes it
+ * (core/vm_debug.c). */
+static bool search_landing(struct replayer *rp)
+{
+	struct vm *vm = rp->vm;
+	if (!search_on_soft(rp))
+		return false;
+	int rc = landing_search(&rp->search, vm);
+	if (rc == -ENOTSUP) {
+		fprintf(stderr, "rewind replay: landings are searched with the breakpoint only: %s\n",
+			rp->search.error);
+		rp->search_off = true;
+		return false;
+	}
+	if (rc < 0) {
+		stop(rp, VM_STOP_ERROR, STATUS_ERROR,
+		     "moving the vCPU between the soft and kvm engines after exit %llu: %s",
+		     (unsigned long long)vm->exits, strerror(-rc));
+		return false;
+	}
+	if (!rc)
+		return false;
+	vm->landing.armed = false;
+	vm->landing.found++;
+	vm->debug.dirty = true;
+	rp->searched_pos = vm_pos(vm) + 1;
+	vm_deliver_async_irq(vm);
+	return vm->stop == VM_RUNNING;
+}
+
 void replayer_apply_host_events(struct replayer *rp)
 {
 	struct vm *vm = rp->vm;
@@ -326,10 +373,14 @@ void replayer_apply_host_events(struct replayer *rp)
 			/* Run on to the recorded point; the events after it wait for the landing. */
 			int rc = landing_arm(vm, ev->payload, ev->len);
 			consume(rp);
-			if (rc)
+			if (rc) {
 				stop(rp, VM_STOP_ERROR, STATUS_ERROR, "cannot look for the landing at exit %llu: %s",
 				     (unsigned long long)vm->exits, strerror(-rc));
-			return;
+				return;
+			}
+			if (!search_landing(rp))
+				return;
+			continue;
 		}
 		default:
 			return;
@@ -390,7 +441,7 @@ fail:
 
 bool replayer_busy(const struct replayer *rp)
 {
-	return rp->icount_stop != 0;
+	return rp->icount_stop != 0 || rp->searched_pos == vm_pos(rp->vm) + 1;
 }
 
 const char *replayer_report(const struct replayer *rp)
@@ -497,10 +548,11 @@ int replayer_finish(struct replayer *rp)
 			hex(got, blob);
 			fprintf(stderr,
 				"rewind replay: verified: %llu exits, %llu events, %llu asynchronous landings "
-				"(%llu breakpoint hits passed over), %llu periodic digests and the final state "
-				"digest %s match\n",
+				"(%llu found on the soft engine, %llu breakpoint hits passed over), %llu "
+				"periodic digests and the final state digest %s match\n",
 				(unsigned long long)vm->exits, (unsigned long long)rp->events,
-				(unsigned long long)vm->landing.found, (unsigned long long)vm->landing.misses,
+				(unsigned long long)vm->landing.found, (unsigned long long)rp->search.found,
+				(unsigned long long)vm->landing.misses,
 				(unsigned long long)rp->digests_checked, got);
 		} else {
 			fprintf(stderr,
@@ -519,6 +571,7 @@ void replayer_close(struct replayer *rp)
 		return;
 	if (rp->reader)
 		trace_reader_close(rp->reader);
+	landing_search_free(&rp->search);
 	free(rp->values.kind);
 	free(rp->values.value);
 	free(rp);

@@ -14,6 +14,9 @@ struct replayer;
 
 struct replay_options {
 	bool verify;		/* compare periodic and final digests */
+	/* Find asynchronous landings with the hardware breakpoint alone (--landing-search
+	 * breakpoint), not on the soft engine first (core/landing_search.h). */
+	bool landing_breakpoint;
 };
 
 /* Opens the trace and validates its header and embedded image. On success fills *cfg
@@ -33,8 +36,9 @@ void replayer_attach(struct replayer *rp, struct vm *vm);
 /* Applies the host events recorded at the current position (timer expiries, serial input,
  * deferrals). */
 void replayer_apply_host_events(struct replayer *rp);
-/* An interrupt positioned by instruction count is armed and not yet delivered: no checkpoint
- * can be taken now (it would not know of it). */
+/* An interrupt positioned by instruction count is armed and not yet delivered, or the vCPU
+ * stands at a landing the soft search took after this exit, not right after the exit: no
+ * checkpoint can be taken now (it would not know of the one, and misplace the other). */
 bool replayer_busy(const struct replayer *rp);
 /* Why the replay stopped (a divergence, the end of the trace), or "". */
 const char *replayer_report(const struct replayer *rp);

@@ -29,7 +29,16 @@ record_and_replay() {
 		echo "replay $i of $w: status $ps (recorded $rs): $(head -3 "$TMP/rep.err")"
 		return 1
 	fi
-	[ "$w" = race ] && grep "race: counter" "$TMP/rec.out" >>"$TMP/race.outcomes"
+	if [ "$w" = race ]; then
+		grep "race: counter" "$TMP/rec.out" >>"$TMP/race.outcomes"
+		sed -n 's/.*(\([0-9]*\) found on the soft engine.*/\1/p' "$TMP/rep.err" >>"$TMP/race.soft"
+		# The first one also with the hardware breakpoint alone, the search before the soft one.
+		if [ "$i" -eq 1 ] && ! "$REWIND" replay --verify --landing-search breakpoint "$t" \
+			</dev/null >"$TMP/rep.out" 2>"$TMP/rep.err"; then
+			echo "replay $i of $w with --landing-search breakpoint: $(head -3 "$TMP/rep.err")"
+			return 1
+		fi
+	fi
 	"$REWIND" trace info --json "$t" >>"$TMP/$w.info"
 	rm -f "$t"
 	return 0
@@ -50,3 +59,5 @@ outcomes=$(sort -u "$TMP/race.outcomes" 2>/dev/null | wc -l)
 check race-outcomes-vary [ "$outcomes" -ge 2 ]
 # race holds kernel code without exits: some interrupts land there, asynchronously.
 check race-async-landings-in-cpl0 grep -q '"async":[1-9]' "$TMP/race.info"
+# Replay finds them on the soft engine (core/landing_search.c).
+check race-landings-found-on-the-soft-engine grep -q '^[1-9]' "$TMP/race.soft"

@@ -1,0 +1,202 @@
+#include "core/landing_search.h"
+#include "core/dirty.h"
+#include "core/soft_engine.h"
+#include "core/vm.h"
+#include "core/vm_state.h"
+#include "core/x86.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Instructions one search runs before kvm takes over. Kernel code runs some hundred times
+ * faster here than kvm emulates it on this host, user code several times slower than kvm runs
+ * it natively: the budget bounds what a stretch through long user code can lose (~10 ms). */
+#define SEARCH_BUDGET (1ULL << 22)
+
+#define PTE_PRESENT 1ULL
+#define PTE_LARGE (1ULL << 7)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+static bool at_landing(struct engine *e, void *vm)
+{
+	return landing_matches_on(vm, e);
+}
+
+static int save_pages(struct landing_search *ls, struct vm *vm)
+{
+	const struct landing *l = &vm->landing;
+	if (l->target.npages > ls->saved_cap) {
+		uint8_t *p = realloc(ls->saved, (size_t)l->target.npages * PAGE_SIZE);
+		if (p)
+			ls->saved = p;
+		uint64_t *c = realloc(ls->changed, l->target.npages * sizeof(*c));
+		if (c)
+			ls->changed = c;
+		if (!p || !c)
+			return -ENOMEM;
+		ls->saved_cap = l->target.npages;
+	}
+	for (uint32_t i = 0; i < l->target.npages; i++)
+		memcpy(ls->saved + (size_t)i * PAGE_SIZE, vm->mem.host + l->pages[i].page * PAGE_SIZE,
+		       PAGE_SIZE);
+	return 0;
+}
+
+/* The pages the stretch changed (into ls->changed): kept and marked dirty, or put back as
+ * they were. */
+static void changed_pages(struct landing_search *ls, struct vm *vm, bool keep)
+{
+	const struct landing *l = &vm->landing;
+	ls->nchanged = 0;
+	for (uint32_t i = 0; i < l->target.npages; i++) {
+		uint8_t *now = vm->mem.host + l->pages[i].page * PAGE_SIZE;
+		const uint8_t *before = ls->saved + (size_t)i * PAGE_SIZE;
+		if (!memcmp(now, before, PAGE_SIZE))
+			continue;
+		if (keep)
+			dirty_mark_guest_write(vm, l->pages[i].page);
+		else
+			memcpy(now, before, PAGE_SIZE);
+		ls->changed[ls->nchanged++] = l->pages[i].page;
+	}
+}
+
+/* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
+ * changed? Each table is looked at once (`visited`), so shared and recursive entries cost
+ * nothing more. */
+static bool table_changed(struct landing_search *ls, struct vm *vm, uint64_t table, int level)
+{
+	uint64_t page = table / PAGE_SIZE;
+	if (table + PAGE_SIZE > vm->mem.size || (ls->visited[page / 64] & (1ULL << (page % 64))))
+		return false;
+	ls->visited[page / 64] |= 1ULL << (page % 64);
+	for (uint32_t i = 0; i < ls->nchanged; i++)
+		if (ls->changed[i] == page)
+			return true;
+	if (level == 1)
+		return false;
+	const uint64_t *e = (const uint64_t *)(vm->mem.host + table);
+	for (int i = 0; i < 512; i++)
+		if ((e[i] & PTE_PRESENT) && !(level < 4 && (e[i] & PTE_LARGE)) &&
+		    table_changed(ls, vm, e[i] & PTE_ADDR, level - 1))
+			return true;
+	return false;
+}
+
+/* Paging modes the search runs in: off, or 4-level long mode (the tables it can check). */
+static bool paging_supported(const struct kvm_sregs *s)
+{
+	return !(s->cr0 & CR0_PG) || ((s->efer & EFER_LMA) && !(s->cr4 & CR4_LA57));
+}
+
+/* kvm's shadow page tables follow the guest's through the guest writes kvm sees: a table
+ * the soft engine rewrote leaves them stale (entries kvm wrote earlier would stay). */
+static bool tables_changed(struct landing_search *ls, struct vm *vm, const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & CR0_PG))
+		return false;
+	memset(ls->visited, 0, (vm->mem.size / PAGE_SIZE + 63) / 64 * sizeof(uint64_t));
+	return table_changed(ls, vm, s->cr3 & PTE_ADDR, 4);
+}
+
+/* Runs the stretch on the soft engine from state v. Returns 1 at the landing, 0 out of
+ * budget (both with v the state reached and *tables whether it changed page tables), -1
+ * stopped anywhere else (memory put back). */
+static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_state *v,
+		       bool *tables)
+{
+	struct soft_stop st = {
+		.icount = soft_engine_icount(ls->soft) + SEARCH_BUDGET,
+		.at_addr = true,
+		.addr = vm->landing.target.rip,
+		.pred = at_landing,
+		.ctx = vm,
+	};
+	struct vm_exit x;
+	struct kvm_sregs before = v->sregs;
+	if (save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
+		return -1;
+	if (soft_engine_run_until(ls->soft, &st, &x) ||
+	    (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) || vcpu_state_read(ls->soft, v) ||
+	    !paging_supported(&v->sregs)) {
+		changed_pages(ls, vm, false);
+		return -1;
+	}
+	changed_pages(ls, vm, true);
+	*tables = ls->nchanged &&
+		  (tables_changed(ls, vm, &before) || tables_changed(ls, vm, &v->sregs));
+	/* The soft engine has no local APIC: kvm keeps its own. A breakpoint fires only with RF
+	 * clear, so kvm stopping there has it clear too. */
+	v->sregs.apic_base = before.apic_base;
+	v->regs.rflags &= ~RFLAGS_RF;
+	return x.reason == EXIT_DEBUG;
+}
+
+int landing_search(struct landing_search *ls, struct vm *vm)
+{
+	struct engine *k = vm->engine;
+	struct vcpu_state v;
+	int rc;
+	if (k->ops->complete_io && (rc = k->ops->complete_io(k)))
+		return rc;
+	if ((rc = vcpu_state_read(k, &v)))
+		return rc;
+	if (v.events.interrupt.injected || v.events.exception.injected || v.events.nmi.injected ||
+	    v.events.nmi.pending || !paging_supported(&v.sregs)) {
+		ls->skipped++;
+		return 0;
+	}
+	if (landing_matches_on(vm, k)) {
+		ls->found++;
+		return 1;
+	}
+	if (!ls->soft) {
+		if (!ls->visited &&
+		    !(ls->visited = calloc((vm->mem.size / PAGE_SIZE + 63) / 64, sizeof(uint64_t))))
+			return -ENOMEM;
+		ls->soft = soft_engine_create(&vm->mem, &vm->cpuid, ls->error, sizeof(ls->error));
+		if (!ls->soft)
+			return -ENOTSUP;
+	}
+	bool tables;
+	int found = run_stretch(ls, vm, &v, &tables);
+	if (found < 0) {
+		ls->undone++;
+		return 0;
+	}
+	if (tables) {
+		/* A new kvm VM starts with no shadow tables, as after a checkpoint restore. Its
+		 * dirty log starts empty: take the old one's first. */
+		char err[256];
+		if ((rc = dirty_collect(vm)))
+			return rc;
+		if (vm_new_engine(vm, err, sizeof(err)))
+			return -EIO;
+		k = vm->engine;
+		ls->new_engines++;
+	}
+	if ((rc = vcpu_state_write(k, &v)))
+		return rc;
+	/* kvm answers `interruptible` from its last run: a run that returns before entering the
+	 * guest brings that up to date with the state just written. */
+	if (k->ops->complete_io && (rc = k->ops->complete_io(k)))
+		return rc;
+	ls->found += found;
+	ls->budget_out += !found;
+	return found;
+}
+
+void landing_search_free(struct landing_search *ls)
+{
+	if (ls->soft)
+		ls->soft->ops->destroy(ls->soft);
+	ls->soft = NULL;
+	free(ls->saved);
+	free(ls->changed);
+	free(ls->visited);
+	ls->saved = NULL;
+	ls->changed = ls->visited = NULL;
+	ls->saved_cap = 0;
+}
