@@ -1012,7 +1012,8 @@ static uint32_t page_fault_code(struct soft *s)
 static bool soft_interruptible(struct engine *e)
 {
 	struct soft *s = to_soft(e);
-	return (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF) && s->icount != s->shadow_icount;
+	return (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF) && s->icount != s->shadow_icount &&
+	       !s->irq_pending;
 }
 
 static int take_exception(struct soft *s, struct vm_exit *x)
@@ -1244,6 +1245,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			x->debug.pc = rip;
 			return 0;
 		case WHY_BP:
+			s->entered_handler = false; /* resuming here does not stop again (RF) */
 			x->reason = EXIT_DEBUG;
 			x->debug.dr6 = s->exit.debug.dr6;
 			x->debug.pc = rip;
@@ -1359,6 +1361,18 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 /* A stop inside a block covered its pages for this run only. */
 static int run_until(struct soft *s, const struct soft_stop *st, struct vm_exit *x)
 {
+	if (s->irq_pending) {
+		char why[sizeof(x->fail.what) - 40];
+		s->irq_pending = false;
+		if (soft_deliver(s, s->irq_vector, -1, EV_EXTERNAL, why, sizeof(why))) {
+			memset(x, 0, sizeof(*x));
+			x->reason = EXIT_FAIL;
+			snprintf(x->fail.what, sizeof(x->fail.what), "cannot deliver interrupt %u: %s",
+				 s->irq_vector, why);
+			return 0;
+		}
+		s->entered_handler = true;
+	}
 	int rc = run_until_inner(s, st, x);
 	drop_temp(s);
 	return rc;
@@ -1494,6 +1508,8 @@ static int op_get_events(struct engine *e, struct kvm_vcpu_events *ev)
 	struct soft *s = to_soft(e);
 	memset(ev, 0, sizeof(*ev));
 	ev->interrupt.shadow = s->icount == s->shadow_icount ? KVM_X86_SHADOW_INT_STI : 0;
+	ev->interrupt.injected = s->irq_pending;
+	ev->interrupt.nr = s->irq_vector;
 	ev->flags = KVM_VCPUEVENT_VALID_SHADOW;
 	return 0;
 }
@@ -1513,7 +1529,6 @@ static int op_set_events(struct engine *e, const struct kvm_vcpu_events *ev)
 static int soft_inject_irq(struct engine *e, uint8_t vector)
 {
 	struct soft *s = to_soft(e);
-	char why[128];
 	if (!soft_interruptible(e))
 		return -EBUSY;
 	/* As on hardware, an IN or MMIO read the VMM has answered completes before the
@@ -1521,11 +1536,8 @@ static int soft_inject_irq(struct engine *e, uint8_t vector)
 	int rc = soft_complete_io(e);
 	if (rc)
 		return rc;
-	if (soft_deliver(s, vector, -1, EV_EXTERNAL, why, sizeof(why))) {
-		fprintf(stderr, "soft engine: cannot deliver interrupt: %s\n", why);
-		return -EINVAL;
-	}
-	s->entered_handler = true;
+	s->irq_pending = true;
+	s->irq_vector = vector;
 	return 0;
 }
 

@@ -74,6 +74,8 @@ struct soft {
 	bool stop_at_addr;
 	uint64_t stop_addr;
 	uint64_t resume_rip, resume_icount;	/* the first instruction of a run never stops on an address */
+	bool irq_pending;	/* injected: delivered when the next run starts, as KVM does */
+	uint8_t irq_vector;
 	bool entered_handler;	/* an injected interrupt was delivered; no instruction ran since */
 	int nbp;
 	uint64_t bp[4];

@@ -319,10 +319,24 @@ TEST(injected_interrupt_in_cpl3_returns_with_iretq)
 	CHECK(e->ops->interruptible(e));
 	e->ops->get_regs(e, &r);
 	uint64_t r12 = r.r12;
+	uint64_t rip = r.rip;
 	CHECK(e->ops->inject_irq(e, 0x20) == 0);
+	/* Delivered when the next run starts, as KVM does: one at a time. */
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, rip);
+	CHECK(!e->ops->interruptible(e));
+	CHECK(e->ops->inject_irq(e, 0x21) == -EBUSY);
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP };
+	dbg.arch.debugreg[0] = SG_IRQ_HANDLER;
+	dbg.arch.debugreg[7] = 1;
+	CHECK(e->ops->set_guest_debug(e, &dbg) == 0);
+	CHECK(e->ops->run(e, &x) == 0);	/* a breakpoint on the handler's first instruction */
+	CHECK_EQ(x.reason, EXIT_DEBUG);
 	e->ops->get_regs(e, &r);
 	CHECK_EQ(r.rip, SG_IRQ_HANDLER);
 	CHECK_EQ(r.rflags & 0x200, 0);	/* interrupt gate */
+	dbg.control = 0;
+	CHECK(e->ops->set_guest_debug(e, &dbg) == 0);
 	st.icount = soft_engine_icount(e) + 1000;
 	CHECK(soft_engine_run_until(e, &st, &x) == 0);
 	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
