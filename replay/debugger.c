@@ -993,6 +993,8 @@ static int dbg_monitor(void *t, const char *cmd, struct gdb_out *out)
 			       (unsigned long long)d->vm->exits, vm_guest_ns(d->vm) / 1e9);
 		return strcmp(cmd, "when") && strcmp(cmd, "info") ? -EINVAL : 0;
 	}
+	if (d->broken && strcmp(cmd, "info"))
+		return gdb_out_printf(out, "%s: the session cannot go on\n", d->error), -EIO;
 	if (!strcmp(cmd, "when")) {
 		if ((rc = locate(d)))
 			return gdb_out_printf(out, "%s\n", d->error), rc;
