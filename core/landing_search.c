@@ -31,7 +31,7 @@ static int save_pages(struct landing_search *ls, struct vm *vm)
 		uint8_t *p = realloc(ls->saved, (size_t)l->target.npages * PAGE_SIZE);
 		if (p)
 			ls->saved = p;
-		uint64_t *c = realloc(ls->changed, l->target.npages * sizeof(*c));
+		uint32_t *c = realloc(ls->changed, l->target.npages * sizeof(*c));
 		if (c)
 			ls->changed = c;
 		if (!p || !c)
@@ -44,22 +44,24 @@ static int save_pages(struct landing_search *ls, struct vm *vm)
 	return 0;
 }
 
-/* The pages the stretch changed (into ls->changed): kept and marked dirty, or put back as
- * they were. */
-static void changed_pages(struct landing_search *ls, struct vm *vm, bool keep)
+/* The landing's pages the stretch changed: their indexes into ls->changed. */
+static void find_changed(struct landing_search *ls, struct vm *vm)
 {
 	const struct landing *l = &vm->landing;
 	ls->nchanged = 0;
-	for (uint32_t i = 0; i < l->target.npages; i++) {
-		uint8_t *now = vm->mem.host + l->pages[i].page * PAGE_SIZE;
-		const uint8_t *before = ls->saved + (size_t)i * PAGE_SIZE;
-		if (!memcmp(now, before, PAGE_SIZE))
-			continue;
-		if (keep)
-			dirty_mark_guest_write(vm, l->pages[i].page);
-		else
-			memcpy(now, before, PAGE_SIZE);
-		ls->changed[ls->nchanged++] = l->pages[i].page;
+	for (uint32_t i = 0; i < l->target.npages; i++)
+		if (memcmp(vm->mem.host + l->pages[i].page * PAGE_SIZE,
+			   ls->saved + (size_t)i * PAGE_SIZE, PAGE_SIZE))
+			ls->changed[ls->nchanged++] = i;
+}
+
+/* Puts the changed pages back as they were before the stretch. */
+static void undo_changes(struct landing_search *ls, struct vm *vm)
+{
+	for (uint32_t i = 0; i < ls->nchanged; i++) {
+		uint32_t k = ls->changed[i];
+		memcpy(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE,
+		       ls->saved + (size_t)k * PAGE_SIZE, PAGE_SIZE);
 	}
 }
 
@@ -73,7 +75,7 @@ static bool table_changed(struct landing_search *ls, struct vm *vm, uint64_t tab
 		return false;
 	ls->visited[page / 64] |= 1ULL << (page % 64);
 	for (uint32_t i = 0; i < ls->nchanged; i++)
-		if (ls->changed[i] == page)
+		if (vm->landing.pages[ls->changed[i]].page == page)
 			return true;
 	if (level == 1)
 		return false;
@@ -92,7 +94,7 @@ static bool paging_supported(const struct kvm_sregs *s)
 }
 
 /* kvm's shadow page tables follow the guest's through the guest writes kvm sees: a table
- * the soft engine rewrote leaves them stale (entries kvm wrote earlier would stay). */
+ * the soft engine rewrote would leave them stale. */
 static bool tables_changed(struct landing_search *ls, struct vm *vm, const struct kvm_sregs *s)
 {
 	if (!(s->cr0 & CR0_PG))
@@ -102,10 +104,9 @@ static bool tables_changed(struct landing_search *ls, struct vm *vm, const struc
 }
 
 /* Runs the stretch on the soft engine from state v. Returns 1 at the landing, 0 out of
- * budget (both with v the state reached and *tables whether it changed page tables), -1
- * stopped anywhere else (memory put back). */
-static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_state *v,
-		       bool *tables)
+ * budget (both with v the state reached, the pages it changed marked dirty), -1 when kvm must
+ * search from where it stands (memory as it was). */
+static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_state *v)
 {
 	struct soft_stop st = {
 		.icount = soft_engine_icount(ls->soft) + SEARCH_BUDGET,
@@ -118,15 +119,16 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	struct kvm_sregs before = v->sregs;
 	if (save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
 		return -1;
-	if (soft_engine_run_until(ls->soft, &st, &x) ||
-	    (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) || vcpu_state_read(ls->soft, v) ||
-	    !paging_supported(&v->sregs)) {
-		changed_pages(ls, vm, false);
+	bool ran = soft_engine_run_until(ls->soft, &st, &x) == 0;
+	find_changed(ls, vm);
+	if (!ran || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
+	    vcpu_state_read(ls->soft, v) || !paging_supported(&v->sregs) ||
+	    (ls->nchanged && (tables_changed(ls, vm, &before) || tables_changed(ls, vm, &v->sregs)))) {
+		undo_changes(ls, vm);
 		return -1;
 	}
-	changed_pages(ls, vm, true);
-	*tables = ls->nchanged &&
-		  (tables_changed(ls, vm, &before) || tables_changed(ls, vm, &v->sregs));
+	for (uint32_t i = 0; i < ls->nchanged; i++)
+		dirty_mark_guest_write(vm, vm->landing.pages[ls->changed[i]].page);
 	/* The soft engine has no local APIC: kvm keeps its own. A breakpoint fires only with RF
 	 * clear, so kvm stopping there has it clear too. */
 	v->sregs.apic_base = before.apic_base;
@@ -160,22 +162,10 @@ int landing_search(struct landing_search *ls, struct vm *vm)
 		if (!ls->soft)
 			return -ENOTSUP;
 	}
-	bool tables;
-	int found = run_stretch(ls, vm, &v, &tables);
+	int found = run_stretch(ls, vm, &v);
 	if (found < 0) {
 		ls->undone++;
 		return 0;
-	}
-	if (tables) {
-		/* A new kvm VM starts with no shadow tables, as after a checkpoint restore. Its
-		 * dirty log starts empty: take the old one's first. */
-		char err[256];
-		if ((rc = dirty_collect(vm)))
-			return rc;
-		if (vm_new_engine(vm, err, sizeof(err)))
-			return -EIO;
-		k = vm->engine;
-		ls->new_engines++;
 	}
 	if ((rc = vcpu_state_write(k, &v)))
 		return rc;
@@ -197,6 +187,7 @@ void landing_search_free(struct landing_search *ls)
 	free(ls->changed);
 	free(ls->visited);
 	ls->saved = NULL;
-	ls->changed = ls->visited = NULL;
+	ls->changed = NULL;
+	ls->visited = NULL;
 	ls->saved_cap = 0;
 }

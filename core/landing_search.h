@@ -14,17 +14,14 @@
  *  - it ran its instruction budget (user code, native under kvm, is slower here): the state it
  *    reached goes to kvm, which searches on from there;
  *  - it stopped at anything else before the landing (port I/O, MMIO, HLT, an instruction or
- *    event the soft engine cannot run): the pages it changed are put back and kvm, untouched,
- *    searches from where the search began, so a landing that is truly not there is reported
- *    exactly as without the search;
+ *    event the soft engine cannot run), or it changed a page table (kvm keeps shadow copies of
+ *    the guest's tables, on this host and on any without two-dimensional paging, updated as
+ *    it sees guest writes: it does not see the soft engine's): the pages it changed are put
+ *    back and kvm, untouched, searches from where the search began, so a landing that is
+ *    truly not there is reported exactly as without the search;
  *  - an event is queued in the kvm vCPU (an interrupt injected at this exit), which the soft
  *    engine would have to deliver the way kvm does; or paging is in a mode other than off or
- *    4-level long mode.
- *
- * kvm keeps shadow copies of the guest's page tables (on this host, and on any host without
- * two-dimensional paging), updated as it sees guest writes: it does not see the soft
- * engine's. When the stretch changed a page-table page, the kvm VM is replaced by a new one
- * (vm_new_engine, as a checkpoint restore does) before the state goes back. */
+ *    4-level long mode (the tables it can check). */
 #ifndef REWIND_LANDING_SEARCH_H
 #define REWIND_LANDING_SEARCH_H
 #include <stdbool.h>
@@ -38,7 +35,7 @@ struct landing_search {
 	struct engine *soft;	/* created at the first search, kept for the VM's life */
 	uint8_t *saved;		/* the landing's pages as they were before the stretch */
 	size_t saved_cap;	/* pages */
-	uint64_t *changed;	/* the pages the stretch changed */
+	uint32_t *changed;	/* the stretch changed these of the landing's pages */
 	uint32_t nchanged;
 	uint64_t *visited;	/* page tables looked at: one bit per guest page */
 	uint64_t found;		/* landings the soft engine found */
@@ -46,7 +43,6 @@ struct landing_search {
 	uint64_t undone;	/* stretches that stopped before the landing: kvm searched alone */
 	uint64_t skipped;	/* landings armed with an event queued in the kvm vCPU, or in a
 				 * paging mode the search does not run in */
-	uint64_t new_engines;	/* stretches that rewrote page tables: kvm started afresh */
 	char error[160];	/* why the soft engine could not be created (-ENOTSUP) */
 };
 
