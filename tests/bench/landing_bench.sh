@@ -1,0 +1,65 @@
+#!/bin/sh
+# Replaying asynchronous landings under the kvm engine: the same race recording replayed with
+# `--landing-search breakpoint` (a hardware breakpoint at the landing's RIP, two VM exits per
+# pass over it) and `--landing-search soft` (the stretch run on the soft engine), side by side.
+# One recording (`workload=race ticks=1000`, ~12 s); LANDING_REPS rounds (default 3) each
+# replay it both ways with --verify, interleaved. Rows: median [min .. max] of the wall time,
+# and the landings each way found (from the --verify line). Results: docs/benchmarks.md.
+cd "$(dirname "$0")/../.."
+B=build/bench/landing
+mkdir -p $B
+REPS=${LANDING_REPS:-3}
+cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c || exit 1
+cp build/rewind $B/rewind && cp build/guest/testos.elf $B/testos.elf || exit 1
+S=$B/samples.txt
+: >$S
+: >$B/stderr.log
+T=$B/race.rwd
+
+echo "landing: $REPS rounds on $(nproc) cores, $(uname -r), $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
+if ! $B/rewind record -o $T --cmdline 'workload=race ticks=1000' $B/testos.elf \
+	</dev/null >$B/record.out 2>>$B/stderr.log; then
+	echo "landing: the recording failed (see $B/stderr.log)" >&2
+	exit 1
+fi
+
+# one WAY: a replay of the recording with --landing-search WAY; samples WAY.wall,
+# WAY.landings, WAY.soft (landings the soft engine found), WAY.hits (breakpoint hits passed
+# over).
+one() {
+	line=$($B/timeit -t 300 -- $B/rewind replay --verify --landing-search $1 $T \
+		</dev/null 2>$B/$1.err)
+	cat $B/$1.err >>$B/stderr.log
+	set -- "$1" $(echo "$line" | sed 's/[a-z]*=//g')
+	counts=$(sed -n 's/.* \([0-9]*\) asynchronous landings (\([0-9]*\) found on the soft engine, \([0-9]*\) breakpoint hits.*/\1 \2 \3/p' $B/$1.err)
+	if [ $# -ne 6 ] || [ "$4" -ne 0 ] || [ -z "$counts" ]; then
+		echo "landing: $1: failed ($line; see $B/stderr.log)" >&2
+		return
+	fi
+	echo "$1.wall $2" >>$S
+	set -- "$1" $counts
+	echo "$1.landings $2" >>$S
+	echo "$1.soft $3" >>$S
+	echo "$1.hits $4" >>$S
+}
+
+r=1
+while [ $r -le "$REPS" ]; do
+	one breakpoint
+	one soft
+	r=$((r + 1))
+done
+
+row() {
+	sort -k2 -g "$S" | awk -v k="$1" -v label="$2" -v unit="$3" '
+		$1 == k { v[n++] = $2 }
+		END { if (!n) { printf "  %-52s (no sample)\n", label; exit }
+		      printf "  %-52s %10.6g %s [%.6g .. %.6g] n=%d\n", label, v[int((n - 1) / 2)], unit, v[0], v[n - 1], n }'
+}
+echo "landing: command: rewind replay --verify --landing-search WAY $T (a race ticks=1000 recording)"
+for w in breakpoint soft; do
+	row $w.wall "--landing-search $w: replay --verify" s
+	row $w.landings "--landing-search $w: asynchronous landings" ""
+	row $w.soft "--landing-search $w: of them found on the soft engine" ""
+	row $w.hits "--landing-search $w: breakpoint hits passed over" ""
+done
