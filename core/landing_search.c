@@ -147,7 +147,7 @@ int landing_search(struct landing_search *ls, struct vm *vm)
 		return rc;
 	if (v.events.interrupt.injected || v.events.exception.injected || v.events.nmi.injected ||
 	    v.events.nmi.pending || !paging_supported(&v.sregs)) {
-		ls->skipped++;
+		ls->left++;
 		return 0;
 	}
 	if (landing_matches_on(vm, k)) {
@@ -164,7 +164,7 @@ int landing_search(struct landing_search *ls, struct vm *vm)
 	}
 	int found = run_stretch(ls, vm, &v);
 	if (found < 0) {
-		ls->undone++;
+		ls->left++;
 		return 0;
 	}
 	if ((rc = vcpu_state_write(k, &v)))
@@ -174,7 +174,7 @@ int landing_search(struct landing_search *ls, struct vm *vm)
 	if (k->ops->complete_io && (rc = k->ops->complete_io(k)))
 		return rc;
 	ls->found += found;
-	ls->budget_out += !found;
+	ls->left += !found;
 	return found;
 }
 

@@ -39,10 +39,7 @@ struct landing_search {
 	uint32_t nchanged;
 	uint64_t *visited;	/* page tables looked at: one bit per guest page */
 	uint64_t found;		/* landings the soft engine found */
-	uint64_t budget_out;	/* stretches that ran out of budget: kvm went on from there */
-	uint64_t undone;	/* stretches that stopped before the landing: kvm searched alone */
-	uint64_t skipped;	/* landings armed with an event queued in the kvm vCPU, or in a
-				 * paging mode the search does not run in */
+	uint64_t left;		/* landings it left to the hardware breakpoint, whole or in part */
 	char error[160];	/* why the soft engine could not be created (-ENOTSUP) */
 };
 

@@ -548,11 +548,12 @@ int replayer_finish(struct replayer *rp)
 			hex(got, blob);
 			fprintf(stderr,
 				"rewind replay: verified: %llu exits, %llu events, %llu asynchronous landings "
-				"(%llu found on the soft engine, %llu breakpoint hits passed over), %llu "
-				"periodic digests and the final state digest %s match\n",
+				"(%llu found on the soft engine, %llu left to the breakpoint, %llu breakpoint "
+				"hits passed over), %llu periodic digests and the final state digest %s "
+				"match\n",
 				(unsigned long long)vm->exits, (unsigned long long)rp->events,
 				(unsigned long long)vm->landing.found, (unsigned long long)rp->search.found,
-				(unsigned long long)vm->landing.misses,
+				(unsigned long long)rp->search.left, (unsigned long long)vm->landing.misses,
 				(unsigned long long)rp->digests_checked, got);
 		} else {
 			fprintf(stderr,
