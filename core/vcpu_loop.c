@@ -82,11 +82,6 @@ static void vm_update_deadline(struct vm *vm)
 static void vm_take_host_events(struct vm *vm)
 {
 	struct vm_host_events *h = &vm->host;
-	if (atomic_load(&h->timed_out)) {
-		vm->stop = VM_STOP_TIMEOUT;
-		vm->status = STATUS_TIMEOUT;
-		return;
-	}
 	if (atomic_exchange(&h->timer_due, false)) {
 		/* Not through vm->clock: this read is logged as a timer event, not a device's. */
 		uint64_t now = host_now_ns() - vm->clock_origin_ns;
@@ -266,6 +261,12 @@ static void vm_quiet_point(struct vm *vm)
 static void vm_after_exit(struct vm *vm, bool kicked)
 {
 	vm->irq_this_exit = false;
+	/* Wall time, the user's limit: it stops a replay as it stops a run. */
+	if (atomic_load(&vm->host.timed_out)) {
+		vm->stop = VM_STOP_TIMEOUT;
+		vm->status = STATUS_TIMEOUT;
+		return;
+	}
 	if (vm->rep)
 		replayer_apply_host_events(vm->rep);
 	else
@@ -483,8 +484,8 @@ int vm_run(struct vm *vm)
 		vm_dump_state(vm, stderr);
 		break;
 	case VM_STOP_TIMEOUT:
-		fprintf(stderr, "rewind: timeout: the guest ran for %g s without exiting\n",
-			vm->cfg.timeout);
+		fprintf(stderr, "rewind: timeout: the guest did not finish within %g s (stopped after exit %llu)\n",
+			vm->cfg.timeout, (unsigned long long)vm->exits);
 		break;
 	case VM_STOP_RESET:
 		fprintf(stderr, "rewind: the guest reset the machine\n");

@@ -61,3 +61,12 @@ check race-outcomes-vary [ "$outcomes" -ge 2 ]
 check race-async-landings-in-cpl0 grep -q '"async":[1-9]' "$TMP/race.info"
 # Replay finds them on the soft engine (core/landing_search.c).
 check race-landings-found-on-the-soft-engine grep -q '^[1-9]' "$TMP/race.soft"
+
+# --timeout is wall time for a replay too: a longer race stopped early, status 124, and says so.
+"$REWIND" record -o "$TMP/long.rwd" --cmdline "workload=race ticks=150" "$KERNEL" </dev/null >/dev/null 2>&1
+start=$(date +%s)
+"$REWIND" replay --timeout 0.3 "$TMP/long.rwd" </dev/null >/dev/null 2>"$TMP/timeout.err"
+status=$? took=$(($(date +%s) - start))
+check replay-timeout-status-124 [ "$status" -eq 124 ]
+check replay-timeout-stops-early [ "$took" -le 3 ]
+check replay-timeout-message grep -q "did not finish within 0.3 s" "$TMP/timeout.err"
