@@ -270,15 +270,14 @@ static void arm_icount(struct replayer *rp, const struct trace_event *ev)
 	rp->icount_pos = vm_pos(vm);
 }
 
-/* The soft search runs when nothing else needs the landing's stretch on the kvm engine: a
- * debugger's steps and breakpoint hits are counted there. Running freely to an exit, as the
- * debugger does to reach a position, counts neither. */
+/* The soft search runs when nothing else needs the landing's stretch on the kvm engine: no
+ * debugger (its positions count the kvm engine's steps and breakpoint hits). */
 static bool search_on_soft(struct replayer *rp)
 {
 	const struct vm *vm = rp->vm;
 	const struct vm_debug *d = &vm->debug;
 	return !rp->opt.landing_breakpoint && !rp->search_off && !engine_is_soft(vm->engine) &&
-	       !d->step && !d->step_over && !d->nhw;
+	       !d->attached && !d->step && !d->nhw && d->pause_at_exit == VM_PAUSE_NONE;
 }
 
 /* EV_ASYNC_STOP, armed: the soft search may find it now. Returns true when it was taken here
