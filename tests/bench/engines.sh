@@ -3,13 +3,9 @@
 # banner, the whole hello run, the whole compute run. Rounds interleave the configurations
 # (ENGINES_REPS, default 3); each row is median [min .. max]. Results: docs/benchmarks.md.
 cd "$(dirname "$0")/../.."
-B=build/bench/engines
-mkdir -p $B
 REPS=${ENGINES_REPS:-3}
-cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c || exit 1
-cp build/rewind $B/rewind && cp build/guest/testos.elf $B/testos.elf || exit 1
-S=$B/samples.txt
-: >$S
+. tests/bench/lib.sh
+bench_setup engines
 BANNER='testos: x86-64 test kernel'
 QEMU="qemu-system-x86_64 -accel tcg -nographic -serial stdio -monitor none -display none -net none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $B/testos.elf"
 

@@ -6,13 +6,9 @@
 # replay it both ways with --verify, interleaved. Rows: median [min .. max] of the wall time,
 # and the landings each way found (from the --verify line). Results: docs/benchmarks.md.
 cd "$(dirname "$0")/../.."
-B=build/bench/landing
-mkdir -p $B
 REPS=${LANDING_REPS:-3}
-cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c || exit 1
-cp build/rewind $B/rewind && cp build/guest/testos.elf $B/testos.elf || exit 1
-S=$B/samples.txt
-: >$S
+. tests/bench/lib.sh
+bench_setup landing
 : >$B/stderr.log
 T=$B/race.rwd
 
