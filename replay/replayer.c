@@ -441,7 +441,8 @@ fail:
 
 bool replayer_busy(const struct replayer *rp)
 {
-	return rp->icount_stop != 0 || rp->searched_pos == vm_pos(rp->vm) + 1;
+	return rp->icount_stop != 0 || rp->searched_pos == vm_pos(rp->vm) + 1 ||
+	       rp->values.head < rp->values.len;
 }
 
 const char *replayer_report(const struct replayer *rp)
@@ -471,6 +472,10 @@ int replayer_resume(struct replayer *rp, uint64_t events, char *err, size_t errl
 	}
 	rp->eof = false;
 	rp->report[0] = 0;
+	/* Nothing armed or queued before the move concerns the checkpoint's position. */
+	rp->icount_stop = rp->icount_pos = 0;
+	rp->values.head = rp->values.len = 0;
+	rp->searched_pos = 0;
 	while (rp->events < events) {
 		if (!peek(rp)) {
 			snprintf(err, errlen, "the trace ends before event %llu, where the checkpoint resumes",

@@ -36,9 +36,10 @@ void replayer_attach(struct replayer *rp, struct vm *vm);
 /* Applies the host events recorded at the current position (timer expiries, serial input,
  * deferrals). */
 void replayer_apply_host_events(struct replayer *rp);
-/* An interrupt positioned by instruction count is armed and not yet delivered, or the vCPU
- * stands at a landing the soft search took after this exit, not right after the exit: no
- * checkpoint can be taken now (it would not know of the one, and misplace the other). */
+/* An interrupt positioned by instruction count is armed and not yet delivered, TSC/random
+ * values wait to be read, or the vCPU stands at a landing the soft search took after this
+ * exit, not right after the exit: no checkpoint can be taken now (it would not know of the
+ * first two, and misplace the last). replayer_resume() starts with none of them. */
 bool replayer_busy(const struct replayer *rp);
 /* Why the replay stopped (a divergence, the end of the trace), or "". */
 const char *replayer_report(const struct replayer *rp);

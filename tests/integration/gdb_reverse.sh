@@ -185,6 +185,30 @@ check soft-step-into-back-is-before-the-entry before $(spos 2) $(spos 1)
 check soft-step-takes-the-interrupt-whole sh -c "[ -n '$(spc STEPPED)' ] && [ '$(spc STEPPED)' != '$stub' ] && [ '$(spos 3 | cut -d' ' -f1)' -gt '$(spos 1 | cut -d' ' -f1)' ]"
 check soft-step-back-returns-before-the-interrupt sh -c "[ -n '$(spc BACK)' ] && [ '$(spc BACK)' = '$(spc BEFORE)' ] && [ '$(spos 4)' = '$(spos 2)' ]"
 
+# --- user code (CPL3) on a soft trace: a breakpoint in the task's code, steps there, and back.
+cat >"$TMP/user.in" <<'EOG'
+break u_race_main
+continue
+printf "USER %lx %x\n", $pc, $cs
+stepi
+stepi
+printf "STEPPED %lx\n", $pc
+monitor when
+reverse-stepi
+reverse-stepi
+printf "BACK %lx %x\n", $pc, $cs
+monitor when
+EOG
+trace=$TMP/soft.rwd session user "$TMP/user.in"
+upc() { grep "^$1 " "$TMP/user.out" | cut -d' ' -f2-; }
+check soft-user-breakpoint-at-cpl3 grep -q '^USER [0-9a-f]* 33$' "$TMP/user.out"
+check soft-user-steps-move sh -c "[ -n '$(upc STEPPED)' ] && [ '$(upc STEPPED)' != '$(upc USER | cut -d' ' -f1)' ]"
+check soft-user-steps-back [ "$(upc BACK)" = "$(upc USER)" ]
+upos() { grep '^position' "$TMP/user.out" | sed -n "$1p" | sed 's/position \([0-9]*\)\.\([0-9]*\).*/\1 \2/'; }
+# shellcheck disable=SC2046
+set -- $(upos 1) $(upos 2)
+check soft-user-two-steps-apart sh -c "[ $# -eq 4 ] && [ '$1' = '$3' ] && [ '${2:-0}' -eq $((${4:-0} + 2)) ]"
+
 # --- watchpoints on the soft engine run freely with its data breakpoints when they can (a
 # write or access watchpoint, aligned); with a read watchpoint the target steps and decodes.
 # Both ways an access watchpoint stops at the same position, right after the access.
