@@ -104,7 +104,7 @@ int dbg_step(struct debugger *d)
 
 /* A stop seen by a backward scan: where, and whether it follows the return from an interrupt
  * taken whole (then `from` is the stop before that interrupt, and `at_resume` tells whether
- * the instruction the interrupt came before is still to dbg_run). */
+ * the instruction the interrupt came before is still to run). */
 struct back_stop {
 	struct pos at;
 	struct resume_point regs;
