@@ -111,8 +111,8 @@ void checkpoints_maybe_take(struct checkpoint_set *set, struct vm *vm, uint64_t 
 	uint64_t now = vm_guest_ns(vm);
 	if (set->n && now < set->next_ns)
 		return;
-	if (checkpoints_take(set, vm, events) == 0)
-		set->next_ns = now + set->every_ns;
+	if (checkpoints_take(set, vm, events) == 0) /* from the time the checkpoint stands at */
+		set->next_ns = set->v[set->n - 1].guest_ns + set->every_ns;
 }
 
 static void remove_dir(const char *path)
