@@ -63,5 +63,7 @@ struct insn64 {
 /* Returns the length of the instruction at b (avail bytes readable) and fills *d, or 0 when
  * the decoder does not know it. */
 int insn_decode64(const uint8_t *b, int avail, struct insn64 *d);
+/* Whether b is a legacy prefix (segment, 66, 67, LOCK, REP/REPNE). */
+bool insn_legacy_prefix(uint8_t b);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static bool legacy_prefix(uint8_t b)
+bool insn_legacy_prefix(uint8_t b)
 {
 	switch (b) {
 	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
@@ -61,7 +61,7 @@ int insn_decode64(const uint8_t *b, int avail, struct insn64 *d)
 	bool osz16 = false, asz32 = false, rexw = false, modrm = false;
 	bool *special = &d->special;
 	memset(d, 0, sizeof(*d));
-	while (i < avail && i < 15 && legacy_prefix(b[i])) {
+	while (i < avail && i < 15 && insn_legacy_prefix(b[i])) {
 		osz16 |= b[i] == 0x66;
 		asz32 |= b[i] == 0x67;
 		if (b[i] == 0xf2 || b[i] == 0xf3)

@@ -7,6 +7,7 @@
  * the guest must not read from the host (CPUID from the model, RDTSC/RDRAND/RDSEED from the
  * value source), and hands exceptions and SYSCALL to the system layer in soft_x86.c. */
 #include "core/cpuid.h"
+#include "core/insn_access.h"
 #include "core/memory.h"
 #include "core/soft_priv.h"
 
@@ -58,16 +59,6 @@ static const uint8_t *code_bytes(struct soft *s, uint64_t addr, uint32_t size, u
 	return s->code_host + off;
 }
 
-static bool is_legacy_prefix(uint8_t b)
-{
-	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-		return true;
-	}
-	return false;
-}
-
 struct insn {
 	int op;		/* first opcode byte after prefixes; 0x0f00 | second byte for 0F xx */
 	uint8_t modrm;
@@ -81,7 +72,7 @@ static bool decode(const uint8_t *b, uint32_t size, struct insn *in)
 {
 	uint32_t i = 0;
 	memset(in, 0, sizeof(*in));
-	while (i < size && is_legacy_prefix(b[i])) {
+	while (i < size && insn_legacy_prefix(b[i])) {
 		if (b[i] == 0x66)
 			in->opsize16 = true;
 		i++;
@@ -1096,7 +1087,7 @@ static bool unsupported_insn(struct soft *s, uint64_t rip, struct vm_exit *x)
 	bool f3 = false, f2 = false;
 	for (int n = 0; n < 15 && soft_read_linear(s, rip + (uint64_t)n, &b[n], 1, 0) == 0; n++)
 		;
-	while (i < 13 && (is_legacy_prefix(b[i]) || (b[i] & 0xf0) == 0x40)) {
+	while (i < 13 && (insn_legacy_prefix(b[i]) || (b[i] & 0xf0) == 0x40)) {
 		f3 |= b[i] == 0xf3;
 		f2 |= b[i] == 0xf2;
 		i++;

@@ -8,6 +8,7 @@
  * instruction after such a return goes to the stop before the interrupt. Breakpoints and
  * watchpoints still stop inside handlers; `monitor step-into-interrupts on` steps into them. */
 #include "replay/debug_internal.h"
+#include "core/insn_access.h"
 #include "core/x86.h"
 
 #include <errno.h>
@@ -41,13 +42,13 @@ static bool delivered_from(struct debugger *d, const struct kvm_regs *r, struct 
 /* The instruction at r->rip is IRETQ: where it returns to. */
 static bool iretq_to(struct debugger *d, const struct kvm_regs *r, struct resume_point *rp)
 {
-	uint8_t b[4];
-	if (vm_read_virt(d->vm, r->rip, b, sizeof(b)))
-		return false;
-	int i = 0;
-	while (i < 3 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0x2e || b[i] == 0x3e))
-		i++;
-	return (b[i] & 0xf8) == 0x48 && i < 3 && b[i + 1] == 0xcf && frame_at(d, r->rsp, rp);
+	uint8_t b[15];
+	struct insn64 in;
+	size_t n = 0x1000 - (r->rip & 0xfff); /* IRETQ is short: its own page is enough */
+	if (n > sizeof(b))
+		n = sizeof(b);
+	return !vm_read_virt(d->vm, r->rip, b, n) && insn_decode64(b, (int)n, &in) && in.op == 0xcf &&
+	       (in.rex & 8) && frame_at(d, r->rsp, rp);
 }
 
 static bool same_point(struct resume_point a, struct resume_point b)
