@@ -237,6 +237,14 @@ void vm_deliver_async_irq(struct vm *vm)
 	vm_deliver_irq(vm, IRQ_ASYNC);
 }
 
+void vm_take_landing(struct vm *vm)
+{
+	vm->landing.armed = false;
+	vm->landing.found++;
+	vm->debug.dirty = true; /* the landing breakpoint goes */
+	vm_deliver_async_irq(vm);
+}
+
 static void vm_log_digest(struct vm *vm)
 {
 	uint8_t d[16];

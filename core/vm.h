@@ -151,6 +151,9 @@ static inline uint64_t vm_pos(const struct vm *vm)
 }
 /* Delivers the pending interrupt at an asynchronous landing (record and replay). */
 void vm_deliver_async_irq(struct vm *vm);
+/* Replay: the guest stands at the armed landing (found by breakpoint or soft search):
+ * disarm it and deliver its interrupt. */
+void vm_take_landing(struct vm *vm);
 /* Guest time now: the host's clock when running or recording, the trace's when replaying. */
 uint64_t vm_guest_ns(const struct vm *vm);
 /* Guest time moved to now_ns: every timer device catches up. */

@@ -97,10 +97,7 @@ static bool take_landing(struct vm *vm, uint64_t dr6)
 	struct landing *l = &vm->landing;
 	if (!l->armed || !((dr6 & 1) || (dr6 & DR6_BS)) || !landing_matches(vm))
 		return false;
-	l->armed = false;
-	l->found++;
-	vm->debug.dirty = true;
-	vm_deliver_async_irq(vm);
+	vm_take_landing(vm);
 	if (vm->stop == VM_RUNNING && vm->rep)
 		replayer_apply_host_events(vm->rep);
 	return true;

@@ -303,11 +303,8 @@ static bool search_landing(struct replayer *rp)
 	}
 	if (!rc)
 		return false;
-	vm->landing.armed = false;
-	vm->landing.found++;
-	vm->debug.dirty = true;
 	rp->searched_pos = vm_pos(vm) + 1;
-	vm_deliver_async_irq(vm);
+	vm_take_landing(vm);
 	return vm->stop == VM_RUNNING;
 }
 
