@@ -82,16 +82,10 @@ static enum gdb_stop_reason bp_reason(struct debugger *d, uint64_t rip)
 static void decode_next(struct debugger *d, const struct kvm_regs *r, struct insn_accesses *acc)
 {
 	struct kvm_sregs sregs;
-	uint8_t code[15];
-	size_t n = 0x1000 - (r->rip & 0xfff); /* the rest of its page, then the next if mapped */
+	uint8_t code[DBG_CODE_MAX];
+	size_t n = dbg_read_code(d, r->rip, code);
 	acc->n = 0;
-	if (n > sizeof(code))
-		n = sizeof(code);
-	if (vm_read_virt(d->vm, r->rip, code, n))
-		return;
-	if (n < sizeof(code) && !vm_read_virt(d->vm, r->rip + n, code + n, sizeof(code) - n))
-		n = sizeof(code);
-	if (d->vm->engine->ops->get_sregs(d->vm->engine, &sregs) ||
+	if (!n || d->vm->engine->ops->get_sregs(d->vm->engine, &sregs) ||
 	    !insn_access_decode(code, (int)n, r, &sregs, acc))
 		acc->n = 0;
 }

@@ -72,6 +72,10 @@ int dbg_step_n(struct debugger *d, uint64_t n);
 int dbg_goto_pos(struct debugger *d, struct pos p);
 /* After a stop: what identifies it until its position is made exact (dbg_locate). */
 void dbg_record_stop(struct debugger *d);
+/* The instruction bytes at rip (guest-virtual): how many could be read, up to the longest
+ * x86 instruction; 0 when rip is unmapped. */
+#define DBG_CODE_MAX 15
+size_t dbg_read_code(struct debugger *d, uint64_t rip, uint8_t code[DBG_CODE_MAX]);
 
 /* debug_events.c */
 int dbg_locate(struct debugger *d);

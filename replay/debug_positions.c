@@ -162,3 +162,15 @@ void dbg_record_stop(struct debugger *d)
 		d->hit_count = vm->debug.hits[vm->debug.stop_bp];
 	}
 }
+
+size_t dbg_read_code(struct debugger *d, uint64_t rip, uint8_t code[DBG_CODE_MAX])
+{
+	size_t n = 0x1000 - (rip & 0xfff); /* the rest of its page, then the next if mapped */
+	if (n > DBG_CODE_MAX)
+		n = DBG_CODE_MAX;
+	if (vm_read_virt(d->vm, rip, code, n))
+		return 0;
+	if (n < DBG_CODE_MAX && !vm_read_virt(d->vm, rip + n, code + n, DBG_CODE_MAX - n))
+		n = DBG_CODE_MAX;
+	return n;
+}

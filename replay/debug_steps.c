@@ -42,13 +42,11 @@ static bool delivered_from(struct debugger *d, const struct kvm_regs *r, struct 
 /* The instruction at r->rip is IRETQ: where it returns to. */
 static bool iretq_to(struct debugger *d, const struct kvm_regs *r, struct resume_point *rp)
 {
-	uint8_t b[15];
+	uint8_t code[DBG_CODE_MAX];
 	struct insn64 in;
-	size_t n = 0x1000 - (r->rip & 0xfff); /* IRETQ is short: its own page is enough */
-	if (n > sizeof(b))
-		n = sizeof(b);
-	return !vm_read_virt(d->vm, r->rip, b, n) && insn_decode64(b, (int)n, &in) && in.op == 0xcf &&
-	       (in.rex & 8) && frame_at(d, r->rsp, rp);
+	size_t n = dbg_read_code(d, r->rip, code);
+	return n && insn_decode64(code, (int)n, &in) && in.op == 0xcf && (in.rex & 8) &&
+	       frame_at(d, r->rsp, rp);
 }
 
 static bool same_point(struct resume_point a, struct resume_point b)
