@@ -8,14 +8,20 @@ if ! command -v gdb >/dev/null; then skip all "gdb is not installed"; exit 0; fi
 
 "$REWIND" record -o "$TMP/panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
 
+# wait_for_socket PATH: a server on a soft trace starts slowly on a loaded host (the soft
+# engine zeroes its 1 GiB code buffer first): up to 60 s.
+wait_for_socket() {
+	_n=0
+	while [ ! -S "$1" ] && [ $_n -lt 1200 ]; do sleep 0.05; _n=$((_n + 1)); done
+}
+
 # session NAME SCRIPT: serves the trace on a Unix socket and runs the gdb script against it.
 session() {
 	name=$1 script=$2
 	sock="$TMP/$name.sock"
 	timeout 120 "$REWIND" debug --socket "$sock" "${trace:-$TMP/panic.rwd}" >"$TMP/$name.server" 2>&1 &
 	server=$!
-	i=0
-	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	wait_for_socket "$sock"
 	{ printf 'set pagination off\nset confirm off\ntarget remote %s\n' "$sock"; cat "$script"; } >"$TMP/$name.gdb"
 	timeout 120 gdb -batch -nx -x "$TMP/$name.gdb" "$KERNEL" >"$TMP/$name.out" 2>&1
 	wait $server
@@ -298,8 +304,7 @@ check readme-tour-position grep -q '^position [0-9]*\.[0-9]* (exit' "$TMP/tour.o
 sock="$TMP/raw.sock"
 timeout 60 "$REWIND" debug --socket "$sock" "$TMP/panic.rwd" >"$TMP/raw.server" 2>&1 &
 server=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for_socket "$sock"
 python3 - "$sock" >"$TMP/raw.out" 2>&1 <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
@@ -338,8 +343,7 @@ check malformed-server-alive-until-detach sh -c "! grep -q 'internal error' '$TM
 sock="$TMP/live.sock"
 "$REWIND" run --gdb-socket "$sock" --timeout 60 --cmdline workload=hello "$KERNEL" >"$TMP/live.vm" 2>&1 </dev/null &
 vm=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for_socket "$sock"
 cat >"$TMP/live.gdb" <<EOG
 set pagination off
 set confirm off
