@@ -13,6 +13,7 @@
 struct vm_options {
 	struct vm_config cfg;
 	const char *kernel;
+	const char *initrd;	/* --initrd FILE, or NULL */
 	const char *serial_in;	/* NULL = stdin when it is not a terminal... see cli/vm_options.c */
 	bool help;
 };
@@ -34,8 +35,15 @@ int bad_option(const char *cmd, char **argv, void (*usage)(FILE *out));
 const char *one_operand(int argc, char **argv, const char *cmd, const char *what);
 /* Reads a whole file; returns NULL and prints "rewind: PATH: reason" on failure. */
 uint8_t *read_file(const char *path, size_t *len);
-/* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR. */
-int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len);
+/* The kernel and initrd files as read, and as the loader and the recorder take them. */
+struct vm_files {
+	uint8_t *kernel, *initrd;	/* owned */
+	struct boot_files boot;
+};
+void vm_files_free(struct vm_files *f);
+/* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR.
+ * Fills files either way; vm_files_free() them after the run. */
+int vm_start(struct vm *vm, struct vm_options *o, struct vm_files *files);
 
 /* A replay as the CLI runs it: `replay` and `trace checkpoint` (which takes checkpoints). */
 #include "replay/replayer.h"

@@ -80,12 +80,11 @@ int cmd_record(int argc, char **argv)
 		return STATUS_ERROR;
 	}
 	static struct vm vm;
-	uint8_t *image = NULL;
-	size_t len = 0;
+	struct vm_files files;
 	char err[512];
-	int status = vm_start(&vm, &o, &image, &len);
+	int status = vm_start(&vm, &o, &files);
 	if (!status) {
-		vm.rec = recorder_open(output, &vm, image, len, err, sizeof(err));
+		vm.rec = recorder_open(output, &vm, &files.boot, err, sizeof(err));
 		if (vm.rec)
 			checkpoints_remove(output);
 		if (!vm.rec) {
@@ -115,6 +114,6 @@ int cmd_record(int argc, char **argv)
 	if (checkpoints)
 		checkpoints_free(&ckpt);
 	vm_destroy(&vm);
-	free(image);
+	vm_files_free(&files);
 	return status;
 }

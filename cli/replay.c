@@ -33,9 +33,8 @@ int replay_session(const char *path, const struct replay_session *s)
 {
 	char err[512];
 	struct vm_config cfg;
-	const uint8_t *image;
-	size_t len;
-	struct replayer *rp = replayer_open(path, &s->opt, &cfg, &image, &len, err, sizeof(err));
+	struct boot_files files;
+	struct replayer *rp = replayer_open(path, &s->opt, &cfg, &files, err, sizeof(err));
 	if (!rp) {
 		fprintf(stderr, "rewind replay: %s\n", err);
 		return STATUS_ERROR;
@@ -52,8 +51,8 @@ int replay_session(const char *path, const struct replay_session *s)
 	}
 	replayer_attach(rp, &vm);
 	vm.rep = rp;
-	if (vm_boot(&vm, image, len, err, sizeof(err))) {
-		fprintf(stderr, "rewind replay: the embedded kernel: %s\n", err);
+	if (vm_boot(&vm, &files, err, sizeof(err))) {
+		fprintf(stderr, "rewind replay: %s\n", err);
 		goto out;
 	}
 	if (s->from_checkpoint >= 0) {

@@ -21,7 +21,7 @@ enum { OPT_SNAPSHOT_AFTER = 0x200, OPT_STOP_AFTER_SNAPSHOT, OPT_GDB, OPT_GDB_SOC
 
 static void run_usage(FILE *out)
 {
-	fprintf(out, "usage: rewind run [options] KERNEL\n\nBoots a PVH ELF kernel and runs it; the exit "
+	fprintf(out, "usage: rewind run [options] KERNEL\n\nBoots a kernel (PVH ELF or bzImage) and runs it; the exit "
 		     "status is the guest's debug-exit value.\n\noptions:\n");
 	vm_options_usage(out);
 	fprintf(out, "  -S, --snapshot FILE   write a snapshot of the VM to FILE (with --snapshot-after)\n"
@@ -133,9 +133,8 @@ int cmd_run(int argc, char **argv)
 		return STATUS_ERROR;
 	}
 	static struct vm vm; /* large: keep it off the stack */
-	uint8_t *image = NULL;
-	size_t len = 0;
-	int status = vm_start(&vm, &o, &image, &len);
+	struct vm_files files;
+	int status = vm_start(&vm, &o, &files);
 	if (!status && snap.path) {
 		vm.quiet_point = snapshot_when_due;
 		vm.quiet_ctx = &snap;
@@ -152,6 +151,6 @@ int cmd_run(int argc, char **argv)
 		status = STATUS_ERROR;
 	}
 	vm_destroy(&vm);
-	free(image);
+	vm_files_free(&files);
 	return status;
 }

@@ -14,13 +14,14 @@
 /* Above 3 GiB the RAM would run into the MMIO hole below 4 GiB, which rewind does not split. */
 #define MAX_MEM (3ULL << 30)
 
-enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE };
+enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE, OPT_INITRD };
 
 void vm_options_usage(FILE *out)
 {
 	fprintf(out,
 		"  -m, --memory SIZE     guest RAM, e.g. 256M or 1G (default 256M; 4M to 3G)\n"
 		"      --cmdline STRING  kernel command line (e.g. \"workload=hello\")\n"
+		"      --initrd FILE     initial ramdisk for the kernel (Linux: an initramfs)\n"
 		"      --engine NAME     kvm (default) or soft\n"
 		"      --timeout SECONDS stop the guest after this much wall time (status 124)\n"
 		"      --serial-in FILE  feed the guest's COM1 input from FILE (default: stdin;\n"
@@ -59,6 +60,7 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 	static const struct option base[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "serial-in", required_argument, NULL, OPT_SERIAL_IN },
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -73,7 +75,8 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		n++;
 	}
 	memset(&opts[NBASE + n], 0, sizeof(opts[0]));
-	char shortopts[64] = "+m:h";
+	/* No '+': options may follow the KERNEL operand too, as gcc, git and QEMU allow. */
+	char shortopts[64] = "m:h";
 	for (int i = 0; i < n; i++) {
 		if (extra[i].val <= 0 || extra[i].val >= 128 || strlen(shortopts) > sizeof(shortopts) - 3)
 			continue;
@@ -105,6 +108,9 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 			break;
 		case OPT_CMDLINE:
 			o->cfg.cmdline = optarg;
+			break;
+		case OPT_INITRD:
+			o->initrd = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_seconds(cmd, "timeout", optarg, false, &o->cfg.timeout))
@@ -237,12 +243,30 @@ static int open_serial_input(const char *path)
 	return STDIN_FILENO;
 }
 
-int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len)
+void vm_files_free(struct vm_files *f)
+{
+	free(f->kernel);
+	free(f->initrd);
+	memset(f, 0, sizeof(*f));
+}
+
+int vm_start(struct vm *vm, struct vm_options *o, struct vm_files *files)
 {
 	char err[512];
-	*image = read_file(o->kernel, image_len);
-	if (!*image)
+	memset(files, 0, sizeof(*files));
+	struct boot_files *b = &files->boot;
+	b->kernel_name = o->kernel;
+	b->initrd_name = o->initrd;
+	files->kernel = read_file(o->kernel, &b->kernel_len);
+	if (!files->kernel)
 		return STATUS_ERROR;
+	b->kernel = files->kernel;
+	if (o->initrd) {
+		files->initrd = read_file(o->initrd, &b->initrd_len);
+		if (!files->initrd)
+			return STATUS_ERROR;
+		b->initrd = files->initrd;
+	}
 	o->cfg.serial_in_fd = open_serial_input(o->serial_in);
 	if (o->cfg.serial_in_fd == -2)
 		return STATUS_ERROR;
@@ -250,8 +274,8 @@ int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image
 		fprintf(stderr, "rewind: %s\n", err);
 		return STATUS_ERROR;
 	}
-	if (vm_boot(vm, *image, *image_len, err, sizeof(err))) {
-		fprintf(stderr, "rewind: %s: %s\n", o->kernel, err);
+	if (vm_boot(vm, b, err, sizeof(err))) {
+		fprintf(stderr, "rewind: %s\n", err);
 		return STATUS_ERROR;
 	}
 	return 0;

@@ -17,9 +17,12 @@ int dirty_init(struct vm *vm)
 	for (int u = 0; u < DIRTY_USERS; u++)
 		if (!d->acc[u] || !d->scratch)
 			return -ENOMEM;
-	/* What the loader wrote (boot information, kernel) lies below the kernel's end. */
+	/* What the loader wrote: boot information and kernel below the kernel's end, the initrd. */
 	for (uint64_t page = 0; page * PAGE_SIZE < vm->boot.kernel_end; page++)
 		dirty_mark_written(vm, page);
+	for (uint64_t at = vm->boot.initrd_start; at < vm->boot.initrd_start + vm->boot.initrd_size;
+	     at += PAGE_SIZE)
+		dirty_mark_written(vm, at / PAGE_SIZE);
 	if (vm->engine->ops->get_dirty_log)
 		return vm->engine->ops->get_dirty_log(vm->engine, d->scratch);
 	return 0;

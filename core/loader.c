@@ -1,228 +1,112 @@
+/* Booting: which protocol a kernel image speaks, and what the protocols share (memory map,
+ * command line, initrd placement). */
 #include "core/loader.h"
+#include "core/loader_priv.h"
 #include "core/memory.h"
 
 #include <elf.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HVM_START_MAGIC 0x336ec578u
-#define E820_RAM 1
-#define E820_RESERVED 2
-
-struct hvm_start_info {
-	uint32_t magic, version, flags, nr_modules;
-	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-	uint32_t memmap_entries, reserved;
-};
-
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int loader_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -1;
+	return BOOT_EKERNEL;
 }
 
-/* A program header or note, normalised from ELF32 or ELF64. */
-struct segment {
-	uint32_t type;
-	uint64_t offset, paddr, filesz, memsz;
-};
-
-static int read_segment(const uint8_t *image, size_t len, bool is64, uint64_t phoff, int i,
-			struct segment *s)
+int loader_memory_map(const struct guest_mem *mem, struct boot_memmap_entry *map)
 {
-	size_t entsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	uint64_t at = phoff + (uint64_t)i * entsize;
-	if (at > len || entsize > len - at)
-		return -1;
-	if (is64) {
-		Elf64_Phdr p;
-		memcpy(&p, image + at, sizeof(p));
-		*s = (struct segment){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
-	} else {
-		Elf32_Phdr p;
-		memcpy(&p, image + at, sizeof(p));
-		*s = (struct segment){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
-	}
+	const struct boot_memmap_entry pc[BOOT_MEMMAP_MAX] = {
+		{ 0, 0x9fc00, E820_RAM },
+		{ 0x9fc00, 0x400, E820_RESERVED },	/* where a BIOS keeps its EBDA */
+		{ 0xf0000, 0x10000, E820_RESERVED },	/* the BIOS ROM */
+		{ 0x100000, mem->size - 0x100000, E820_RAM },
+	};
+	memcpy(map, pc, sizeof(pc));
+	return BOOT_MEMMAP_MAX;
+}
+
+int loader_check_cmdline(const struct boot_files *f, size_t max, char *err, size_t errlen)
+{
+	size_t len = f->cmdline ? strlen(f->cmdline) : 0;
+	if (max >= BOOT_CMDLINE_MAX)
+		max = BOOT_CMDLINE_MAX - 1;
+	if (len > max)
+		return loader_fail(err, errlen, "the command line is %zu bytes, the kernel takes at most %zu",
+				   len, max);
 	return 0;
 }
 
-/* Looks for the PVH entry note in one PT_NOTE segment. ELF32 and ELF64 notes share a layout. */
-static bool find_pvh_note(const uint8_t *image, const struct segment *s, uint64_t *entry)
+void loader_write_cmdline(struct guest_mem *mem, const struct boot_files *f)
 {
-	uint64_t off = s->offset, end = s->offset + s->filesz;
-	while (off + sizeof(Elf32_Nhdr) <= end) {
-		Elf32_Nhdr n;
-		memcpy(&n, image + off, sizeof(n));
-		uint64_t name = off + sizeof(n);
-		uint64_t desc = name + ((n.n_namesz + 3ULL) & ~3ULL);
-		uint64_t next = desc + ((n.n_descsz + 3ULL) & ~3ULL);
-		if (next > end)
-			return false;
-		if (n.n_type == XEN_ELFNOTE_PHYS32_ENTRY && n.n_namesz == 4 &&
-		    !memcmp(image + name, "Xen", 4) && (n.n_descsz == 4 || n.n_descsz == 8)) {
-			uint64_t v = 0;
-			memcpy(&v, image + desc, n.n_descsz);
-			*entry = n.n_descsz == 4 ? (uint32_t)v : v;
-			return true;
-		}
-		off = next;
-	}
-	return false;
-}
-
-static int check_load_segment(const struct guest_mem *mem, const struct segment *s, int i,
-			      char *err, size_t errlen)
-{
-	if (s->filesz > s->memsz)
-		return fail(err, errlen, "segment %d has file size above memory size", i);
-	if (s->paddr < 0x100000 && s->memsz)
-		return fail(err, errlen,
-			    "segment %d loads at 0x%llx, below 1 MiB where rewind puts the boot information",
-			    i, (unsigned long long)s->paddr);
-	if (!guest_mem_ptr(mem, s->paddr, s->memsz))
-		return fail(err, errlen, "segment %d (0x%llx..0x%llx) does not fit in %llu MiB of guest RAM",
-			    i, (unsigned long long)s->paddr, (unsigned long long)(s->paddr + s->memsz),
-			    (unsigned long long)(mem->size >> 20));
-	return 0;
-}
-
-static void write_start_info(struct guest_mem *mem, const char *cmdline)
-{
-	const struct hvm_memmap_entry map[] = {
-		{ 0, 0x9fc00, E820_RAM, 0 },
-		{ 0x9fc00, 0x400, E820_RESERVED, 0 },
-		{ 0xf0000, 0x10000, E820_RESERVED, 0 },
-		{ 0x100000, mem->size - 0x100000, E820_RAM, 0 },
-	};
-	struct hvm_start_info si = {
-		.magic = HVM_START_MAGIC,
-		.version = 1,
-		.cmdline_paddr = BOOT_CMDLINE_GPA,
-		.memmap_paddr = BOOT_MEMMAP_GPA,
-		.memmap_entries = sizeof(map) / sizeof(map[0]),
-	};
-	memcpy(mem->host + BOOT_START_INFO_GPA, &si, sizeof(si));
-	memcpy(mem->host + BOOT_MEMMAP_GPA, map, sizeof(map));
 	memset(mem->host + BOOT_CMDLINE_GPA, 0, BOOT_CMDLINE_MAX);
-	memcpy(mem->host + BOOT_CMDLINE_GPA, cmdline, strlen(cmdline));
+	if (f->cmdline)
+		memcpy(mem->host + BOOT_CMDLINE_GPA, f->cmdline, strlen(f->cmdline));
 }
 
-int pvh_load(struct guest_mem *mem, const uint8_t *image, size_t len, const char *cmdline,
-	     struct boot_info *out, char *err, size_t errlen)
+int loader_place_initrd(const struct guest_mem *mem, const struct boot_files *f, uint64_t floor,
+			uint64_t ceiling, struct boot_info *out, char *err, size_t errlen)
 {
-	if (len < EI_NIDENT || memcmp(image, ELFMAG, SELFMAG))
-		return fail(err, errlen, "not an ELF file (no \\177ELF magic)");
-	bool is64 = image[EI_CLASS] == ELFCLASS64;
-	if (!is64 && image[EI_CLASS] != ELFCLASS32)
-		return fail(err, errlen, "unknown ELF class %d", image[EI_CLASS]);
-	if (image[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not a little-endian ELF");
-	uint64_t phoff;
-	int phnum, machine;
-	if (is64) {
-		Elf64_Ehdr h;
-		if (len < sizeof(h))
-			return fail(err, errlen, "ELF header truncated (%zu bytes)", len);
-		memcpy(&h, image, sizeof(h));
-		phoff = h.e_phoff, phnum = h.e_phnum, machine = h.e_machine;
-	} else {
-		Elf32_Ehdr h;
-		if (len < sizeof(h))
-			return fail(err, errlen, "ELF header truncated (%zu bytes)", len);
-		memcpy(&h, image, sizeof(h));
-		phoff = h.e_phoff, phnum = h.e_phnum, machine = h.e_machine;
+	out->initrd_start = out->initrd_size = 0;
+	if (!f->initrd)
+		return 0;
+	if (!f->initrd_len) {
+		snprintf(err, errlen, "the initrd is empty");
+		return BOOT_EINITRD;
 	}
-	if (machine != EM_X86_64 && machine != EM_386)
-		return fail(err, errlen, "ELF is for machine %d, not x86", machine);
-	if (cmdline && strlen(cmdline) >= BOOT_CMDLINE_MAX)
-		return fail(err, errlen, "command line longer than %d bytes", BOOT_CMDLINE_MAX - 1);
-
-	/* Validate every segment before writing any of them; the PVH note first, since an ELF
-	 * without one is simply not a kernel rewind can boot. */
-	uint64_t entry = 0, lo = UINT64_MAX, hi = 0;
-	bool have_entry = false;
-	int nload = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < phnum; i++) {
-			struct segment s;
-			if (read_segment(image, len, is64, phoff, i, &s))
-				return fail(err, errlen, "program header %d lies outside the file", i);
-			if (s.type != (pass ? PT_LOAD : PT_NOTE))
-				continue;
-			if (s.offset > len || s.filesz > len - s.offset)
-				return fail(err, errlen,
-					    "segment %d (offset 0x%llx, size 0x%llx) lies outside the file", i,
-					    (unsigned long long)s.offset, (unsigned long long)s.filesz);
-			if (pass == 0)
-				have_entry = have_entry || find_pvh_note(image, &s, &entry);
-			else if (check_load_segment(mem, &s, i, err, errlen))
-				return -1;
-			else if (s.memsz) {
-				lo = s.paddr < lo ? s.paddr : lo;
-				hi = s.paddr + s.memsz > hi ? s.paddr + s.memsz : hi;
-				nload++;
-			}
-		}
-		if (!have_entry)
-			return fail(err, errlen, "ELF has no PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY note)");
+	uint64_t top = ceiling < mem->size ? ceiling : mem->size;
+	floor = (floor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	uint64_t start = top >= f->initrd_len ? (top - f->initrd_len) & ~(PAGE_SIZE - 1) : 0;
+	if (top < f->initrd_len || start < floor) {
+		snprintf(err, errlen,
+			 "the initrd (%zu bytes, %.1f MiB) does not fit in guest RAM: %.1f MiB are free "
+			 "between the kernel's end at %.1f MiB and %.1f MiB (give the VM more with -m)",
+			 f->initrd_len, f->initrd_len / 1048576.0,
+			 top > floor ? (top - floor) / 1048576.0 : 0.0, floor / 1048576.0, top / 1048576.0);
+		return BOOT_EINITRD;
 	}
-	if (!nload)
-		return fail(err, errlen, "ELF has no loadable segment");
-	if (entry < lo || entry >= hi)
-		return fail(err, errlen, "PVH entry 0x%llx is outside the loaded image",
-			    (unsigned long long)entry);
-
-	for (int i = 0; i < phnum; i++) {
-		struct segment s;
-		read_segment(image, len, is64, phoff, i, &s);
-		if (s.type != PT_LOAD)
-			continue;
-		uint8_t *dst = guest_mem_ptr(mem, s.paddr, s.memsz);
-		memcpy(dst, image + s.offset, s.filesz);
-		memset(dst + s.filesz, 0, s.memsz - s.filesz);
-	}
-	write_start_info(mem, cmdline ? cmdline : "");
-	*out = (struct boot_info){ entry, lo, hi };
+	out->initrd_start = start;
+	out->initrd_size = f->initrd_len;
 	return 0;
 }
 
-void pvh_initial_state(const struct boot_info *boot, struct kvm_regs *regs, struct kvm_sregs *sregs)
+void loader_write_initrd(struct guest_mem *mem, const struct boot_files *f,
+			 const struct boot_info *boot)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 0xb,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
-	};
-	struct kvm_segment data = code;
-	data.selector = 0x10;
-	data.type = 0x3;
-	struct kvm_segment tss = {
-		.base = 0, .limit = 0x67, .selector = 0x18, .type = 0xb, .present = 1, .s = 0,
-	};
+	if (boot->initrd_size)
+		memcpy(guest_mem_ptr(mem, boot->initrd_start, boot->initrd_size), f->initrd,
+		       boot->initrd_size);
+}
 
-	memset(regs, 0, sizeof(*regs));
-	regs->rip = boot->entry;
-	regs->rbx = BOOT_START_INFO_GPA;
-	regs->rflags = 0x2;
+int boot_load(struct guest_mem *mem, const struct boot_files *files, struct boot_info *out,
+	      char *err, size_t errlen)
+{
+	char why[400];
+	int rc;
+	/* An ELF is PVH's; anything else must be a bzImage to be bootable. */
+	if (files->kernel_len >= SELFMAG && !memcmp(files->kernel, ELFMAG, SELFMAG))
+		rc = pvh_load(mem, files, out, why, sizeof(why));
+	else if (linux_is_bzimage(files->kernel, files->kernel_len))
+		rc = linux_load(mem, files, out, why, sizeof(why));
+	else
+		rc = loader_fail(why, sizeof(why),
+				 "not a kernel rewind can boot: neither an ELF (no \\177ELF magic) nor a "
+				 "bzImage (no Linux boot header: 0xAA55 at 0x1fe)");
+	if (rc)
+		snprintf(err, errlen, "%s: %s", rc == BOOT_EINITRD ? files->initrd_name : files->kernel_name,
+			 why);
+	return rc;
+}
 
-	sregs->cs = code;
-	sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
-	sregs->tr = tss;
-	sregs->ldt = (struct kvm_segment){ .selector = 0, .type = 0x2, .present = 1, .limit = 0xffff };
-	sregs->cr0 = 0x11; /* PE | ET */
-	sregs->cr3 = 0;
-	sregs->cr4 = 0;
-	sregs->efer = 0;
-	sregs->apic_base = 0;
-	memset(sregs->interrupt_bitmap, 0, sizeof(sregs->interrupt_bitmap));
+void boot_initial_state(const struct boot_info *boot, struct kvm_regs *regs,
+			struct kvm_sregs *sregs)
+{
+	if (boot->protocol == BOOT_LINUX64)
+		linux_initial_state(boot, regs, sregs);
+	else
+		pvh_initial_state(boot, regs, sregs);
 }

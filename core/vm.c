@@ -141,22 +141,23 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	return 0;
 }
 
-int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t errlen)
+int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t errlen)
 {
-	if (pvh_load(&vm->mem, image, len, vm->cfg.cmdline ? vm->cfg.cmdline : "", &vm->boot, err,
-		     errlen))
+	struct boot_files f = *files;
+	f.cmdline = vm->cfg.cmdline;
+	if (boot_load(&vm->mem, &f, &vm->boot, err, errlen))
 		return -1;
-	int rc = symbols_load(&vm->syms, image, len);
+	int rc = symbols_load(&vm->syms, f.kernel, f.kernel_len);
 	if (rc)
-		return fail(err, errlen, "reading the kernel's symbols: %s", strerror(-rc));
+		return fail(err, errlen, "%s: reading the kernel's symbols: %s", f.kernel_name, strerror(-rc));
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	const struct engine_ops *ops = vm->engine->ops;
 	if ((rc = ops->get_sregs(vm->engine, &sregs)))
 		return fail(err, errlen, "reading the initial vCPU state: %s", strerror(-rc));
-	pvh_initial_state(&vm->boot, &regs, &sregs);
+	boot_initial_state(&vm->boot, &regs, &sregs);
 	if ((rc = ops->set_sregs(vm->engine, &sregs)) || (rc = ops->set_regs(vm->engine, &regs)))
-		return fail(err, errlen, "setting the PVH entry state: %s", strerror(-rc));
+		return fail(err, errlen, "setting the vCPU state at the kernel's entry: %s", strerror(-rc));
 	return 0;
 }
 

@@ -133,8 +133,9 @@ struct vm {
 
 /* Creates the machine (RAM, engine, devices). Returns 0, or -1 with err filled. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
-/* Loads a PVH ELF kernel image and sets the vCPU at its entry. */
-int vm_boot(struct vm *vm, const uint8_t *image, size_t len, char *err, size_t errlen);
+/* Loads the kernel (PVH ELF or bzImage) and the initrd with the configured command line (the
+ * one in files is ignored) and sets the vCPU at the kernel's entry. Messages name the file. */
+int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t errlen);
 /* Runs until the guest exits or the VM stops; returns the process exit status. Called again
  * after a debugger's pause (VM_STOP_PAUSED, reset to VM_RUNNING), it goes on. */
 int vm_run(struct vm *vm);

@@ -14,6 +14,7 @@
 #define CR4_LA57 (1ULL << 12)
 
 #define EFER_SCE 1ULL
+#define EFER_LME (1ULL << 8)
 #define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
 

@@ -40,7 +40,7 @@ static uint64_t recording_clock_read(void *ctx)
 	return now;
 }
 
-struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *image, size_t len,
+struct recorder *recorder_open(const char *path, struct vm *vm, const struct boot_files *files,
 			       char *err, size_t errlen)
 {
 	struct recorder *r = calloc(1, sizeof(*r));
@@ -53,9 +53,11 @@ struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *i
 	struct trace_section sections[] = {
 		{ .type = SEC_CONFIG, .name = "vm", .data = cfg.text, .len = cfg.len },
 		{ .type = SEC_CPUID, .name = "cpuid", .data = &vm->cpuid, .len = sizeof(vm->cpuid) },
-		{ .type = SEC_IMAGE, .name = "kernel", .data = image, .len = len },
+		{ .type = SEC_IMAGE, .name = TRACE_IMAGE_KERNEL, .data = files->kernel, .len = files->kernel_len },
+		{ .type = SEC_IMAGE, .name = TRACE_IMAGE_INITRD, .data = files->initrd, .len = files->initrd_len },
 	};
-	r->w = trace_writer_open(path, sections, sizeof(sections) / sizeof(sections[0]), err, errlen);
+	size_t n = sizeof(sections) / sizeof(sections[0]) - (files->initrd ? 0 : 1);
+	r->w = trace_writer_open(path, sections, n, err, errlen);
 	if (!r->w) {
 		free(r);
 		return NULL;

@@ -10,6 +10,7 @@
 
 struct vm;
 struct recorder;
+struct boot_files;
 
 /* What a closed trace says about the end of the run (its final blob, docs/trace-format.md):
  * the final state digest (16 bytes), the exit status (u32), the exits (u64), guest ns (u64). */
@@ -22,9 +23,9 @@ struct run_end {
 /* Returns 0, or -1 when blob is not a run_end. */
 int run_end_decode(struct run_end *out, const void *blob, size_t len);
 
-/* Creates the trace at path with the VM's configuration and the kernel image embedded, and
+/* Creates the trace at path with the VM's configuration and the kernel and initrd embedded, and
  * installs the recording clock on vm. Returns NULL with err filled on failure. */
-struct recorder *recorder_open(const char *path, struct vm *vm, const uint8_t *image, size_t len,
+struct recorder *recorder_open(const char *path, struct vm *vm, const struct boot_files *files,
 			       char *err, size_t errlen);
 void recorder_event(struct recorder *r, uint8_t type, uint64_t pos, const void *payload, size_t len);
 /* Flushes the current chunk when enough guest time has passed, so a killed recorder loses

@@ -218,8 +218,7 @@ struct debugger *debugger_open(const char *trace_path, const struct debugger_opt
 {
 	struct debugger *d = calloc(1, sizeof(*d));
 	struct vm_config cfg;
-	const uint8_t *image;
-	size_t len;
+	struct boot_files files;
 	struct replay_options ropt = { 0 };
 	if (!d || !(d->vm = calloc(1, sizeof(*d->vm))) || !(d->path = strdup(trace_path))) {
 		snprintf(err, errlen, "out of memory");
@@ -227,7 +226,7 @@ struct debugger *debugger_open(const char *trace_path, const struct debugger_opt
 	}
 	d->every = opt->checkpoint_exits ? opt->checkpoint_exits : DEFAULT_CHECKPOINT_EXITS;
 	d->budget = opt->budget_bytes ? opt->budget_bytes : DEFAULT_BUDGET;
-	d->rp = replayer_open(trace_path, &ropt, &cfg, &image, &len, err, errlen);
+	d->rp = replayer_open(trace_path, &ropt, &cfg, &files, err, errlen);
 	if (!d->rp)
 		goto fail;
 	FILE *devnull = fopen("/dev/null", "w");
@@ -236,7 +235,7 @@ struct debugger *debugger_open(const char *trace_path, const struct debugger_opt
 		goto fail;
 	replayer_attach(d->rp, d->vm);
 	d->vm->rep = d->rp;
-	if (vm_boot(d->vm, image, len, err, errlen))
+	if (vm_boot(d->vm, &files, err, errlen))
 		goto fail;
 	int rc = checkpoints_load(&d->ck, trace_path, replayer_trace_id(d->rp), err, errlen);
 	if (rc < 0)

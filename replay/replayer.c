@@ -398,7 +398,7 @@ void replayer_digest(struct replayer *rp, const uint8_t digest[16])
 }
 
 struct replayer *replayer_open(const char *path, const struct replay_options *opt,
-			       struct vm_config *cfg, const uint8_t **image, size_t *len, char *err,
+			       struct vm_config *cfg, struct boot_files *files, char *err,
 			       size_t errlen)
 {
 	struct replayer *rp = calloc(1, sizeof(*rp));
@@ -413,7 +413,9 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 		goto fail;
 	}
 	const struct trace_section *c = trace_reader_find_section(rp->reader, SEC_CONFIG, "vm");
-	const struct trace_section *k = trace_reader_find_section(rp->reader, SEC_IMAGE, "kernel");
+	const struct trace_section *k = trace_reader_find_section(rp->reader, SEC_IMAGE, TRACE_IMAGE_KERNEL);
+	/* Traces of runs without an initrd (all traces before it existed) have no such image. */
+	const struct trace_section *i = trace_reader_find_section(rp->reader, SEC_IMAGE, TRACE_IMAGE_INITRD);
 	if (!c || !k) {
 		snprintf(err, errlen, "the trace has no %s section", !c ? "VM configuration" : "kernel image");
 		goto fail;
@@ -428,8 +430,11 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 	cfg->cmdline = rp->cfg.cmdline;
 	cfg->serial_in_fd = -1; /* the trace is the only input */
 	cfg->console = stdout;
-	*image = k->data;
-	*len = k->len;
+	*files = (struct boot_files){
+		.kernel = k->data, .kernel_len = k->len, .kernel_name = "the embedded kernel",
+		.initrd = i ? i->data : NULL, .initrd_len = i ? i->len : 0,
+		.initrd_name = "the embedded initrd", .cmdline = cfg->cmdline,
+	};
 	return rp;
 fail:
 	replayer_close(rp);

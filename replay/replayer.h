@@ -11,6 +11,7 @@
 struct vm;
 struct vm_config;
 struct replayer;
+struct boot_files;
 
 struct replay_options {
 	bool verify;		/* compare periodic and final digests */
@@ -19,10 +20,11 @@ struct replay_options {
 	bool landing_breakpoint;
 };
 
-/* Opens the trace and validates its header and embedded image. On success fills *cfg
- * (strings point into the replayer) and the kernel image, and returns the replayer. */
+/* Opens the trace and validates its header and embedded images. On success fills *cfg and
+ * *files (the embedded kernel, and initrd if the run had one; both point into the replayer)
+ * and returns the replayer. */
 struct replayer *replayer_open(const char *path, const struct replay_options *opt,
-			       struct vm_config *cfg, const uint8_t **image, size_t *len, char *err,
+			       struct vm_config *cfg, struct boot_files *files, char *err,
 			       size_t errlen);
 /* Trace events consumed so far: where a checkpoint taken now resumes. */
 uint64_t replayer_events(const struct replayer *rp);

@@ -23,6 +23,10 @@ enum trace_section_type {
 	SEC_CPUID = 3,	/* the CPUID model, serialized by the recorder */
 };
 
+/* The names of the embedded images rewind's recorder writes and its replayer boots from. */
+#define TRACE_IMAGE_KERNEL "kernel"
+#define TRACE_IMAGE_INITRD "initrd"	/* only when the run had one */
+
 struct trace_section {
 	uint32_t type;
 	const char *name;	/* NUL-terminated; "" when unnamed */

@@ -182,7 +182,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ckpt_bench: cannot read %s\n", kernel);
 		return 1;
 	}
-	if (vm_create(&vm, &cfg, err, sizeof(err)) || vm_boot(&vm, image, len, err, sizeof(err))) {
+	struct boot_files files = { .kernel = image, .kernel_len = len, .kernel_name = kernel };
+	if (vm_create(&vm, &cfg, err, sizeof(err)) || vm_boot(&vm, &files, err, sizeof(err))) {
 		fprintf(stderr, "ckpt_bench: %s\n", err);
 		return 1;
 	}
