@@ -16,10 +16,44 @@ expect_error() {
 expect_error missing-file "nosuch.elf: No such file" "$REWIND" run "$TMP/nosuch.elf"
 expect_error directory "not a regular file" "$REWIND" run "$TMP"
 printf 'hello, not an ELF\n' >"$TMP/text"
-expect_error not-elf "not an ELF" "$REWIND" run "$TMP/text"
-expect_error no-pvh-note "no PVH entry" "$REWIND" run /bin/true
+expect_error not-a-kernel "text: not a kernel rewind can boot: neither an ELF .* nor a bzImage" \
+	"$REWIND" run "$TMP/text"
+expect_error no-pvh-note "/bin/true: ELF has no PVH entry" "$REWIND" run /bin/true
 : >"$TMP/empty"
-expect_error empty-file "not an ELF" "$REWIND" run "$TMP/empty"
+expect_error empty-file "empty: not a kernel rewind can boot" "$REWIND" run "$TMP/empty"
+
+# bzImages (Linux x86 boot protocol): a setup header claiming protocol 2.11, too old for the
+# 64-bit entry, and one with a boot sector but no "HdrS" header at all.
+bzimage() { # FILE VERSION MAGIC
+	python3 - "$@" <<'PY'
+import struct, sys
+b = bytearray(5 * 512 + 4096)
+b[0x1f1] = 4
+struct.pack_into("<H", b, 0x1fe, 0xaa55)
+b[0x200:0x202] = bytes([0xeb, 0x6a])
+b[0x202:0x206] = sys.argv[3].encode()
+struct.pack_into("<H", b, 0x206, int(sys.argv[2], 16))
+b[0x211] = 1
+struct.pack_into("<H", b, 0x236, 1)
+struct.pack_into("<QI", b, 0x258, 0x1000000, 0x100000)
+open(sys.argv[1], "wb").write(b)
+PY
+}
+bzimage "$TMP/old.bz" 0x020b HdrS
+expect_error bzimage-too-old "old.bz: boot protocol 2.11 is too old" "$REWIND" run "$TMP/old.bz"
+bzimage "$TMP/ancient.bz" 0x0200 Hdr_
+expect_error bzimage-no-header "ancient.bz: .*no Linux setup header" "$REWIND" run "$TMP/ancient.bz"
+bzimage "$TMP/ok.bz" 0x020f HdrS
+expect_error bzimage-needs-ram "ok.bz: needs guest RAM up to 17.0 MiB" "$REWIND" run -m 16M "$TMP/ok.bz"
+
+# --initrd: missing, not a file, larger than the RAM left above the kernel, empty.
+expect_error initrd-missing "nope.cpio: No such file" "$REWIND" run --initrd "$TMP/nope.cpio" "$KERNEL"
+expect_error initrd-directory "$TMP: not a regular file" "$REWIND" run --initrd "$TMP" "$KERNEL"
+head -c $((4 << 20)) /dev/zero >"$TMP/big.cpio"
+expect_error initrd-too-big "big.cpio: the initrd (4194304 bytes, 4.0 MiB) does not fit in guest RAM" \
+	"$REWIND" run -m 8M --initrd "$TMP/big.cpio" "$KERNEL"
+: >"$TMP/empty.cpio"
+expect_error initrd-empty "empty.cpio: the initrd is empty" "$REWIND" run --initrd "$TMP/empty.cpio" "$KERNEL"
 expect_error bad-memory-suffix "bad memory size" "$REWIND" run -m 12X "$KERNEL"
 expect_error memory-too-small "bad memory size" "$REWIND" run -m 1M "$KERNEL"
 expect_error memory-too-big "bad memory size" "$REWIND" run -m 100G "$KERNEL"
@@ -77,3 +111,8 @@ expect_error trace-no-subcommand "usage: rewind trace" "$REWIND" trace
 expect_error replay-no-file "expected one trace FILE" "$REWIND" replay
 expect_error debug-bad-port "bad port" "$REWIND" debug --port 99999 x.rwd
 expect_error record-no-output "-o FILE is required" "$REWIND" record "$KERNEL"
+
+# Options may come after the KERNEL operand, as with gcc, git and QEMU.
+"$REWIND" run "$KERNEL" --timeout 60 --cmdline workload=hello >"$TMP/out" 2>&1 </dev/null
+check options-after-kernel [ $? -eq 0 ]
+check options-after-kernel-used grep -q "^hello: testos is up" "$TMP/out"
