@@ -4,6 +4,9 @@
 #   make test     build and run every test (ends with "N passed, N failed")
 #   make fuzz     run the libFuzzer targets for a bounded time
 #   make bench    run the benchmarks under tests/bench/
+#   make linux-guest  Debian's cloud kernel and a busybox initramfs in build/linux/ (downloads
+#                 ~28 MB of Debian packages once; LINUX_DBG=1 adds vmlinux, ~280 MB more)
+#   make test-linux   boot them (QEMU TCG; docs/linux.md)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -37,7 +40,7 @@ $(B)/rewind: $(CLI_OBJ) $(B)/librewind.a
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_COMMON) $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all guest deps demo test fuzz bench clean
+.PHONY: all guest deps demo test fuzz bench clean linux-guest test-linux
 .SECONDARY:
 
 guest:
@@ -56,6 +59,13 @@ demo: deps all
 
 test: deps all
 	@sh tests/run.sh
+
+# The Linux guest assets, from Debian's packages (tests/linux/assets.sh).
+linux-guest:
+	@sh tests/linux/assets.sh $(B)/linux
+
+test-linux: deps all linux-guest
+	@sh tests/run.sh tests/linux/boot_*.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh
