@@ -119,6 +119,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	pthread_mutex_init(&vm->host.lock, NULL);
 	pthread_cond_init(&vm->host.cond, NULL);
 	atomic_init(&vm->host.deadline_ns, DEADLINE_NONE);
+	atomic_init(&vm->host.grace_ns, WAKER_GRACE_NS);
+	if (cfg->chaos)
+		chaos_init(&vm->chaos, cfg->chaos_seed);
 	vm_debug_init(&vm->debug);
 
 	int rc = guest_mem_init(&vm->mem, cfg->mem_size);

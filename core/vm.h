@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/chaos.h"
 #include "core/cpuid.h"
 #include "core/dirty.h"
 #include "core/engine.h"
@@ -45,6 +46,8 @@ struct vm_config {
 	double timeout;			/* seconds of wall time; 0 = none */
 	int serial_in_fd;		/* fd feeding the UART, -1 = none */
 	FILE *console;			/* where guest UART output goes */
+	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
+	uint64_t chaos_seed;
 };
 
 enum vm_stop_reason {
@@ -74,6 +77,7 @@ struct vm_host_events {
 	/* Recording: host ns since an interrupt waits for an exit (0: none); the waker kicks
 	 * the vCPU once a grace period for as long as it waits. */
 	atomic_uint_fast64_t irq_waiting_since;
+	atomic_uint_fast64_t grace_ns;	/* how long it waits before a kick (WAKER_GRACE_NS) */
 	atomic_bool timed_out;
 	atomic_bool stop;
 	atomic_uint_fast64_t deadline_ns;	/* next device deadline, guest (= host) ns */
@@ -115,6 +119,7 @@ struct vm {
 	bool deferral_logged;
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
+	struct chaos chaos;
 	struct dirty_log dirty;
 	struct vm_debug debug;
 	bool started;		/* vm_run has run: later calls continue */

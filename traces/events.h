@@ -23,11 +23,14 @@
 	X(EV_EXIT, 10, "exit", 4, fmt_exit)                                     \
 	X(EV_TIMER, 11, "timer", 8, fmt_clock)                                  \
 	X(EV_ASYNC_ICOUNT, 12, "async_icount", 8, fmt_icount)                   \
-	X(EV_ICOUNT, 13, "icount", 8, fmt_icount)
+	X(EV_ICOUNT, 13, "icount", 8, fmt_icount)                               \
+	X(EV_HELD, 14, "held", 1, fmt_held)
 
 /* EV_ASYNC_ICOUNT (engines that count instructions): the u64 number of instructions retired
  * since boot when the interrupt that follows was delivered, between exits. EV_ICOUNT: the
- * u64 count when the run ended (replay checks it). */
+ * u64 count when the run ended (replay checks it). EV_HELD (record --chaos): at this exit the
+ * guest could have taken the pending interrupt and was not given it; u8: how many such points
+ * that interrupt has been passed over so far. */
 
 /* u64 rip, 16 general registers in kvm_regs order, u64 rflags, u32 page count, then per page
  * written since the previous landing: u64 page number, u64 XXH3-64 of its contents. */
