@@ -36,7 +36,7 @@ else
 	skip pvh-linux-sees-the-initrd "no $LINUX/vmlinux (make linux-guest LINUX_DBG=1)"
 fi
 
-soft_boot "$BZIMAGE" "${LINUX_SOFT_TIMEOUT:-600}"
+soft_boot "$BZIMAGE" "${LINUX_SOFT_TIMEOUT:-900}"
 check decompressor-starts-linux grep -q '^\[ *[0-9.]*\] Linux version 6\.' "$TMP/console"
 check linux-sees-the-command-line grep -qF "] Command line: $cmdline" "$TMP/console"
 # The e820 map of core/loader.c for 256 MiB, as Linux prints what boot_params said.
