@@ -1431,6 +1431,12 @@ void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len)
 	s->pg_gen++;
 }
 
+void soft_engine_version(char *buf, int len)
+{
+	unsigned v = uc_version(NULL, NULL);
+	snprintf(buf, (size_t)len, "Unicorn %u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff);
+}
+
 bool engine_is_soft(const struct engine *e)
 {
 	return e && e->ops == &soft_ops;

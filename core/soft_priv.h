@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+/* The engine relies on Unicorn 2.1: its MMU translates (UC_TLB_CPU), its code buffer can be
+ * sized, and it honours NX. Unicorn 2.0 runs virtual addresses as physical ones. */
+#if UC_API_MAJOR < 2 || (UC_API_MAJOR == 2 && UC_API_MINOR < 1)
+#error "the soft engine needs Unicorn >= 2.1 (libunicorn-dev from Debian trixie: run sh tests/deps.sh)"
+#endif
+
 #define SOFT_NSEGS 6	/* CS SS DS ES FS GS, in that order */
 
 /* Why the last uc_emu_start() returned, as the hooks saw it. */
