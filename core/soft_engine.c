@@ -64,6 +64,7 @@ struct insn {
 	uint8_t modrm;
 	uint8_t rex;
 	bool opsize16;
+	bool rep;	/* an F3 prefix: F3 0F C7 /7 is RDPID, not RDSEED */
 };
 
 /* Instruction boundaries come from Unicorn (the hook's size), so a 40-4F byte followed by more
@@ -73,8 +74,8 @@ static bool decode(const uint8_t *b, uint32_t size, struct insn *in)
 	uint32_t i = 0;
 	memset(in, 0, sizeof(*in));
 	while (i < size && insn_legacy_prefix(b[i])) {
-		if (b[i] == 0x66)
-			in->opsize16 = true;
+		in->opsize16 |= b[i] == 0x66;
+		in->rep |= b[i] == 0xf3;
 		i++;
 	}
 	if (i + 1 < size && (b[i] & 0xf0) == 0x40)
@@ -157,23 +158,6 @@ static void answer_value_insn(struct soft *s, const struct insn *in, uint64_t ad
 	soft_set_reg(s, UC_X86_REG_RIP, addr + size);
 }
 
-/* Length of the RDRAND/RDSEED r at rip, or 0 when it is something else. */
-static uint32_t rdrand_length(struct soft *s, uint64_t rip, uint8_t *b, struct insn *in)
-{
-	uint32_t n = 0;
-	/* Byte by byte: the instruction may end just before an unmapped page. */
-	while (n < 3 && soft_read_linear(s, rip + n, &b[n], 1, 0) == 0 &&
-	       (b[n] == 0x66 || (b[n] & 0xf0) == 0x40))
-		n++;
-	for (uint32_t i = n; i < n + 3; i++)
-		if (soft_read_linear(s, rip + i, &b[i], 1, 0))
-			return 0;
-	if (!decode(b, n + 3, in) || in->op != 0x0fc7 || (in->modrm >> 6) != 3 ||
-	    ((in->modrm >> 3) & 7) < 6)
-		return 0;
-	return n + 3;
-}
-
 /* First bytes that may begin an instruction inspect() acts on: 1 = an opcode it handles,
  * 2 = a prefix (legacy or REX) that may precede one. */
 static const uint8_t first_byte[256] = {
@@ -186,7 +170,7 @@ static const uint8_t first_byte[256] = {
 /* Second bytes of the 0F xx instructions inspect() acts on. */
 static bool second_byte(uint8_t b)
 {
-	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32;
+	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32 || b == 0xc7;
 }
 
 /* Runs before every instruction the code hook counts: most are rejected on their first two
@@ -255,6 +239,12 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		}
 		break;
 	}
+	case 0x0fc7:
+		/* RDRAND (/6) and RDSEED (/7) of a register: Unicorn 2.1 runs them on the host's
+		 * random number generator, which the guest must never see. */
+		if ((in.modrm >> 6) == 3 && ((in.modrm >> 3) & 7) >= 6 && !in.rep)
+			answer_value_insn(s, &in, addr, size);
+		break;
 	case 0x0f07:	/* sysret: Unicorn would refuse it without EFER.SCE */
 		s->sysret64 = in.rex & 8;
 		halt(s, WHY_SYSRET);
@@ -1076,39 +1066,6 @@ static void mmio_end(struct soft *s)
 	s->mmio.serving = false;
 }
 
-/* Instructions the CPUID model advertises but Unicorn 2.0.1 raises #UD for: the guest was
- * told it may use them, so a #UD would be this engine's failure, not the guest's. Stops with
- * EXIT_FAIL naming the instruction and RIP; returns false for a genuine #UD. */
-static bool unsupported_insn(struct soft *s, uint64_t rip, struct vm_exit *x)
-{
-	uint8_t b[15] = { 0 };
-	uint32_t leaf1[4];
-	int i = 0;
-	bool f3 = false, f2 = false;
-	for (int n = 0; n < 15 && soft_read_linear(s, rip + (uint64_t)n, &b[n], 1, 0) == 0; n++)
-		;
-	while (i < 13 && (insn_legacy_prefix(b[i]) || (b[i] & 0xf0) == 0x40)) {
-		f3 |= b[i] == 0xf3;
-		f2 |= b[i] == 0xf2;
-		i++;
-	}
-	cpuid_lookup(s->cpuid, 1, 0, leaf1);
-	const char *what = NULL;
-	if (b[i] == 0x0f && b[i + 1] == 0xb8 && f3 && (leaf1[2] & (1u << 23)))
-		what = "POPCNT";
-	else if (b[i] == 0x0f && b[i + 1] == 0x38 && (b[i + 2] & 0xfe) == 0xf0 && !f2 &&
-		 (leaf1[2] & (1u << 22)))
-		what = "MOVBE";
-	if (!what)
-		return false;
-	memset(x, 0, sizeof(*x));
-	x->reason = EXIT_FAIL;
-	snprintf(x->fail.what, sizeof(x->fail.what),
-		 "unicorn cannot run %s (CPUID says it can) at rip %#llx: %02x %02x %02x %02x %02x",
-		 what, (unsigned long long)rip, b[0], b[1], b[2], b[3], b[4]);
-	return true;
-}
-
 /* RF lasts for one instruction after the IRET that set it. QEMU clears it at the end of a
  * translation block, which a stop in the middle of the block skips: clear it here unless
  * the last instruction that ran was that IRET. */
@@ -1309,23 +1266,9 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {
-			/* RDRAND and RDSEED are not in Unicorn's model: they land here, and are
-			 * answered from the value source (they retire). */
-			uint8_t b[16];
-			struct insn in;
-			bool counted = rip == s->cur_rip && s->icount == s->cur_icount;
-			uint32_t len = rdrand_length(s, rip, b, &in);
-			if (len) {
-				if (!counted)	/* an illegal opcode may end the block before its hook */
-					s->icount++;
-				answer_value_insn(s, &in, rip, len);
-				continue;
-			}
 			/* #UD: Unicorn stops before delivering it; the instruction did not retire. */
 			if (rip == s->cur_rip && s->icount == s->cur_icount)
 				s->icount--;
-			if (unsupported_insn(s, rip, x))
-				return 0;
 			s->exc_vector = 6;
 			s->exc_retired = false;
 			if (take_exception(s, x))
