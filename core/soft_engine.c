@@ -880,27 +880,56 @@ imprecise:
 
 /* ---- data breakpoints ----
  *
- * Unicorn hands memory hooks the linear address of the access (it runs guest-virtual pages at
- * their virtual address, see hook_unmapped), which is what DR0-DR3 hold. A hit is noted here
- * and reported by the code or block hook before the next instruction: a trap, as on x86. An
- * instruction that faults or exits before completing (MMIO, IN) clears its hits: it re-runs.
- * A rep string instruction reports after each iteration that hit, at the instruction itself;
- * after its last iteration too, with RCX = 0: QEMU ends a rep with one more pass through it,
- * which counts as an instruction and has not run yet. */
+ * Unicorn 2.1 hands memory hooks the guest-physical address of an access; DR0-DR3 hold linear
+ * ones. An access hits a breakpoint when its bytes overlap the breakpoint's physical bytes (its
+ * linear address translated now) and the linear ranges insn_access_decode() finds for the
+ * instruction overlap the breakpoint's: the same bytes reached through another linear address
+ * do not hit, as on x86. An instruction that decoder does not know hits on the physical overlap
+ * alone. A hit is noted here and reported by the code or block hook before the next
+ * instruction: a trap, as on x86. An instruction that faults or exits before completing (MMIO,
+ * IN) clears its hits: it re-runs. A rep string instruction reports after each iteration that
+ * hit, at the instruction itself; after its last iteration too, with RCX = 0: QEMU ends a rep
+ * with one more pass through it, which counts as an instruction and has not run yet. */
+
+/* The linear accesses of the instruction the code hook last saw start (every instruction runs
+ * under it while data breakpoints are armed). Called from a memory hook: the instruction has
+ * not written its registers back yet. Returns false when the decoder does not know it. */
+static bool current_accesses(struct soft *s, struct insn_accesses *acc)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	uint8_t tmp[16];
+	const uint8_t *b = code_bytes(s, s->cur_rip, s->cur_size, tmp);
+	if (!b || soft_get_regs(s, &r) || soft_get_sregs(s, &sr))
+		return false;
+	r.rip = s->cur_rip;
+	return insn_access_decode(b, (int)s->cur_size, &r, &sr, acc) != 0;
+}
 
 static void hook_watch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		       void *user)
 {
 	struct soft *s = user;
+	struct insn_accesses acc;
+	int known = -1;	/* acc not decoded yet */
 	(void)uc;
 	(void)value;
 	if (s->in_tramp || s->probing)
 		return;
 	for (int i = 0; i < s->nwatch; i++) {
 		const struct soft_watch *w = &s->watch[i];
-		if (addr < w->addr + w->len && w->addr < addr + (uint64_t)size &&
-		    (w->reads || type == UC_MEM_WRITE))
-			s->watch_hit |= 1ULL << w->slot;
+		uint64_t gpa;
+		uint32_t pferr;
+		if (!(w->reads || type == UC_MEM_WRITE) ||
+		    soft_translate(s, w->addr, 0, false, &gpa, &pferr) ||
+		    !(addr < gpa + w->len && gpa < addr + (uint64_t)size))
+			continue;
+		if (known < 0)
+			known = current_accesses(s, &acc);
+		if (known && !insn_access_hits(&acc, w->addr, w->len,
+					       w->reads ? INSN_READ | INSN_WRITE : INSN_WRITE))
+			continue;
+		s->watch_hit |= 1ULL << w->slot;
 	}
 }
 
