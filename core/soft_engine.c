@@ -20,6 +20,7 @@
 #define RFLAGS_IF (1ULL << 9)
 #define CR4_TSD (1ULL << 2)
 #define SCRATCH_LOW 0xffe00000ULL	/* below 4 GiB: the loader runs 32-bit code there */
+#define SOFT_TCG_BUFFER (32u << 20)	/* Unicorn's code buffer: a full one is flushed */
 
 static const struct engine_ops soft_ops;
 
@@ -204,10 +205,9 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		if (((in.modrm >> 3) & 7) == 2)
 			s->shadow_icount = s->icount;
 		break;
-	case 0x0f22:	/* mov crN: paging may change */
+	case 0x0f22:	/* mov crN: paging may change (Unicorn flushes its own TLB) */
 		s->code_stale = true;
 		s->pg_gen++;
-		s->remap_after = s->icount;
 		break;
 	case 0x0f01:
 		if (in.modrm == 0xf9) {
@@ -215,7 +215,6 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		} else if (((in.modrm >> 3) & 7) == 7 && (in.modrm >> 6) != 3) {
 			s->code_stale = true;	/* invlpg */
 			s->pg_gen++;
-			s->remap_after = s->icount;
 		}
 		break;
 	case 0x0f31:
@@ -273,11 +272,6 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	if (s->watch_hit && !s->watch_defer)
 		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
 	s->user64 = -1;	/* this instruction may change the privilege or the mode */
-	if (s->remap_after && s->icount == s->remap_after) {
-		s->remap_after = 0;
-		if (s->naliases)
-			return halt(s, WHY_REMAP);
-	}
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return halt(s, WHY_KICK);
 	if (s->icount >= s->limit)
@@ -506,12 +500,35 @@ static bool covered(const struct soft *s, uint64_t start, uint64_t end)
 	return false;
 }
 
-/* Drops the translations of [start, end), page by page (Unicorn translates the start address
- * of the range it is given and nothing more). */
+/* Drops the translations of guest-physical [gpa, gpa+len) (clipped to RAM). Unicorn 2.1's
+ * remove-cache control translates the start address through the CPU's MMU for an instruction
+ * fetch, which for a virtual address may fault (writing CR2 and arming QEMU's double-fault
+ * tracking) and for a physical one means nothing: its virtual TLB without a fill hook maps
+ * every address to itself, so the MMU is switched to it for the call. The TLB is flushed on
+ * both switches; a guest cannot tell (a TLB may drop entries at any time). */
+static void uncache_phys(struct soft *s, uint64_t gpa, uint64_t len)
+{
+	uint64_t size = s->base.mem->size;
+	if (gpa >= size || len == 0)
+		return;
+	if (len > size - gpa)
+		len = size - gpa;
+	uc_ctl_tlb_mode(s->uc, UC_TLB_VIRTUAL);
+	uc_ctl_flush_tlb(s->uc);
+	uc_ctl_remove_cache(s->uc, gpa, gpa + len);
+	uc_ctl_tlb_mode(s->uc, UC_TLB_CPU);
+	uc_ctl_flush_tlb(s->uc);
+}
+
+/* Drops the translations of the linear range [start, end), page by page through the guest's
+ * page tables (pages that do not translate have nothing reachable to drop). */
 static void uncache(struct soft *s, uint64_t start, uint64_t end)
 {
+	uint64_t gpa;
+	uint32_t pferr;
 	for (uint64_t p = start & ~(PAGE_SIZE - 1); p < end; p += PAGE_SIZE)
-		uc_ctl_remove_cache(s->uc, p, p + PAGE_SIZE);
+		if (soft_translate(s, p, 0, false, &gpa, &pferr) == 0)
+			uncache_phys(s, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
 }
 
 static void drop_temp(struct soft *s)
@@ -610,11 +627,6 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return;
 	if (s->watch_hit && !s->watch_defer)
 		return block_halt(s, WHY_WATCH, addr);
-	if (s->remap_after && s->icount == s->remap_after) {
-		s->remap_after = 0;
-		if (s->naliases)
-			return block_halt(s, WHY_REMAP, addr);
-	}
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return block_halt(s, WHY_KICK, addr);
 	if (s->icount >= s->limit)
@@ -764,80 +776,19 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 	halt(s, WHY_FAIL);
 }
 
-static int add_alias(struct soft *s, uint64_t page, void *host)
-{
-	if (s->naliases == s->alias_cap) {
-		int cap = s->alias_cap ? 2 * s->alias_cap : 64;
-		uint64_t *a = realloc(s->aliases, (size_t)cap * sizeof(*a));
-		if (!a)
-			return -1;
-		s->aliases = a;
-		s->alias_cap = cap;
-	}
-	if (uc_mem_map_ptr(s->uc, page, PAGE_SIZE, UC_PROT_ALL, host))
-		return -1;
-	s->aliases[s->naliases++] = page;
-	return 0;
-}
-
-/* Drops every alias (each unmap also flushes Unicorn's TLB entry of that page) and the code
- * translated through them, which may now mean other pages. */
-void soft_drop_aliases(struct soft *s)
-{
-	s->dummies = false;
-	if (!s->naliases)
-		return;
-	for (int i = 0; i < s->naliases; i++)
-		uc_mem_unmap(s->uc, s->aliases[i], PAGE_SIZE);
-	s->naliases = 0;
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-}
-
-/* Unicorn 2.0.1's x86 MMU walks the guest page tables for permissions only and then uses the
- * *virtual* address as the physical one (target/i386/excp_helper.c: "identity map guest
- * virtual address"). So guest RAM is mapped at 0 for identity-mapped code, and every other
- * virtual page the guest touches gets an alias block at its virtual address, backed by the
- * host memory of the guest physical page it translates to. Aliases go when paging changes.
- * Pages that translate outside RAM are MMIO and exit; pages that do not translate fault. */
-static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+/* Unicorn 2.1's MMU translates: its own page walk raises the guest's page faults, and what
+ * reaches this hook is an access to a guest-physical address outside RAM. A data access is
+ * MMIO; a fetch is the guest's error. */
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int size, int64_t value,
 			  void *user)
 {
 	struct soft *s = user;
-	uint64_t gpa, page = addr & ~(PAGE_SIZE - 1);
-	uint32_t pferr;
 	(void)uc;
 	if (s->in_tramp || s->probing)
 		return false;
-	int acc = (type == UC_MEM_WRITE_UNMAPPED ? ACC_WRITE : 0) |
-		  (type == UC_MEM_FETCH_UNMAPPED ? ACC_FETCH : 0) | (soft_cpl(s) == 3 ? ACC_USER : 0);
-	if (soft_translate(s, addr, acc, true, &gpa, &pferr)) {
-		if (type == UC_MEM_FETCH_UNMAPPED) {
-			/* Let Unicorn's own walk raise the fetch fault, at the right instruction. */
-			if (add_alias(s, page, s->dummy_page))
-				goto map_failed;
-			s->dummies = true;
-			return true;
-		}
-		if (s->blk)
-			goto imprecise;
-		/* A data access faults precisely: deliver the #PF ourselves. */
-		s->pf_addr = addr;
-		s->pf_err = pferr;
-		if (s->icount == s->cur_icount && s->icount > 0)
-			s->icount--;
-		s->watch_hit = 0;
-		halt(s, WHY_PF);
-		return false;
-	}
-	uint8_t *host = guest_mem_ptr(s->base.mem, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
-	if (host) {
-		if (add_alias(s, page, host))
-			goto map_failed;
-		s->code_gen++;
-		return true;
-	}
 	if (type == UC_MEM_FETCH_UNMAPPED) {
-		set_fail(s, "instruction fetch from %#llx, outside RAM (guest physical %#llx)", addr, gpa);
+		set_fail(s, "instruction fetch at rip %#llx from guest physical %#llx, outside RAM",
+			 soft_reg(s, UC_X86_REG_RIP), gpa);
 		halt(s, WHY_FAIL);
 		return false;
 	}
@@ -855,7 +806,6 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 		memcpy(s->mmiodata, &value, (size_t)size);
 	s->mmio.pending = true;
 	s->mmio.gpa = gpa;
-	s->mmio.va = addr;
 	s->mmio.size = (uint8_t)size;
 	s->mmio.write = s->exit.mmio.write;
 	/* Unicorn abandons the access and restores the instruction's starting state. */
@@ -864,15 +814,11 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	s->watch_hit = 0;	/* it hits again when it re-runs */
 	halt(s, WHY_MMIO);
 	return false;
-map_failed:
-	set_fail(s, "cannot map virtual page %#llx into unicorn (translates to %#llx)", page, gpa);
-	halt(s, WHY_FAIL);
-	return false;
 imprecise:
 	/* Unicorn reports this access without restoring RIP or the lazy flags: inside a block
 	 * counted whole, the instruction is not known. */
-	set_fail(s, "user block %#llx: MMIO or fault at %#llx (counted whole, unsupported)",
-		 s->blk->pc, addr);
+	set_fail(s, "user block %#llx: MMIO at guest physical %#llx (counted whole, unsupported)",
+		 s->blk->pc, gpa);
 	s->blk = NULL;
 	halt(s, WHY_FAIL);
 	return false;
@@ -1043,8 +989,6 @@ static int take_exception(struct soft *s, struct vm_exit *x)
 	switch (v) {
 	case 14:
 		err = page_fault_code(s);
-		if (s->dummies)
-			soft_drop_aliases(s);	/* a dummy alias must not outlive the fault */
 		break;
 	case 8: case 10: case 11: case 12: case 13: case 17: case 21:
 		err = 0;	/* Unicorn does not expose the selector error code */
@@ -1081,8 +1025,7 @@ static void fail_exit(struct soft *s, struct vm_exit *x, uc_err err)
  * access with the VMM's data (or takes the write the VMM already saw). */
 static void mmio_begin(struct soft *s)
 {
-	/* Unicorn accesses the virtual address as the physical one (see hook_unmapped). */
-	uc_mmio_map(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE, mmio_read, s, mmio_write, s);
+	uc_mmio_map(s->uc, s->mmio.gpa & ~(PAGE_SIZE - 1), PAGE_SIZE, mmio_read, s, mmio_write, s);
 	s->mmio.serving = true;
 	s->mmio.served = false;
 	s->mmio.pending = false;
@@ -1090,8 +1033,8 @@ static void mmio_begin(struct soft *s)
 
 static void mmio_end(struct soft *s)
 {
-	/* The unmap flushes the page's TLB entry: nothing keeps pointing at the region. */
-	uc_mem_unmap(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	/* The unmap flushes the TLB: nothing keeps pointing at the region. */
+	uc_mem_unmap(s->uc, s->mmio.gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
 	s->mmio.serving = false;
 }
 
@@ -1116,7 +1059,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_REMAP: case WHY_RETRANSLATE: case WHY_WATCH:
+	case WHY_RETRANSLATE: case WHY_WATCH:
 		return true;
 	default:
 		return false;
@@ -1277,19 +1220,6 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			}
 			continue;
 		}
-		case WHY_REMAP:
-			soft_drop_aliases(s);
-			continue;
-		case WHY_PF: {
-			char why[sizeof(x->fail.what)];
-			soft_set_reg(s, UC_X86_REG_CR2, s->pf_addr);
-			if (soft_deliver(s, 14, s->pf_err, EV_FAULT, why, sizeof(why)) == 0)
-				continue;
-			memset(x, 0, sizeof(*x));
-			x->reason = EXIT_SHUTDOWN;
-			snprintf(x->fail.what, sizeof(x->fail.what), "%s", why);
-			return 0;
-		}
 		case WHY_NONE:
 		case WHY_RETRANSLATE:	/* handled above */
 			break;
@@ -1395,10 +1325,7 @@ void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len)
 {
 	struct soft *s = to_soft(e);
-	(void)gpa;
-	(void)len;
-	/* Unicorn 2.0.1 removes cached code by virtual address only: drop it all. */
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	uncache_phys(s, gpa, len);
 	s->code_stale = true;
 	s->pg_gen++;
 }
@@ -1441,9 +1368,10 @@ static int op_set_sregs(struct engine *e, const struct kvm_sregs *sr)
 	char why[128];
 	soft_get_regs(s, &r);
 	/* The VMM sets state when it restores a snapshot, after rewriting memory behind
-	 * Unicorn: forget translated code and virtual-page aliases. */
-	soft_drop_aliases(s);
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	 * Unicorn without saying which: forget the translations of all of RAM (Unicorn looks
+	 * through its pages for the code it translated, which costs far less than a full
+	 * flush's reset of the code buffer). */
+	uncache_phys(s, 0, s->base.mem->size);
 	s->in.pending = s->mmio.pending = false;
 	s->watch_hit = 0;
 	int rc = soft_load_state(s, &r, sr, why, sizeof(why));
@@ -1613,8 +1541,6 @@ static void soft_destroy(struct engine *e)
 	if (s->uc)
 		uc_close(s->uc);
 	free(s->scratch);
-	free(s->dummy_page);
-	free(s->aliases);
 	free(s->page_hash);
 	free_blocks(s);
 	free(s->ranges);
@@ -1691,12 +1617,10 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	s->pg_gen = 1;
 	atomic_init(&s->kicked, 0);
 	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);
-	s->dummy_page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
-	if (!s->scratch || !s->dummy_page) {
+	if (!s->scratch) {
 		snprintf(err, (size_t)errlen, "out of memory");
 		goto fail;
 	}
-	memset(s->dummy_page, 0, PAGE_SIZE);
 	s->page_hash = calloc(mem->size / PAGE_SIZE ? mem->size / PAGE_SIZE : 1, sizeof(uint64_t));
 	if (!s->page_hash) {
 		snprintf(err, (size_t)errlen, "out of memory");
@@ -1722,7 +1646,21 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	}
 	/* A model whose features cover rewind's CPUID model (NX, 1 GiB pages, SSE4.2, POPCNT):
 	 * Unicorn checks its own model, not the one the guest is shown. */
-	uc_ctl_set_cpu_model(s->uc, UC_CPU_X86_SKYLAKE_SERVER);
+	if ((ue = uc_ctl_set_cpu_model(s->uc, UC_CPU_X86_SKYLAKE_SERVER))) {
+		snprintf(err, (size_t)errlen, "unicorn: cpu model: %s", uc_strerror(ue));
+		goto fail;
+	}
+	/* Before anything makes Unicorn allocate it: its default code buffer is 1 GiB, which a
+	 * flush memsets and which makes the process ~1 GB resident. */
+	uc_ctl_set_tcg_buffer_size(s->uc, SOFT_TCG_BUFFER);
+	/* Last of the three: this control initialises Unicorn, after which the model and the
+	 * buffer size are fixed. The MMU translates through the guest's page tables (Unicorn's
+	 * default in 2.1; said here because everything in this engine depends on it). */
+	if ((ue = uc_ctl_tlb_mode(s->uc, UC_TLB_CPU))) {
+		snprintf(err, (size_t)errlen, "unicorn: no guest page-table translation: %s",
+			 uc_strerror(ue));
+		goto fail;
+	}
 	/* Without exits, uc_emu_start's `until` address is translated (and faulted on, leaving
 	 * QEMU's double-fault tracking armed) at every start: stops are the code hook's job. */
 	uc_ctl_exits_enable(s->uc);

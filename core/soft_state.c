@@ -339,10 +339,10 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 	for (int i = 0; i < 8; i++)
 		dr[i] = soft_reg(s, UC_X86_REG_DR0 + i);
 
-	if (sr->cr0 != soft_reg(s, UC_X86_REG_CR0) || sr->cr3 != soft_reg(s, UC_X86_REG_CR3) ||
-	    sr->cr4 != soft_reg(s, UC_X86_REG_CR4) || sr->efer != soft_msr(s, MSR_EFER))
-		soft_drop_aliases(s);
 	uc_context_restore(s->uc, s->reset_ctx);
+	/* The TLB still maps the guest's virtual pages; the loader's code runs at a physical
+	 * address with paging off. */
+	uc_ctl_flush_tlb(s->uc);
 
 	/* Scratch GDT: entry i+1 holds segment i's descriptor. */
 	uint8_t *sc = s->scratch;
@@ -420,11 +420,8 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 	soft_set_reg(s, UC_X86_REG_RBP, sr->cr4);
 	soft_set_reg(s, UC_X86_REG_RSP, rsp);
 
-	if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch)) {
-		soft_drop_aliases(s);	/* a guest virtual page may sit there */
-		if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch))
-			return fail(why, whylen, "cannot map the loader's scratch pages at %#llx", s->scratch_gpa);
-	}
+	if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch))
+		return fail(why, whylen, "cannot map the loader's scratch pages at %#llx", s->scratch_gpa);
 	/* Unicorn caches translations by address: drop the previous loader's code. */
 	uc_ctl_remove_cache(s->uc, s->scratch_gpa, s->scratch_gpa + TR_SIZE);
 	s->in_tramp = true;
