@@ -10,6 +10,7 @@
 #include "core/insn_access.h"
 #include "core/memory.h"
 #include "core/soft_priv.h"
+#include "core/x86.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -940,8 +941,12 @@ static uint32_t page_fault_code(struct soft *s)
 	int acc = soft_cpl(s) == 3 ? ACC_USER : 0;
 	uint32_t pferr = 0;
 	if (s->exc_retired) {	/* never reached its code hook: the fetch faulted */
-		soft_translate(s, cr2, acc | ACC_FETCH, true, &gpa, &pferr);
-		return pferr | 16u | (uint32_t)((acc & ACC_USER) ? 4 : 0);
+		/* The walk gives P, U and I/D (set, as on x86, only with EFER.NXE); one that finds
+		 * no fault where Unicorn's did met a reserved bit. */
+		if (soft_translate(s, cr2, acc | ACC_FETCH, true, &gpa, &pferr) == 0)
+			pferr = 1u | 8u | (acc & ACC_USER ? 4u : 0u) |
+				(soft_msr(s, 0xc0000080) & EFER_NXE ? 16u : 0u);
+		return pferr;
 	}
 	struct access_probe p = { .page = cr2 & ~(PAGE_SIZE - 1), .kind = 0 };
 	uc_hook h;

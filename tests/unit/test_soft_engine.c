@@ -1067,6 +1067,31 @@ TEST(advertised_instructions_run)
 	guest_destroy(&g);
 }
 
+/* The CPUID model advertises NX and the guest sets EFER.NXE: a fetch from a page whose PTE has
+ * the NX bit is a #PF with P, U (CPL3) and I/D in the error code, at the fetched address. */
+TEST(fetch_from_an_nx_page_faults)
+{
+	struct guest g;
+	struct kvm_regs r;
+	static const uint8_t code[] = { 0x90, 0xb0, 0x42, 0xe6, 0x80 };	/* nop; mov $0x42,%al; out */
+	uint32_t ext1[4];
+	CHECK(guest_create(&g, make_soft) == 0);
+	cpuid_lookup(&g.cpuid, 0x80000001, 0, ext1);
+	CHECK(ext1[3] & (1u << 20));
+	CHECK(run_to_step(&g, 3) == 0);	/* CPL3 */
+	memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
+	*q(&g, 0x13000 + (DIFF_CODE >> 12) * 8) |= 1ULL << 63;
+	soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	r.rip = DIFF_CODE;
+	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	CHECK(run_to_step(&g, 6) == 0);	/* in the #PF handler */
+	CHECK_EQ(*q(&g, RESULTS + 0x00), DIFF_CODE);	/* CR2 */
+	CHECK_EQ(*q(&g, RESULTS + 0x08), 0x15);		/* I/D, user, present */
+	CHECK_EQ(*q(&g, RESULTS + 0x10), DIFF_CODE);	/* the faulting RIP */
+	guest_destroy(&g);
+}
+
 /* ---- data breakpoints (DR7 R/W 01 and 11) on the guest's watch_code ---- */
 
 #define WVAR (RESULTS + 0x200)
@@ -1343,7 +1368,7 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
-	  T(random_sequences_match_kvm), T(advertised_instructions_run),
+	  T(random_sequences_match_kvm), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(data_watchpoint_on_an_mmio_read),
 	  T(data_watchpoint_hit_by_complete_io_reports_next),
