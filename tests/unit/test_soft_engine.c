@@ -1092,6 +1092,29 @@ TEST(fetch_from_an_nx_page_faults)
 	guest_destroy(&g);
 }
 
+/* Code the VMM rewrites behind the engine is dropped by its physical address, whatever virtual
+ * address ran it: here the higher half's alias of DIFF_CODE, at CPL0. */
+TEST(rewritten_code_is_dropped_by_physical_address)
+{
+	struct guest g;
+	struct kvm_regs r;
+	struct vm_exit x;
+	uint8_t code[] = { 0xb0, 0x41, 0xe6, 0x80 };	/* mov $0x41,%al; out %al,$0x80 */
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	r.rip = 0xffffffff80000000ULL + DIFF_CODE;
+	for (int i = 0; i < 2; i++) {
+		code[1] = (uint8_t)(0x41 + i);
+		memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
+		soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
+		CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+		CHECK(g.e->ops->run(g.e, &x) == 0);
+		CHECK(is_step(&x, 0x41 + i));
+	}
+	guest_destroy(&g);
+}
+
 /* ---- data breakpoints (DR7 R/W 01 and 11) on the guest's watch_code ---- */
 
 #define WVAR (RESULTS + 0x200)
@@ -1369,6 +1392,7 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
+	  T(rewritten_code_is_dropped_by_physical_address),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(data_watchpoint_on_an_mmio_read),
 	  T(data_watchpoint_hit_by_complete_io_reports_next),
