@@ -228,15 +228,8 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		uint32_t msr = (uint32_t)soft_reg(s, UC_X86_REG_RCX);
 		if (soft_cpl(s) != 0)
 			break;	/* Unicorn raises the #GP */
-		if (msr == 0x10) {
+		if (msr == 0x10)
 			answer_value_insn(s, &in, addr, size);
-		} else if (msr == 0xc0000080 && in.op == 0x0f32) {
-			set_edx_eax(s, soft_msr(s, msr));
-			soft_set_reg(s, UC_X86_REG_RIP, addr + size);
-		} else if (msr == 0xc0000080) {
-			/* Unicorn keeps LME; SCE and NXE are ours (its model lacks them). */
-			s->efer_extra = (soft_reg(s, UC_X86_REG_RAX) & 0xffffffffULL) & 0x801ULL;
-		}
 		break;
 	}
 	case 0x0fc7:
@@ -245,7 +238,7 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		if ((in.modrm >> 6) == 3 && ((in.modrm >> 3) & 7) >= 6 && !in.rep)
 			answer_value_insn(s, &in, addr, size);
 		break;
-	case 0x0f07:	/* sysret: Unicorn would refuse it without EFER.SCE */
+	case 0x0f07:	/* sysret: emulated, as SYSCALL is (Unicorn's SYSCALL only calls a hook) */
 		s->sysret64 = in.rex & 8;
 		halt(s, WHY_SYSRET);
 		break;

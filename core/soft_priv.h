@@ -32,7 +32,7 @@ enum soft_why {
 	WHY_EXC,	/* an exception or software interrupt to deliver: exc_* */
 	WHY_SYSCALL,	/* a SYSCALL retired; its effect is ours to apply */
 	WHY_FAIL,	/* s->exit holds an EXIT_FAIL */
-	WHY_SYSRET,	/* a SYSRET to emulate (Unicorn refuses it, see efer_extra) */
+	WHY_SYSRET,	/* a SYSRET to emulate, as SYSCALL is */
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
 	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
 };
@@ -128,10 +128,7 @@ struct soft {
 	soft_value_fn vfn;
 	void *vctx;
 	int64_t tsc_offset;
-	/* EFER bits Unicorn 2.0.1's CPU model cannot hold (its features lack SYSCALL and NX): kept
-	 * here, and SYSCALL/SYSRET are emulated. */
-	uint64_t efer_extra;
-	bool sysret64;
+	bool sysret64;	/* the SYSRET to emulate has REX.W */
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EFER_EXTRA (EFER_SCE | EFER_NXE)
 #define MSR_TSC 0x10u
 #define MSR_EFER 0xc0000080u
 #define MSR_FS_BASE 0xc0000100u
@@ -85,8 +84,6 @@ uint64_t soft_msr(struct soft *s, uint32_t index)
 		return soft_reg(s, UC_X86_REG_FS_BASE);
 	case MSR_GS_BASE:
 		return soft_reg(s, UC_X86_REG_GS_BASE);
-	case MSR_EFER:
-		return raw_msr(s, MSR_EFER) | s->efer_extra;
 	default:
 		return raw_msr(s, index);
 	}
@@ -271,10 +268,7 @@ int soft_set_msrs(struct soft *s, const struct kvm_msrs *m)
 			soft_set_reg(s, UC_X86_REG_FS_BASE, v);
 		else if (idx == MSR_GS_BASE)
 			soft_set_reg(s, UC_X86_REG_GS_BASE, v);
-		else if (idx == MSR_EFER) {
-			s->efer_extra = v & EFER_EXTRA;
-			raw_set_msr(s, idx, v);
-		} else
+		else
 			raw_set_msr(s, idx, v);
 	}
 	return 0;
@@ -402,7 +396,6 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 		soft_set_reg(s, UC_X86_REG_CR0, CR0_PE | CR0_ET | CR0_PG);
 	}
 	raw_set_msr(s, MSR_EFER, sr->efer);
-	s->efer_extra = sr->efer & EFER_EXTRA;
 	/* mov cr4 flushes Unicorn's TLB only when a paging bit changes: make PGE change. */
 	if (lma)
 		soft_set_reg(s, UC_X86_REG_CR4, sr->cr4 ^ CR4_PGE);
