@@ -911,23 +911,40 @@ static int arm_watch_hooks(struct soft *s, bool on)
 }
 
 struct access_probe {
-	uint64_t page;
+	struct soft *s;
+	uint64_t page;	/* the faulting linear page (CR2's) */
+	int user;	/* ACC_USER at CPL3 */
 	int kind;	/* 0 unknown, 1 read, 2 write */
 };
 
-static void hook_probe_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-			      int64_t value, void *user)
+/* Unicorn's virtual-TLB fill hook while a faulting instruction re-runs: the engine's walk
+ * translates each page for exactly the access asked for (a later write to a page read first
+ * asks again); the access the walk refuses on CR2's page is the one that faulted, and its
+ * refusal ends the re-run before the instruction completes. */
+static bool hook_probe_tlb(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
+			   void *user)
 {
 	struct access_probe *p = user;
+	uint64_t gpa;
+	uint32_t pferr;
 	(void)uc;
-	(void)value;
-	uint64_t end = addr + (uint64_t)size - 1;
-	if (p->kind == 0 && ((addr & ~(PAGE_SIZE - 1)) == p->page || (end & ~(PAGE_SIZE - 1)) == p->page))
-		p->kind = type == UC_MEM_WRITE ? 2 : 1;
+	int acc = p->user | (type == UC_MEM_WRITE ? ACC_WRITE : 0) |
+		  (type == UC_MEM_FETCH ? ACC_FETCH : 0);
+	if (soft_translate(p->s, vaddr, acc, true, &gpa, &pferr)) {
+		if ((vaddr & ~(PAGE_SIZE - 1)) == p->page && !p->kind)
+			p->kind = type == UC_MEM_WRITE ? 2 : 1;
+		return false;
+	}
+	e->paddr = gpa & ~(PAGE_SIZE - 1);
+	e->perms = type == UC_MEM_WRITE ? UC_PROT_READ | UC_PROT_WRITE
+		   : type == UC_MEM_FETCH ? UC_PROT_EXEC : UC_PROT_READ;
+	return true;
 }
 
 /* Unicorn does not expose a #PF's error code: the walk gives P and U, and re-running the
- * faulting instruction with access hooks tells a read from a write. */
+ * faulting instruction with Unicorn's MMU replaced by the engine's walk (its virtual TLB and a
+ * fill hook) tells a read from a write. Unicorn 2.1's memory hooks cannot: they run after the
+ * translation, which faults first. */
 static uint32_t page_fault_code(struct soft *s)
 {
 	uint64_t cr2 = soft_reg(s, UC_X86_REG_CR2), rip = soft_reg(s, UC_X86_REG_RIP), gpa;
@@ -941,16 +958,19 @@ static uint32_t page_fault_code(struct soft *s)
 				(soft_msr(s, 0xc0000080) & EFER_NXE ? 16u : 0u);
 		return pferr;
 	}
-	struct access_probe p = { .page = cr2 & ~(PAGE_SIZE - 1), .kind = 0 };
+	struct access_probe p = { .s = s, .page = cr2 & ~(PAGE_SIZE - 1), .user = acc, .kind = 0 };
 	uc_hook h;
-	if (uc_hook_add(s->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_probe_access, &p,
-			1, 0) == UC_ERR_OK) {
-		if (!covered(s, rip, rip + 15))
-			cover(s, rip, 15, true);
+	if (!covered(s, rip, rip + 15))
+		cover(s, rip, 15, true);
+	if (uc_hook_add(s->uc, &h, UC_HOOK_TLB_FILL, (void *)hook_probe_tlb, &p, 1, 0) == UC_ERR_OK) {
+		uc_ctl_tlb_mode(s->uc, UC_TLB_VIRTUAL);
+		uc_ctl_flush_tlb(s->uc);
 		s->probing = true;
 		uc_emu_start(s->uc, rip, 0, 0, 0);
 		s->probing = false;
 		s->stopping = false;
+		uc_ctl_tlb_mode(s->uc, UC_TLB_CPU);
+		uc_ctl_flush_tlb(s->uc);
 		uc_hook_del(s->uc, h);
 		soft_set_reg(s, UC_X86_REG_RIP, rip);
 	}

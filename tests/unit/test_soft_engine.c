@@ -1092,6 +1092,40 @@ TEST(fetch_from_an_nx_page_faults)
 	guest_destroy(&g);
 }
 
+/* Writes that fault: the #PF error code says write (and user, and present for a read-only
+ * page). The read-modify-write reads the page first: the write is what faults. */
+TEST(write_fault_error_code_says_write)
+{
+	static const struct {
+		uint8_t code[10];
+		uint64_t ro_page, cr2, err;
+	} cases[] = {
+		/* mov %eax, PF_PAGE (not present); out %al, $0x80 */
+		{ { 0x89, 0x04, 0x25, 0x00, 0xf0, 0x1f, 0x00, 0xe6, 0x80 }, 0, PF_PAGE, 6 },
+		/* addl $1, DIFF_CODE+0x1000 (read-only); out %al, $0x80 */
+		{ { 0x83, 0x04, 0x25, 0x00, 0x10, 0x04, 0x00, 0x01, 0xe6, 0x80 }, DIFF_CODE + 0x1000,
+		  DIFF_CODE + 0x1000, 7 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		struct kvm_regs r;
+		CHECK(guest_create(&g, make_soft) == 0);
+		CHECK(run_to_step(&g, 3) == 0);	/* CPL3 */
+		memcpy(g.mem.host + DIFF_CODE, cases[i].code, sizeof(cases[i].code));
+		if (cases[i].ro_page)
+			*q(&g, 0x13000 + (cases[i].ro_page >> 12) * 8) &= ~2ULL;
+		soft_engine_invalidate(g.e, DIFF_CODE, sizeof(cases[i].code));
+		CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+		r.rip = DIFF_CODE;
+		CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+		CHECK(run_to_step(&g, 6) == 0);	/* in the #PF handler */
+		CHECK_EQ(*q(&g, RESULTS + 0x00), cases[i].cr2);
+		CHECK_EQ(*q(&g, RESULTS + 0x08), cases[i].err);
+		CHECK_EQ(*q(&g, RESULTS + 0x10), DIFF_CODE);
+		guest_destroy(&g);
+	}
+}
+
 /* Code the VMM rewrites behind the engine is dropped by its physical address, whatever virtual
  * address ran it: here the higher half's alias of DIFF_CODE, at CPL0. */
 TEST(rewritten_code_is_dropped_by_physical_address)
@@ -1392,7 +1426,7 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
-	  T(rewritten_code_is_dropped_by_physical_address),
+	  T(write_fault_error_code_says_write), T(rewritten_code_is_dropped_by_physical_address),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(data_watchpoint_on_an_mmio_read),
 	  T(data_watchpoint_hit_by_complete_io_reports_next),
