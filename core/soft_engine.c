@@ -494,12 +494,20 @@ static bool covered(const struct soft *s, uint64_t start, uint64_t end)
 	return false;
 }
 
-/* Drops the translations of guest-physical [gpa, gpa+len) (clipped to RAM). Unicorn 2.1's
- * remove-cache control translates the start address through the CPU's MMU for an instruction
- * fetch, which for a virtual address may fault (writing CR2 and arming QEMU's double-fault
- * tracking) and for a physical one means nothing: its virtual TLB without a fill hook maps
- * every address to itself, so the MMU is switched to it for the call. The TLB is flushed on
- * both switches; a guest cannot tell (a TLB may drop entries at any time). */
+/* Unicorn 2.1 drops translations (its remove-cache control, and every uc_mem_unmap) by
+ * translating a start address through the CPU's MMU for an instruction fetch, as a virtual
+ * address. Given a physical one, that walk means nothing or faults inside Unicorn, writing the
+ * guest's CR2 and arming QEMU's double-fault tracking. Its virtual TLB without a fill hook maps
+ * every address to itself: the engine switches the MMU to it around such calls (on = true),
+ * and back. The TLB is flushed at each switch; a guest cannot tell (a TLB may drop entries at
+ * any time). */
+static void identity_mmu(struct soft *s, bool on)
+{
+	uc_ctl_tlb_mode(s->uc, on ? UC_TLB_VIRTUAL : UC_TLB_CPU);
+	uc_ctl_flush_tlb(s->uc);
+}
+
+/* Drops the translations of guest-physical [gpa, gpa+len) (clipped to RAM). */
 static void uncache_phys(struct soft *s, uint64_t gpa, uint64_t len)
 {
 	uint64_t size = s->base.mem->size;
@@ -507,11 +515,9 @@ static void uncache_phys(struct soft *s, uint64_t gpa, uint64_t len)
 		return;
 	if (len > size - gpa)
 		len = size - gpa;
-	uc_ctl_tlb_mode(s->uc, UC_TLB_VIRTUAL);
-	uc_ctl_flush_tlb(s->uc);
+	identity_mmu(s, true);
 	uc_ctl_remove_cache(s->uc, gpa, gpa + len);
-	uc_ctl_tlb_mode(s->uc, UC_TLB_CPU);
-	uc_ctl_flush_tlb(s->uc);
+	identity_mmu(s, false);
 }
 
 /* Drops the translations of the linear range [start, end), page by page through the guest's
@@ -963,14 +969,12 @@ static uint32_t page_fault_code(struct soft *s)
 	if (!covered(s, rip, rip + 15))
 		cover(s, rip, 15, true);
 	if (uc_hook_add(s->uc, &h, UC_HOOK_TLB_FILL, (void *)hook_probe_tlb, &p, 1, 0) == UC_ERR_OK) {
-		uc_ctl_tlb_mode(s->uc, UC_TLB_VIRTUAL);
-		uc_ctl_flush_tlb(s->uc);
+		identity_mmu(s, true);	/* with the fill hook: the engine's walk */
 		s->probing = true;
 		uc_emu_start(s->uc, rip, 0, 0, 0);
 		s->probing = false;
 		s->stopping = false;
-		uc_ctl_tlb_mode(s->uc, UC_TLB_CPU);
-		uc_ctl_flush_tlb(s->uc);
+		identity_mmu(s, false);
 		uc_hook_del(s->uc, h);
 		soft_set_reg(s, UC_X86_REG_RIP, rip);
 	}
@@ -1051,8 +1055,11 @@ static void mmio_begin(struct soft *s)
 
 static void mmio_end(struct soft *s)
 {
-	/* The unmap flushes the TLB: nothing keeps pointing at the region. */
+	/* The unmap drops code by translating the region's address (see identity_mmu); the TLB
+	 * flushes leave nothing pointing at the region. */
+	identity_mmu(s, true);
 	uc_mem_unmap(s->uc, s->mmio.gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	identity_mmu(s, false);
 	s->mmio.serving = false;
 }
 

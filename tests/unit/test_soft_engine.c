@@ -1126,6 +1126,42 @@ TEST(write_fault_error_code_says_write)
 	}
 }
 
+/* MMIO reached through a virtual address (the higher half) whose physical address is not a
+ * mapped virtual one: serving it leaves the guest's CR2 alone (Unicorn unmaps the serving region
+ * by translating its physical address as a virtual one, see identity_mmu). */
+TEST(mmio_through_a_remapped_window_leaves_cr2)
+{
+	struct guest g;
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct vm_exit x;
+	/* mov 0xffffffff40000010, %eax; mov $0x43, %al; out %al, $0x80 */
+	static const uint8_t code[] = { 0xa1, 0x10, 0x00, 0x00, 0x40, 0xff, 0xff, 0xff, 0xff,
+					0xb0, 0x43, 0xe6, 0x80 };
+	CHECK(guest_create(&g, make_soft) == 0);
+	*q(&g, 0x16000) = 0xfec00000ULL | 0x83;	/* 2 MiB at 0xfec00000, not mapped at itself */
+	*q(&g, 0x14000 + 509 * 8) = 0x16000 | 3;	/* virtual 0xffffffff40000000 */
+	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
+	memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
+	soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	r.rip = DIFF_CODE;
+	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	CHECK(g.e->ops->get_sregs(g.e, &sr) == 0);
+	uint64_t cr2 = sr.cr2;
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_MMIO);
+	CHECK_EQ(x.mmio.addr, 0xfec00010ULL);
+	memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK(is_step(&x, 0x43));
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	CHECK_EQ(r.rax & ~0xffULL, MMIO_VALUE & ~0xffULL);
+	CHECK(g.e->ops->get_sregs(g.e, &sr) == 0);
+	CHECK_EQ(sr.cr2, cr2);
+	guest_destroy(&g);
+}
+
 /* Code the VMM rewrites behind the engine is dropped by its physical address, whatever virtual
  * address ran it: here the higher half's alias of DIFF_CODE, at CPL0. */
 TEST(rewritten_code_is_dropped_by_physical_address)
@@ -1426,7 +1462,8 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
-	  T(write_fault_error_code_says_write), T(rewritten_code_is_dropped_by_physical_address),
+	  T(write_fault_error_code_says_write), T(mmio_through_a_remapped_window_leaves_cr2),
+	  T(rewritten_code_is_dropped_by_physical_address),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(data_watchpoint_on_an_mmio_read),
 	  T(data_watchpoint_hit_by_complete_io_reports_next),
