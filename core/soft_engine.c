@@ -1,4 +1,4 @@
-/* The soft engine: a vCPU on Unicorn 2.0.1 (QEMU's TCG as a library) behind struct engine.
+/* The soft engine: a vCPU on Unicorn 2.1 (QEMU's TCG as a library) behind struct engine.
  *
  * Unicorn runs instructions; this file counts them exactly (whole translation blocks of user
  * code at their start, everything else with a code hook per instruction; the same hooks stop

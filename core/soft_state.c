@@ -1,8 +1,9 @@
 /* Architectural state in and out of Unicorn, in KVM's structures.
  *
- * Unicorn 2.0.1 in 64-bit mode writes only the selector of a segment register and writes the
- * control registers without their side effects, so neither the hidden segment state (base,
- * limit, attributes), nor the CPL, nor the CPU mode can be set through its register API. The
+ * Unicorn in 64-bit mode writes only the selector of a segment register, and writes control
+ * registers through cpu_x86_update_crN with the value cut to 32 bits, so neither the hidden
+ * segment state (base, limit, attributes), nor the CPL, nor the CPU mode can be set through its
+ * register API. The
  * loader therefore lets the CPU set them itself: it resets Unicorn to its known initial state
  * (CPL0, 64-bit, paging off), builds a scratch GDT holding the wanted descriptors, and runs a
  * few instructions (mov crN, segment loads, iret) that load them. See docs/soft-engine.md. */
