@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/snapshot_file.h"
 #include "core/crash.h"
+#include "core/soft_engine.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("rewind %s\n", REWIND_VERSION);
+		char uc[64];
+		soft_engine_version(uc, sizeof(uc));
+		printf("rewind %s (soft engine: %s)\n", REWIND_VERSION, uc);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
