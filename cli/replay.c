@@ -50,6 +50,7 @@ int replay_session(const char *path, const struct replay_session *s)
 		fprintf(stderr, "rewind replay: %s\n", err);
 		goto out;
 	}
+	console_attach(&vm, CONSOLE_ESCAPE); /* the trace is the input: only the signals */
 	replayer_attach(rp, &vm);
 	vm.rep = rp;
 	if (vm_boot(&vm, image, len, err, sizeof(err))) {
@@ -83,6 +84,7 @@ int replay_session(const char *path, const struct replay_session *s)
 		status = STATUS_ERROR;
 	}
 out:
+	console_detach(&vm);
 	vm_destroy(&vm);
 	if (loaded.n)
 		checkpoints_free(&loaded);

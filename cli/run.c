@@ -151,6 +151,7 @@ int cmd_run(int argc, char **argv)
 			snap.after);
 		status = STATUS_ERROR;
 	}
+	console_detach(&vm);
 	vm_destroy(&vm);
 	free(image);
 	return status;
