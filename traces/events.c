@@ -229,7 +229,7 @@ const char *ev_stop_by_name(uint8_t by, char *buf, size_t len)
 	/* Linux's numbers, the ones rewind stops on; any other is named by its number. */
 	switch (by) {
 	case EV_STOP_BY_ESCAPE:
-		return "the console escape (Ctrl-A x)";
+		return "Ctrl-A x";
 	case 1:
 		return "SIGHUP";
 	case 2:

@@ -94,7 +94,7 @@ size_t ev_insn_value_encode(uint8_t out[9], uint8_t kind, uint64_t value);
 int ev_insn_value_decode(uint8_t *kind, uint64_t *value, const uint8_t *payload, size_t len);
 size_t ev_stop_encode(uint8_t out[5], uint32_t status, uint8_t by);
 int ev_stop_decode(uint32_t *status, uint8_t *by, const uint8_t *payload, size_t len);
-/* What an EV_STOP's `by` names, for people: "SIGINT", "the console escape (Ctrl-A x)", ... */
+/* What an EV_STOP's `by` names, for people: "SIGINT", "Ctrl-A x" (the escape key), ... */
 const char *ev_stop_by_name(uint8_t by, char *buf, size_t len);
 
 #endif
