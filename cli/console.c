@@ -78,6 +78,7 @@ void console_attach(struct vm *vm, enum console_mode mode)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART; /* a trace or snapshot write must not fail with EINTR */
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NSTOP_SIGNALS; i++)
 		sigaction(stop_signals[i], &sa, NULL);

@@ -340,7 +340,8 @@ static void vm_halt(struct vm *vm)
 	struct vm_host_events *h = &vm->host;
 	pthread_mutex_lock(&h->lock);
 	while (!pic_pending(&vm->pic) && !atomic_load(&h->timer_due) && !atomic_load(&h->timed_out) &&
-	       !atomic_load(&h->stop_request) && !(h->rx_len && uart_rts(&vm->uart) && uart_rx_ready(&vm->uart))) {
+	       !atomic_load(&h->stop_request) &&
+	       !(h->rx_len && uart_rts(&vm->uart) && uart_rx_ready(&vm->uart))) {
 		if (atomic_load(&h->deadline_ns) == DEADLINE_NONE && vm->cfg.serial_in_fd < 0 &&
 		    vm->cfg.timeout <= 0) {
 			pthread_mutex_unlock(&h->lock);

@@ -51,9 +51,10 @@ static void waker_read_input(struct vm *vm)
 	int room = (int)sizeof(h->rx) - h->rx_len;
 	if (room > 0) {
 		ssize_t n = read(vm->cfg.serial_in_fd, h->rx + h->rx_len, room);
-		if (n > 0)
-			h->rx_len += vm->cfg.console_escape ? waker_filter_escape(vm, h->rx + h->rx_len, (int)n)
-							    : (int)n;
+		if (n > 0 && vm->cfg.console_escape)
+			h->rx_len += waker_filter_escape(vm, h->rx + h->rx_len, (int)n);
+		else if (n > 0)
+			h->rx_len += n;
 		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 			h->rx_eof = true;
 	}
