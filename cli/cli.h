@@ -61,8 +61,9 @@ struct replay_session {
 	long from_checkpoint;		/* -1: from the start */
 	struct checkpoint_set *take;	/* take checkpoints into this set and save it; or NULL */
 	FILE *console;			/* the guest's console; NULL = stdout */
+	bool saved;			/* out: `take` was written beside the trace */
 };
-int replay_session(const char *path, const struct replay_session *s);
+int replay_session(const char *path, struct replay_session *s);
 
 int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
