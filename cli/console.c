@@ -9,11 +9,13 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The one way from a signal handler to the VM it stops. */
-static struct vm *volatile signal_vm;
+/* The one way from a signal handler to the VM it stops (lock-free: safe in a handler, on any
+ * thread). */
+static _Atomic(struct vm *) signal_vm;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
@@ -30,7 +32,7 @@ static void terminal_restore(struct vm *vm)
 static void on_stop_signal(int sig)
 {
 	int saved_errno = errno;
-	struct vm *vm = signal_vm;
+	struct vm *vm = atomic_load(&signal_vm);
 	if (vm && vm_request_stop(vm, sig)) {
 		static const char msg[] = "\nrewind: stopping at the guest's next exit "
 					  "(a second signal aborts at once)\n";
@@ -74,7 +76,7 @@ void console_attach(struct vm *vm, enum console_mode mode)
 		vm->cfg.console_escape = mode == CONSOLE_ESCAPE;
 		terminal_make_raw(vm, mode);
 	}
-	signal_vm = vm;
+	atomic_store(&signal_vm, vm);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
@@ -86,10 +88,10 @@ void console_attach(struct vm *vm, enum console_mode mode)
 
 void console_detach(struct vm *vm)
 {
-	if (signal_vm != vm)
+	if (atomic_load(&signal_vm) != vm)
 		return;
 	for (size_t i = 0; i < NSTOP_SIGNALS; i++)
 		signal(stop_signals[i], SIG_DFL);
-	signal_vm = NULL;
+	atomic_store(&signal_vm, NULL);
 	terminal_restore(vm);
 }
