@@ -70,5 +70,6 @@ int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
 
 #endif

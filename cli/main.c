@@ -16,6 +16,7 @@ static const struct command {
 	{ "debug", cmd_debug, "serve a trace to gdb, forwards and backwards" },
 	{ "restore", cmd_restore, "resume a VM from a snapshot" },
 	{ "trace", cmd_trace, "inspect a trace: info, dump, verify" },
+	{ "hunt", cmd_hunt, "record runs until one fails; keep the failing trace" },
 };
 
 static void usage(FILE *out)

@@ -4,8 +4,13 @@
 #include "record/recorder.h"
 #include "traces/trace.h"
 
+#include "core/waker.h"
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 static void record_usage(FILE *out)
 {
@@ -13,16 +18,22 @@ static void record_usage(FILE *out)
 		     "a self-contained trace to FILE.\nThe exit status is the guest's.\n\noptions:\n"
 		     "  -o, --output FILE     the trace to write (required)\n"
 		     "      --checkpoint-every SECONDS  take a checkpoint every SECONDS of guest time,\n"
-		     "                        into FILE.ckpt/ (for replay --from-checkpoint)\n");
+		     "                        into FILE.ckpt/ (for replay --from-checkpoint)\n"
+		     "      --chaos           vary where interrupts land, within what hardware could\n"
+		     "                        do, to make rare interleavings common (docs/chaos.md)\n"
+		     "      --seed N          the chaos generator's seed (default: from the host)\n");
 	vm_options_usage(out);
 }
 
 struct record_options {
 	const char *output;
 	double checkpoint_every;	/* seconds; 0 = none */
+	bool chaos;
+	bool seeded;
+	uint64_t seed;
 };
 
-enum { OPT_CHECKPOINT_EVERY = 0x300 };
+enum { OPT_CHECKPOINT_EVERY = 0x300, OPT_CHAOS, OPT_SEED };
 
 static int record_option(int opt, const char *arg, void *ctx)
 {
@@ -33,8 +44,30 @@ static int record_option(int opt, const char *arg, void *ctx)
 		return 0;
 	case OPT_CHECKPOINT_EVERY:
 		return parse_seconds("record", "--checkpoint-every", arg, false, &r->checkpoint_every);
+	case OPT_CHAOS:
+		r->chaos = true;
+		return 0;
+	case OPT_SEED: {
+		char *end;
+		errno = 0;
+		r->seed = strtoull(arg, &end, 0);
+		if (errno || end == arg || *end || *arg == '-') {
+			fprintf(stderr, "rewind record: --seed wants a number from 0 to 2^64-1, not '%s'\n", arg);
+			return -1;
+		}
+		r->seeded = true;
+		return 0;
+	}
 	}
 	return -1;
+}
+
+static uint64_t host_seed(void)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = host_now_ns() ^ ((uint64_t)getpid() << 32);
+	return seed;
 }
 
 static void take_checkpoint(struct vm *vm, void *ctx)
@@ -62,6 +95,8 @@ int cmd_record(int argc, char **argv)
 	static const struct option extra[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY },
+		{ "chaos", no_argument, NULL, OPT_CHAOS },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ 0 },
 	};
 	struct record_options ro = { 0 };
@@ -79,6 +114,14 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "rewind record: -o FILE is required\n");
 		return STATUS_ERROR;
 	}
+	if (ro.seeded && !ro.chaos) {
+		fprintf(stderr, "rewind record: --seed is for --chaos\n");
+		return STATUS_ERROR;
+	}
+	/* The seed is written in the trace: it says how the recording was made. It cannot
+	 * make a rerun take the same path (host timing decides too); the trace can. */
+	o.cfg.chaos = ro.chaos;
+	o.cfg.chaos_seed = ro.seeded ? ro.seed : host_seed();
 	static struct vm vm;
 	uint8_t *image = NULL;
 	size_t len = 0;

@@ -1282,6 +1282,13 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		case WHY_SYSCALL:
 		case WHY_SYSRET: {
 			char why[sizeof(x->fail.what)];
+			if (s->why == WHY_SYSCALL && st && st->fail_at_syscall) {
+				x->reason = EXIT_FAIL;
+				snprintf(x->fail.what, sizeof(x->fail.what),
+					 "SYSCALL at %#llx: the stop asked to fail there",
+					 (unsigned long long)rip);
+				return 0;
+			}
 			int rc = s->why == WHY_SYSCALL ? soft_do_syscall(s, why, sizeof(why))
 						       : soft_do_sysret(s, s->sysret64, why, sizeof(why));
 			if (rc) {

@@ -32,6 +32,9 @@ struct soft_stop {
 	 * read the state with the engine's get_* ops); a false answer runs on. */
 	bool (*pred)(struct engine *e, void *ctx);
 	void *ctx;
+	/* Stop with EXIT_FAIL at a SYSCALL instead of applying it: for a stretch that stands in
+	 * for a host whose SYSCALL does something else (docs/platform.md: PVM's stays at CPL3). */
+	bool fail_at_syscall;
 };
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);

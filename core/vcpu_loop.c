@@ -118,6 +118,7 @@ static void vm_request_window(struct vm *vm, bool on)
  * then): each exit starts the grace period again. */
 static void irq_wait_start(struct vm *vm)
 {
+	atomic_store(&vm->host.grace_ns, chaos_grace_ns(&vm->chaos, WAKER_GRACE_NS));
 	atomic_store(&vm->host.irq_waiting_since, host_now_ns());
 }
 
@@ -137,10 +138,33 @@ static void vm_wait_for_window(struct vm *vm)
 		irq_wait_start(vm);
 }
 
+/* Recording with --chaos: the guest could take the pending interrupt here; passing over this
+ * point leaves it waiting, for a later exit or a kick after a (drawn) grace period. */
+static bool vm_chaos_holds(struct vm *vm)
+{
+	if (!vm->rec || !chaos_hold(&vm->chaos, host_now_ns()))
+		return false;
+	irq_wait_start(vm);
+	return true;
+}
+
+/* At an exit: chaos passing over it is logged, as replay delivers at exits by itself. */
+static bool vm_held_at_exit(struct vm *vm)
+{
+	if (vm->rep)
+		return replayer_held(vm->rep);
+	if (!vm_chaos_holds(vm))
+		return false;
+	uint8_t n = (uint8_t)vm->chaos.passed;
+	recorder_event(vm->rec, EV_HELD, vm_pos(vm), &n, 1);
+	return true;
+}
+
 static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 {
 	const struct engine_ops *ops = vm->engine->ops;
 	if (!pic_pending(&vm->pic)) {
+		chaos_done(&vm->chaos);
 		irq_wait_end(vm);
 		vm_request_window(vm, false);
 		return;
@@ -149,6 +173,8 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		vm_wait_for_window(vm);
 		return;
 	}
+	if (kind == IRQ_AT_EXIT && vm_held_at_exit(vm))
+		return;
 	int vector = pic_ack(&vm->pic);
 	int rc = ops->inject_irq(vm->engine, (uint8_t)vector);
 	if (rc) {
@@ -158,6 +184,7 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 		return;
 	}
 	vm->irqs_injected++;
+	chaos_done(&vm->chaos);
 	vm->irq_this_exit = true;
 	vm->debug.irq_vector = vector;
 	vm->debug.dirty |= vm->debug.step || vm->debug.step_over;
@@ -196,6 +223,8 @@ static void vm_record_kick(struct vm *vm)
 			irq_wait_start(vm);
 			return;
 		}
+		if (vm_chaos_holds(vm))
+			return;
 		uint8_t p[8];
 		recorder_event(vm->rec, EV_ASYNC_ICOUNT, vm_pos(vm), p, ev_u64_encode(p, e->ops->icount(e)));
 		vm_deliver_async_irq(vm);
@@ -206,14 +235,16 @@ static void vm_record_kick(struct vm *vm)
 		irq_wait_start(vm);
 		return;
 	}
-	if (host_now_ns() - since < WAKER_GRACE_NS)
+	if (host_now_ns() - since < atomic_load(&vm->host.grace_ns))
 		return;
 	struct kvm_sregs sregs;
 	uint8_t *sig;
 	long n;
 	bool user = vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3);
-	if (!user && vm->engine->ops->interruptible(vm->engine) &&
-	    (n = landing_record(vm, &sig)) > 0) {
+	bool interruptible = !user && vm->engine->ops->interruptible(vm->engine);
+	if (interruptible && vm_chaos_holds(vm))
+		return;
+	if (interruptible && (n = landing_record(vm, &sig)) > 0) {
 		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
 		free(sig);
 		vm_deliver_async_irq(vm);

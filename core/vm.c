@@ -122,6 +122,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	pthread_mutex_init(&vm->host.lock, NULL);
 	pthread_cond_init(&vm->host.cond, NULL);
 	atomic_init(&vm->host.deadline_ns, DEADLINE_NONE);
+	atomic_init(&vm->host.grace_ns, WAKER_GRACE_NS);
+	if (cfg->chaos)
+		chaos_init(&vm->chaos, cfg->chaos_seed);
 	if (pipe2(vm->host.wake_pipe, O_CLOEXEC | O_NONBLOCK))
 		return fail(err, errlen, "cannot create the waker's pipe: %s", strerror(errno));
 	vm->host.wake_pipe_open = true;

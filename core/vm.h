@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <termios.h>
 
+#include "core/chaos.h"
 #include "core/console_escape.h"
 #include "core/cpuid.h"
 #include "core/dirty.h"
@@ -53,6 +54,8 @@ struct vm_config {
 	int serial_in_fd;		/* fd feeding the UART, -1 = none */
 	FILE *console;			/* where guest UART output goes */
 	bool console_escape;		/* serial_in_fd is a terminal: Ctrl-A is the escape key */
+	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
+	uint64_t chaos_seed;
 };
 
 enum vm_stop_reason {
@@ -86,6 +89,7 @@ struct vm_host_events {
 	/* Recording: host ns since an interrupt waits for an exit (0: none); the waker kicks
 	 * the vCPU once a grace period for as long as it waits. */
 	atomic_uint_fast64_t irq_waiting_since;
+	atomic_uint_fast64_t grace_ns;	/* how long it waits before a kick (WAKER_GRACE_NS) */
 	atomic_bool timed_out;
 	/* A stop asked from outside the guest (vm_request_stop): 0, a signal number or
 	 * VM_STOP_BY_ESCAPE; set once. The run loop stops at the guest's next exit. */
@@ -134,6 +138,7 @@ struct vm {
 	bool deferral_logged;
 	uint64_t async_irqs;		/* interrupts delivered at asynchronous landings */
 	struct landing landing;
+	struct chaos chaos;
 	struct dirty_log dirty;
 	struct vm_debug debug;
 	bool started;		/* vm_run has run: later calls continue */

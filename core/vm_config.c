@@ -10,6 +10,9 @@ void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, i
 	int n = snprintf(out->text, sizeof(out->text),
 			 "mem=%" PRIu64 "\nengine=%s\nepoch=%" PRId64 "\ncmdline=%s\n", cfg->mem_size,
 			 cfg->engine, epoch, cfg->cmdline ? cfg->cmdline : "");
+	if (cfg->chaos && n >= 0 && n < (int)sizeof(out->text))
+		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "chaos=%" PRIu64 "\n",
+			      cfg->chaos_seed);
 	out->len = n < (int)sizeof(out->text) ? (size_t)n : sizeof(out->text) - 1;
 }
 

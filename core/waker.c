@@ -98,13 +98,14 @@ static void *waker_main(void *arg)
 		 * a grace period (the vCPU decides at each whether it can land it). */
 		uint64_t since = atomic_load(&h->irq_waiting_since);
 		if (since) {
-			uint64_t due = since + WAKER_GRACE_NS;
-			if (due < last_kick + WAKER_GRACE_NS)
-				due = last_kick + WAKER_GRACE_NS;
+			uint64_t grace = atomic_load(&h->grace_ns);
+			uint64_t due = since + grace;
+			if (due < last_kick + grace)
+				due = last_kick + grace;
 			if (now >= due) {
 				vm->engine->ops->kick(vm->engine);
 				last_kick = now;
-				due = now + WAKER_GRACE_NS;
+				due = now + grace;
 			}
 			if (wait_ns > due - now)
 				wait_ns = due - now;

@@ -400,6 +400,15 @@ void replayer_apply_host_events(struct replayer *rp)
 	}
 }
 
+bool replayer_held(struct replayer *rp)
+{
+	const struct trace_event *ev = peek(rp);
+	if (!ev || ev->type != EV_HELD || ev->pos != vm_pos(rp->vm))
+		return false;
+	consume(rp);
+	return true;
+}
+
 void replayer_digest(struct replayer *rp, const uint8_t digest[16])
 {
 	const struct trace_event *ev = peek(rp);

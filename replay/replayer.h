@@ -45,6 +45,9 @@ bool replayer_busy(const struct replayer *rp);
 const char *replayer_report(const struct replayer *rp);
 /* Checks an event the replayed guest produced against the trace. */
 void replayer_expect(struct replayer *rp, uint8_t type, const void *payload, size_t len);
+/* At an exit where the guest could take the pending interrupt: true (the event consumed) when
+ * the recording passed over it here (EV_HELD, record --chaos). */
+bool replayer_held(struct replayer *rp);
 /* The replay's own digest at this position: compared when verifying. */
 void replayer_digest(struct replayer *rp, const uint8_t digest[16]);
 /* After the run: checks the end of the trace and the final digest; prints the verdict.

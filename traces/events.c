@@ -58,6 +58,12 @@ static void fmt_vector(FILE *out, const uint8_t *p, size_t len)
 	fprintf(out, "vector=0x%02x", p[0]);
 }
 
+static void fmt_held(FILE *out, const uint8_t *p, size_t len)
+{
+	(void)len;
+	fprintf(out, "passed=%u", p[0]);
+}
+
 static void fmt_hash(FILE *out, const uint8_t *p, size_t len)
 {
 	fputs("hash=", out);

@@ -24,11 +24,14 @@
 	X(EV_TIMER, 11, "timer", 8, fmt_clock)                                  \
 	X(EV_ASYNC_ICOUNT, 12, "async_icount", 8, fmt_icount)                   \
 	X(EV_ICOUNT, 13, "icount", 8, fmt_icount)                               \
-	X(EV_STOP, 14, "stop", 5, fmt_stop)
+	X(EV_HELD, 14, "held", 1, fmt_held)                                     \
+	X(EV_STOP, 15, "stop", 5, fmt_stop)
 
 /* EV_ASYNC_ICOUNT (engines that count instructions): the u64 number of instructions retired
  * since boot when the interrupt that follows was delivered, between exits. EV_ICOUNT: the
- * u64 count when the run ended (replay checks it). */
+ * u64 count when the run ended (replay checks it). EV_HELD (record --chaos): at this exit the
+ * guest could have taken the pending interrupt and was not given it; u8: how many such points
+ * that interrupt has been passed over so far. */
 
 /* EV_STOP: the run was stopped from outside the guest at this exit (the last event): u32 the
  * exit status it ended with, u8 what stopped it (EV_STOP_BY_ESCAPE: the console's escape key,

@@ -45,7 +45,8 @@
 #define SYS_TICKS 4	    /* ticks() -> timer ticks since boot */
 #define SYS_RACE_STEP 5	    /* race_step(n): the race workload's racy kernel path */
 #define SYS_SESSION_TOUCH 6 /* session_touch(): the panic workload's buggy kernel path */
-#define NR_SYSCALLS 7
+#define SYS_FLAKY_TOUCH 7   /* flaky_touch(): the flaky workload's narrow-window kernel path */
+#define NR_SYSCALLS 8
 
 #define E_FAULT 14
 #define E_INVAL 22

@@ -120,6 +120,7 @@ extern const struct workload *current_workload;
 void workload_list(void);
 void sys_race_step(struct frame *f);
 void sys_session_touch(struct frame *f);
+void sys_flaky_touch(struct frame *f);
 
 /* Symbols of the linker script and entry.S. */
 extern char __kernel_start[], __kernel_end[];

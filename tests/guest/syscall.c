@@ -76,6 +76,7 @@ static const syscall_fn syscalls[NR_SYSCALLS] = {
 	[SYS_TICKS] = sys_ticks,
 	[SYS_RACE_STEP] = sys_race_step,
 	[SYS_SESSION_TOUCH] = sys_session_touch,
+	[SYS_FLAKY_TOUCH] = sys_flaky_touch,
 };
 
 /*

@@ -58,6 +58,11 @@ long u_session_touch(void)
 	return syscall2(SYS_SESSION_TOUCH, 0, 0);
 }
 
+long u_flaky_touch(void)
+{
+	return syscall2(SYS_FLAKY_TOUCH, 0, 0);
+}
+
 long u_printf(const char *fmt, ...)
 {
 	char buf[256];

@@ -160,6 +160,23 @@ long u_race_main(long ticks)
 	return 0;
 }
 
+/* User work between two flaky system calls: long enough that a timer tick mostly falls in
+   it, as a tick would in a real program that mostly computes. */
+#define FLAKY_SPIN 2000000
+
+/* Makes the flaky system call between stretches of user work for `ticks` timer ticks. */
+long u_flaky_main(long ticks)
+{
+	uint64_t start = u_ticks();
+
+	while (u_ticks() - start < (uint64_t)ticks) {
+		u_flaky_touch();
+		for (volatile long i = 0; i < FLAKY_SPIN; i++)
+			;
+	}
+	return 0;
+}
+
 /* Runs the buggy system call until the timer catches it in its window (the kernel then
    panics); giving up means the bug did not reproduce. */
 long u_panic_main(long arg)

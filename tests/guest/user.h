@@ -20,6 +20,7 @@ long u_read_line(char *buf, size_t cap);
 uint64_t u_ticks(void);
 long u_race_step(long n);
 long u_session_touch(void);
+long u_flaky_touch(void);
 
 /* Formats one line and writes it with a single system call, so lines never interleave. */
 long u_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -162,6 +162,53 @@ void sys_session_touch(struct frame *f)
 	cli();
 }
 
+/*
+ * flaky: the panic workload's bug with a narrow window. The system call checks the session
+ * between two port writes and uses it after the second, so only an interrupt taken at that
+ * second write lands between check and use. Most ticks fall in the user task's work and are
+ * taken harmlessly; the bug fires in a few runs in a hundred. It is what `rewind hunt` is
+ * tested on. ticks=N sets the length (FLAKY_TICKS).
+ */
+static struct session *flaky_session;
+
+static void flaky_start(void)
+{
+	u64 ticks;
+
+	if (cmdline_u64("ticks=", FLAKY_TICKS, &ticks) || !ticks) {
+		kprintf("flaky: bad ticks= (a number of timer ticks, at least 1)\n");
+		kexit(2);
+	}
+	kprintf("flaky: a system call races the timer in a narrow window\n");
+	task_create(u_flaky_main, (long)ticks);
+}
+
+static void flaky_tick(void)
+{
+	flaky_session = NULL;
+}
+
+void sys_flaky_touch(struct frame *f)
+{
+	if (!flaky_session) {
+		session_slot.id = 2;
+		flaky_session = &session_slot;
+	}
+	sti();
+	io_delay(); /* an interrupt here is harmless: the check comes after it */
+	if (flaky_session) {
+		io_delay(); /* one here expires the session between the check and the use */
+		f->rax = ++flaky_session->uses;
+	}
+	cli();
+}
+
+static void flaky_finish(void)
+{
+	kprintf("flaky: the bug did not fire\n");
+	kexit(0);
+}
+
 static void panic_finish(void)
 {
 	kprintf("panic: the bug did not fire\n");
@@ -174,6 +221,7 @@ static const struct workload workloads[] = {
 	{ "echo", echo_start, NULL, echo_finish },
 	{ "race", race_start, race_tick, race_finish },
 	{ "panic", panic_start, panic_tick, panic_finish },
+	{ "flaky", flaky_start, flaky_tick, flaky_finish },
 };
 
 const struct workload *workload_find(const char *name, size_t len)

@@ -1,0 +1,19 @@
+# Replays the kept cases (tests/cases/): traces that once showed a defect must now verify.
+. tests/integration/lib.sh
+if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
+
+# verifies NAME TRACE [replay options]: replay --verify exits 0 and says "verified".
+verifies() {
+	name=$1 t=$2; shift 2
+	"$REWIND" replay --verify "$@" "$t" </dev/null >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -q "verified:.*final state digest" "$TMP/err"; then
+		ok "$name"
+	else
+		fail "$name" "status $rc: $(grep 'rewind replay' "$TMP/err" | head -2)"
+	fi
+}
+
+t=tests/cases/race-soft-search-diverges.rwd
+verifies race-soft-search-verifies "$t"
+verifies race-breakpoint-search-verifies "$t" --landing-search breakpoint
