@@ -122,3 +122,16 @@ check checkpoints-written-whole test -d "$TMP/ckpt.rwd.ckpt" -a ! -e "$TMP/ckpt.
 "$REWIND" replay --verify --from-checkpoint 1 "$TMP/ckpt.rwd" </dev/null >/dev/null 2>"$TMP/ckpt.rep"
 status=$?
 check checkpoint-of-a-stopped-recording-verifies test "$status" -eq 130 -a -n "$(grep verified: "$TMP/ckpt.rep")"
+
+# run -S stopped before its snapshot was due: the stop's status, and it says no snapshot
+# was written (and none is, not even a temporary file).
+sleep 30 | "$REWIND" run -S "$TMP/s.snap" --snapshot-after 100 --cmdline workload=echo "$KERNEL" \
+	>/dev/null 2>"$TMP/snap.err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+status=$?
+check snapshot-run-stopped-status-130 [ "$status" -eq 130 ]
+check snapshot-run-stopped-says-none-written grep -q "stopped before guest time 100 s: no snapshot written" "$TMP/snap.err"
+check snapshot-run-stopped-leaves-no-file sh -c "! ls '$TMP'/s.snap* 2>/dev/null"
