@@ -25,6 +25,18 @@ replay_verifies() {
 		grep -qF "$(tail -1 "$TMP/$1.replayed")" "$TMP/$1.seen"
 }
 
+# interrupted SECONDS ERRFILE REWIND-ARGS...: rewind without a terminal, on input that never
+# ends, sent SIGINT after SECONDS; its stderr in ERRFILE, its status in $status.
+interrupted() {
+	secs=$1 err=$2; shift 2
+	sleep 30 | "$REWIND" "$@" >/dev/null 2>"$err" &
+	pid=$!
+	sleep "$secs"
+	kill -INT "$pid"
+	wait "$pid"
+	status=$?
+}
+
 # run: type a line, Enter (CR) ends it, the guest echoes it and answers; quit ends the run.
 drive run run --cmdline workload=echo "$KERNEL" <<'EOF'
 expect echo: type lines
@@ -110,13 +122,7 @@ check aborted-trace-replays-as-far-as-written [ $? -eq 122 ]
 
 # Without a terminal too: SIGINT ends a recording that takes checkpoints, closed, with its
 # checkpoints written whole (no half-written directory) and usable.
-sleep 30 | "$REWIND" record -o "$TMP/ckpt.rwd" --checkpoint-every 0.2 --cmdline workload=echo "$KERNEL" \
-	>"$TMP/ckpt.out" 2>"$TMP/ckpt.err" &
-pid=$!
-sleep 2
-kill -INT "$pid"
-wait "$pid"
-status=$?
+interrupted 2 "$TMP/ckpt.err" record -o "$TMP/ckpt.rwd" --checkpoint-every 0.2 --cmdline workload=echo "$KERNEL"
 check no-terminal-sigint-status-130 [ "$status" -eq 130 ]
 check checkpoints-written-whole test -d "$TMP/ckpt.rwd.ckpt" -a ! -e "$TMP/ckpt.rwd.ckpt.tmp"
 "$REWIND" replay --verify --from-checkpoint 1 "$TMP/ckpt.rwd" </dev/null >/dev/null 2>"$TMP/ckpt.rep"
@@ -125,13 +131,7 @@ check checkpoint-of-a-stopped-recording-verifies test "$status" -eq 130 -a -n "$
 
 # run -S stopped before its snapshot was due: the stop's status, and it says no snapshot
 # was written (and none is, not even a temporary file).
-sleep 30 | "$REWIND" run -S "$TMP/s.snap" --snapshot-after 100 --cmdline workload=echo "$KERNEL" \
-	>/dev/null 2>"$TMP/snap.err" &
-pid=$!
-sleep 1
-kill -INT "$pid"
-wait "$pid"
-status=$?
+interrupted 1 "$TMP/snap.err" run -S "$TMP/s.snap" --snapshot-after 100 --cmdline workload=echo "$KERNEL"
 check snapshot-run-stopped-status-130 [ "$status" -eq 130 ]
 check snapshot-run-stopped-says-none-written grep -q "stopped before guest time 100 s: no snapshot written" "$TMP/snap.err"
 check snapshot-run-stopped-leaves-no-file sh -c "! ls '$TMP'/s.snap* 2>/dev/null"
