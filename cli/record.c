@@ -157,6 +157,7 @@ int cmd_record(int argc, char **argv)
 	}
 	if (checkpoints)
 		checkpoints_free(&ckpt);
+	console_detach(&vm);
 	vm_destroy(&vm);
 	free(image);
 	return status;
