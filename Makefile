@@ -11,7 +11,10 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP
-LDLIBS  := -llz4 -lxxhash -lunicorn -lunwind -lunwind-x86_64 -lpthread -lm
+# Unicorn is linked statically (Debian's libunicorn-dev ships libunicorn.a, which needs only
+# libm and libpthread): a trace's determinism rests on the exact emulator, so the binary carries
+# the one it was built and tested with. core/soft_priv.h refuses Unicorn older than 2.1.
+LDLIBS  := -llz4 -lxxhash -l:libunicorn.a -lunwind -lunwind-x86_64 -lpthread -lm
 
 B := build
 

@@ -9,12 +9,19 @@
 
 #define REWIND_VERSION "0.1.0"
 
+/* How a terminal on stdin serves as the guest's console (cli/console.c). */
+enum console_mode {
+	CONSOLE_ESCAPE,	/* raw, Ctrl-C to the guest, Ctrl-A the escape key (QEMU -nographic) */
+	CONSOLE_RAW,	/* raw, no escape key, Ctrl-C stops rewind */
+};
+
 /* Options shared by the commands that start a VM (run, record). */
 struct vm_options {
 	struct vm_config cfg;
 	const char *kernel;
 	const char *initrd;	/* --initrd FILE, or NULL */
-	const char *serial_in;	/* NULL = stdin when it is not a terminal... see cli/vm_options.c */
+	const char *serial_in;	/* --serial-in FILE; NULL or "-": stdin */
+	enum console_mode console;
 	bool help;
 };
 
@@ -42,8 +49,15 @@ struct vm_files {
 };
 void vm_files_free(struct vm_files *f);
 /* Boots the VM from the options: returns 0, or prints the error and returns STATUS_ERROR.
- * Fills files either way; vm_files_free() them after the run. */
+ * Fills files either way; vm_files_free() them after the run. The console is attached
+ * (console_attach) once the VM exists: console_detach before vm_destroy. */
 int vm_start(struct vm *vm, struct vm_options *o, struct vm_files *files);
+
+/* From vm_create to vm_destroy: SIGINT, SIGTERM and SIGHUP ask vm to stop at the guest's next
+ * exit (a second one aborts at once), and a terminal on the VM's serial input (stdin) is put in
+ * raw mode for `mode`. console_detach restores both. */
+void console_attach(struct vm *vm, enum console_mode mode);
+void console_detach(struct vm *vm);
 
 /* A replay as the CLI runs it: `replay` and `trace checkpoint` (which takes checkpoints). */
 #include "replay/replayer.h"
@@ -54,8 +68,9 @@ struct replay_session {
 	long from_checkpoint;		/* -1: from the start */
 	struct checkpoint_set *take;	/* take checkpoints into this set and save it; or NULL */
 	FILE *console;			/* the guest's console; NULL = stdout */
+	bool saved;			/* out: `take` was written beside the trace */
 };
-int replay_session(const char *path, const struct replay_session *s);
+int replay_session(const char *path, struct replay_session *s);
 
 int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);

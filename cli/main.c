@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/snapshot_file.h"
 #include "core/crash.h"
+#include "core/soft_engine.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n`rewind COMMAND --help` describes a command's options.\n"
 		     "Exit status: the guest's debug-exit value, or 123 guest reset, 124 timeout,\n"
 		     "125 rewind error, 126 guest crashed, 127 replay diverged,\n"
-		     "122 replay reached the end of a truncated trace.\n");
+		     "122 replay reached the end of a truncated trace, 128 + N stopped by signal N\n"
+		     "(130 Ctrl-C or the console's Ctrl-A x).\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +44,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("rewind %s\n", REWIND_VERSION);
+		char uc[64];
+		soft_engine_version(uc, sizeof(uc));
+		printf("rewind %s (soft engine: %s)\n", REWIND_VERSION, uc);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -156,6 +156,7 @@ int cmd_record(int argc, char **argv)
 	}
 	if (checkpoints)
 		checkpoints_free(&ckpt);
+	console_detach(&vm);
 	vm_destroy(&vm);
 	vm_files_free(&files);
 	return status;

@@ -29,7 +29,7 @@ static void take_checkpoint(struct vm *vm, void *ctx)
 	checkpoints_maybe_take(ctx, vm, replayer_events(vm->rep));
 }
 
-int replay_session(const char *path, const struct replay_session *s)
+int replay_session(const char *path, struct replay_session *s)
 {
 	char err[512];
 	struct vm_config cfg;
@@ -49,6 +49,7 @@ int replay_session(const char *path, const struct replay_session *s)
 		fprintf(stderr, "rewind replay: %s\n", err);
 		goto out;
 	}
+	console_attach(&vm, CONSOLE_ESCAPE); /* the trace is the input: only the signals */
 	replayer_attach(rp, &vm);
 	vm.rep = rp;
 	if (vm_boot(&vm, &files, err, sizeof(err))) {
@@ -76,12 +77,15 @@ int replay_session(const char *path, const struct replay_session *s)
 	}
 	vm_run(&vm);
 	status = replayer_finish(rp);
-	if (s->take && (vm.stop == VM_STOP_GUEST_EXIT || vm.stop == VM_STOP_TRACE_END) &&
-	    checkpoints_save(s->take, path, replayer_trace_id(rp), err, sizeof(err))) {
-		fprintf(stderr, "rewind: writing the checkpoints: %s\n", err);
-		status = STATUS_ERROR;
+	if (s->take && (vm.stop == VM_STOP_GUEST_EXIT || vm.stop == VM_STOP_TRACE_END)) {
+		s->saved = !checkpoints_save(s->take, path, replayer_trace_id(rp), err, sizeof(err));
+		if (!s->saved) {
+			fprintf(stderr, "rewind: writing the checkpoints: %s\n", err);
+			status = STATUS_ERROR;
+		}
 	}
 out:
+	console_detach(&vm);
 	vm_destroy(&vm);
 	if (loaded.n)
 		checkpoints_free(&loaded);

@@ -145,11 +145,13 @@ int cmd_run(int argc, char **argv)
 		status = vm_run(&vm);
 	else if (vm.stop != VM_RUNNING)
 		status = vm.status;
-	if (!status && snap.path && !snap.taken) {
-		fprintf(stderr, "rewind run: the guest exited before guest time %g s: no snapshot written\n",
-			snap.after);
-		status = STATUS_ERROR;
+	if (snap.path && !snap.taken && (!status || vm.stop == VM_STOP_USER)) {
+		fprintf(stderr, "rewind run: the guest %s before guest time %g s: no snapshot written\n",
+			status ? "was stopped" : "exited", snap.after);
+		if (!status)
+			status = STATUS_ERROR;
 	}
+	console_detach(&vm);
 	vm_destroy(&vm);
 	vm_files_free(&files);
 	return status;

@@ -119,6 +119,7 @@ int cmd_restore(int argc, char **argv)
 		fprintf(stderr, "rewind restore: %s\n", err);
 		goto out;
 	}
+	console_attach(&vm, CONSOLE_ESCAPE);
 	vm.clock.epoch_at_boot = parsed.epoch;
 	vm.clock_origin_ns = host_now_ns() - snap.guest_ns;
 	vm.clock.last = snap.guest_ns;
@@ -131,6 +132,7 @@ int cmd_restore(int argc, char **argv)
 	}
 	status = vm_run(&vm);
 out:
+	console_detach(&vm);
 	vm_destroy(&vm);
 	snapshot_free(&snap);
 	pagestore_free(&ps);

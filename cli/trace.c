@@ -152,7 +152,7 @@ int cmd_trace(int argc, char **argv)
 		int status = replay_session(argv[2], &s);
 		if (devnull)
 			fclose(devnull);
-		if (status == 0 || set.n)
+		if (s.saved)
 			printf("%zu checkpoints written to %s.ckpt/\n", set.n, argv[2]);
 		checkpoints_free(&set);
 		return status;

@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define MIN_MEM (4ULL << 20)
 /* Above 3 GiB the RAM would run into the MMIO hole below 4 GiB, which rewind does not split. */
 #define MAX_MEM (3ULL << 30)
 
-enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE, OPT_INITRD };
+enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE, OPT_CONSOLE, OPT_INITRD };
 
 void vm_options_usage(FILE *out)
 {
@@ -24,8 +23,10 @@ void vm_options_usage(FILE *out)
 		"      --initrd FILE     initial ramdisk for the kernel (Linux: an initramfs)\n"
 		"      --engine NAME     kvm (default) or soft\n"
 		"      --timeout SECONDS stop the guest after this much wall time (status 124)\n"
-		"      --serial-in FILE  feed the guest's COM1 input from FILE (default: stdin;\n"
-		"                        a terminal is put in non-canonical mode, Ctrl-C still quits)\n"
+		"      --serial-in FILE  feed the guest's COM1 input from FILE (default: stdin)\n"
+		"      --console escape|raw  a terminal on stdin is raw, keys go to the guest as\n"
+		"                        typed; escape (default): Ctrl-C too, Ctrl-A x quits, Ctrl-A h\n"
+		"                        helps; raw: no escape key, Ctrl-C quits\n"
 		"  -h, --help            this help\n");
 }
 
@@ -64,6 +65,7 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "serial-in", required_argument, NULL, OPT_SERIAL_IN },
 		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	enum { NBASE = sizeof(base) / sizeof(base[0]) };
@@ -125,6 +127,13 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 				return -1;
 			}
 			o->cfg.engine = optarg;
+			break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "escape") && strcmp(optarg, "raw")) {
+				fprintf(stderr, "rewind %s: --console is escape or raw, not '%s'\n", cmd, optarg);
+				return -1;
+			}
+			o->console = strcmp(optarg, "raw") ? CONSOLE_ESCAPE : CONSOLE_RAW;
 			break;
 		case 'h':
 			o->help = true;
@@ -210,17 +219,6 @@ uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* A terminal on stdin gets non-canonical, no-echo input so keys reach the guest as typed;
- * ISIG stays on so Ctrl-C still stops rewind. Restored at exit. */
-static struct termios saved_termios;
-static bool termios_saved;
-
-static void restore_terminal(void)
-{
-	if (termios_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-}
-
 static int open_serial_input(const char *path)
 {
 	if (path && strcmp(path, "-")) {
@@ -228,17 +226,6 @@ static int open_serial_input(const char *path)
 		if (fd < 0)
 			fprintf(stderr, "rewind: --serial-in %s: %s\n", path, strerror(errno));
 		return fd < 0 ? -2 : fd;
-	}
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
-		struct termios t = saved_termios;
-		t.c_lflag &= ~(ICANON | ECHO);
-		t.c_iflag &= ~ICRNL;
-		t.c_cc[VMIN] = 1;
-		t.c_cc[VTIME] = 0;
-		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
-			termios_saved = true;
-			atexit(restore_terminal);
-		}
 	}
 	return STDIN_FILENO;
 }
@@ -274,6 +261,7 @@ int vm_start(struct vm *vm, struct vm_options *o, struct vm_files *files)
 		fprintf(stderr, "rewind: %s\n", err);
 		return STATUS_ERROR;
 	}
+	console_attach(vm, o->console);
 	if (vm_boot(vm, b, err, sizeof(err))) {
 		fprintf(stderr, "rewind: %s\n", err);
 		return STATUS_ERROR;

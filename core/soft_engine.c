@@ -1,4 +1,4 @@
-/* The soft engine: a vCPU on Unicorn 2.0.1 (QEMU's TCG as a library) behind struct engine.
+/* The soft engine: a vCPU on Unicorn 2.1 (QEMU's TCG as a library) behind struct engine.
  *
  * Unicorn runs instructions; this file counts them exactly (whole translation blocks of user
  * code at their start, everything else with a code hook per instruction; the same hooks stop
@@ -10,6 +10,7 @@
 #include "core/insn_access.h"
 #include "core/memory.h"
 #include "core/soft_priv.h"
+#include "core/x86.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #define RFLAGS_IF (1ULL << 9)
 #define CR4_TSD (1ULL << 2)
 #define SCRATCH_LOW 0xffe00000ULL	/* below 4 GiB: the loader runs 32-bit code there */
+#define SOFT_TCG_BUFFER (32u << 20)	/* Unicorn's code buffer: a full one is flushed */
 
 static const struct engine_ops soft_ops;
 
@@ -64,6 +66,7 @@ struct insn {
 	uint8_t modrm;
 	uint8_t rex;
 	bool opsize16;
+	bool rep;	/* an F3 prefix: F3 0F C7 /7 is RDPID, not RDSEED */
 };
 
 /* Instruction boundaries come from Unicorn (the hook's size), so a 40-4F byte followed by more
@@ -73,8 +76,8 @@ static bool decode(const uint8_t *b, uint32_t size, struct insn *in)
 	uint32_t i = 0;
 	memset(in, 0, sizeof(*in));
 	while (i < size && insn_legacy_prefix(b[i])) {
-		if (b[i] == 0x66)
-			in->opsize16 = true;
+		in->opsize16 |= b[i] == 0x66;
+		in->rep |= b[i] == 0xf3;
 		i++;
 	}
 	if (i + 1 < size && (b[i] & 0xf0) == 0x40)
@@ -157,23 +160,6 @@ static void answer_value_insn(struct soft *s, const struct insn *in, uint64_t ad
 	soft_set_reg(s, UC_X86_REG_RIP, addr + size);
 }
 
-/* Length of the RDRAND/RDSEED r at rip, or 0 when it is something else. */
-static uint32_t rdrand_length(struct soft *s, uint64_t rip, uint8_t *b, struct insn *in)
-{
-	uint32_t n = 0;
-	/* Byte by byte: the instruction may end just before an unmapped page. */
-	while (n < 3 && soft_read_linear(s, rip + n, &b[n], 1, 0) == 0 &&
-	       (b[n] == 0x66 || (b[n] & 0xf0) == 0x40))
-		n++;
-	for (uint32_t i = n; i < n + 3; i++)
-		if (soft_read_linear(s, rip + i, &b[i], 1, 0))
-			return 0;
-	if (!decode(b, n + 3, in) || in->op != 0x0fc7 || (in->modrm >> 6) != 3 ||
-	    ((in->modrm >> 3) & 7) < 6)
-		return 0;
-	return n + 3;
-}
-
 /* First bytes that may begin an instruction inspect() acts on: 1 = an opcode it handles,
  * 2 = a prefix (legacy or REX) that may precede one. */
 static const uint8_t first_byte[256] = {
@@ -186,7 +172,7 @@ static const uint8_t first_byte[256] = {
 /* Second bytes of the 0F xx instructions inspect() acts on. */
 static bool second_byte(uint8_t b)
 {
-	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32;
+	return b == 0x01 || b == 0x07 || b == 0x22 || b == 0x30 || b == 0x31 || b == 0x32 || b == 0xc7;
 }
 
 /* Runs before every instruction the code hook counts: most are rejected on their first two
@@ -220,10 +206,9 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		if (((in.modrm >> 3) & 7) == 2)
 			s->shadow_icount = s->icount;
 		break;
-	case 0x0f22:	/* mov crN: paging may change */
+	case 0x0f22:	/* mov crN: paging may change (Unicorn flushes its own TLB) */
 		s->code_stale = true;
 		s->pg_gen++;
-		s->remap_after = s->icount;
 		break;
 	case 0x0f01:
 		if (in.modrm == 0xf9) {
@@ -231,7 +216,6 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		} else if (((in.modrm >> 3) & 7) == 7 && (in.modrm >> 6) != 3) {
 			s->code_stale = true;	/* invlpg */
 			s->pg_gen++;
-			s->remap_after = s->icount;
 		}
 		break;
 	case 0x0f31:
@@ -244,18 +228,17 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 		uint32_t msr = (uint32_t)soft_reg(s, UC_X86_REG_RCX);
 		if (soft_cpl(s) != 0)
 			break;	/* Unicorn raises the #GP */
-		if (msr == 0x10) {
+		if (msr == 0x10)
 			answer_value_insn(s, &in, addr, size);
-		} else if (msr == 0xc0000080 && in.op == 0x0f32) {
-			set_edx_eax(s, soft_msr(s, msr));
-			soft_set_reg(s, UC_X86_REG_RIP, addr + size);
-		} else if (msr == 0xc0000080) {
-			/* Unicorn keeps LME; SCE and NXE are ours (its model lacks them). */
-			s->efer_extra = (soft_reg(s, UC_X86_REG_RAX) & 0xffffffffULL) & 0x801ULL;
-		}
 		break;
 	}
-	case 0x0f07:	/* sysret: Unicorn would refuse it without EFER.SCE */
+	case 0x0fc7:
+		/* RDRAND (/6) and RDSEED (/7) of a register: Unicorn 2.1 runs them on the host's
+		 * random number generator, which the guest must never see. */
+		if ((in.modrm >> 6) == 3 && ((in.modrm >> 3) & 7) >= 6 && !in.rep)
+			answer_value_insn(s, &in, addr, size);
+		break;
+	case 0x0f07:	/* sysret: emulated, as SYSCALL is (Unicorn's SYSCALL only calls a hook) */
 		s->sysret64 = in.rex & 8;
 		halt(s, WHY_SYSRET);
 		break;
@@ -283,11 +266,6 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	if (s->watch_hit && !s->watch_defer)
 		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
 	s->user64 = -1;	/* this instruction may change the privilege or the mode */
-	if (s->remap_after && s->icount == s->remap_after) {
-		s->remap_after = 0;
-		if (s->naliases)
-			return halt(s, WHY_REMAP);
-	}
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return halt(s, WHY_KICK);
 	if (s->icount >= s->limit)
@@ -516,12 +494,41 @@ static bool covered(const struct soft *s, uint64_t start, uint64_t end)
 	return false;
 }
 
-/* Drops the translations of [start, end), page by page (Unicorn translates the start address
- * of the range it is given and nothing more). */
+/* Unicorn 2.1 drops translations (its remove-cache control, and every uc_mem_unmap) by
+ * translating a start address through the CPU's MMU for an instruction fetch, as a virtual
+ * address. Given a physical one, that walk means nothing or faults inside Unicorn, writing the
+ * guest's CR2 and arming QEMU's double-fault tracking. Its virtual TLB without a fill hook maps
+ * every address to itself: the engine switches the MMU to it around such calls (on = true),
+ * and back. The TLB is flushed at each switch; a guest cannot tell (a TLB may drop entries at
+ * any time). */
+static void identity_mmu(struct soft *s, bool on)
+{
+	uc_ctl_tlb_mode(s->uc, on ? UC_TLB_VIRTUAL : UC_TLB_CPU);
+	uc_ctl_flush_tlb(s->uc);
+}
+
+/* Drops the translations of guest-physical [gpa, gpa+len) (clipped to RAM). */
+static void uncache_phys(struct soft *s, uint64_t gpa, uint64_t len)
+{
+	uint64_t size = s->base.mem->size;
+	if (gpa >= size || len == 0)
+		return;
+	if (len > size - gpa)
+		len = size - gpa;
+	identity_mmu(s, true);
+	uc_ctl_remove_cache(s->uc, gpa, gpa + len);
+	identity_mmu(s, false);
+}
+
+/* Drops the translations of the linear range [start, end), page by page through the guest's
+ * page tables (pages that do not translate have nothing reachable to drop). */
 static void uncache(struct soft *s, uint64_t start, uint64_t end)
 {
+	uint64_t gpa;
+	uint32_t pferr;
 	for (uint64_t p = start & ~(PAGE_SIZE - 1); p < end; p += PAGE_SIZE)
-		uc_ctl_remove_cache(s->uc, p, p + PAGE_SIZE);
+		if (soft_translate(s, p, 0, false, &gpa, &pferr) == 0)
+			uncache_phys(s, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
 }
 
 static void drop_temp(struct soft *s)
@@ -620,11 +627,6 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return;
 	if (s->watch_hit && !s->watch_defer)
 		return block_halt(s, WHY_WATCH, addr);
-	if (s->remap_after && s->icount == s->remap_after) {
-		s->remap_after = 0;
-		if (s->naliases)
-			return block_halt(s, WHY_REMAP, addr);
-	}
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return block_halt(s, WHY_KICK, addr);
 	if (s->icount >= s->limit)
@@ -774,80 +776,19 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 	halt(s, WHY_FAIL);
 }
 
-static int add_alias(struct soft *s, uint64_t page, void *host)
-{
-	if (s->naliases == s->alias_cap) {
-		int cap = s->alias_cap ? 2 * s->alias_cap : 64;
-		uint64_t *a = realloc(s->aliases, (size_t)cap * sizeof(*a));
-		if (!a)
-			return -1;
-		s->aliases = a;
-		s->alias_cap = cap;
-	}
-	if (uc_mem_map_ptr(s->uc, page, PAGE_SIZE, UC_PROT_ALL, host))
-		return -1;
-	s->aliases[s->naliases++] = page;
-	return 0;
-}
-
-/* Drops every alias (each unmap also flushes Unicorn's TLB entry of that page) and the code
- * translated through them, which may now mean other pages. */
-void soft_drop_aliases(struct soft *s)
-{
-	s->dummies = false;
-	if (!s->naliases)
-		return;
-	for (int i = 0; i < s->naliases; i++)
-		uc_mem_unmap(s->uc, s->aliases[i], PAGE_SIZE);
-	s->naliases = 0;
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-}
-
-/* Unicorn 2.0.1's x86 MMU walks the guest page tables for permissions only and then uses the
- * *virtual* address as the physical one (target/i386/excp_helper.c: "identity map guest
- * virtual address"). So guest RAM is mapped at 0 for identity-mapped code, and every other
- * virtual page the guest touches gets an alias block at its virtual address, backed by the
- * host memory of the guest physical page it translates to. Aliases go when paging changes.
- * Pages that translate outside RAM are MMIO and exit; pages that do not translate fault. */
-static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+/* Unicorn 2.1's MMU translates: its own page walk raises the guest's page faults, and what
+ * reaches this hook is an access to a guest-physical address outside RAM. A data access is
+ * MMIO; a fetch is the guest's error. */
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int size, int64_t value,
 			  void *user)
 {
 	struct soft *s = user;
-	uint64_t gpa, page = addr & ~(PAGE_SIZE - 1);
-	uint32_t pferr;
 	(void)uc;
 	if (s->in_tramp || s->probing)
 		return false;
-	int acc = (type == UC_MEM_WRITE_UNMAPPED ? ACC_WRITE : 0) |
-		  (type == UC_MEM_FETCH_UNMAPPED ? ACC_FETCH : 0) | (soft_cpl(s) == 3 ? ACC_USER : 0);
-	if (soft_translate(s, addr, acc, true, &gpa, &pferr)) {
-		if (type == UC_MEM_FETCH_UNMAPPED) {
-			/* Let Unicorn's own walk raise the fetch fault, at the right instruction. */
-			if (add_alias(s, page, s->dummy_page))
-				goto map_failed;
-			s->dummies = true;
-			return true;
-		}
-		if (s->blk)
-			goto imprecise;
-		/* A data access faults precisely: deliver the #PF ourselves. */
-		s->pf_addr = addr;
-		s->pf_err = pferr;
-		if (s->icount == s->cur_icount && s->icount > 0)
-			s->icount--;
-		s->watch_hit = 0;
-		halt(s, WHY_PF);
-		return false;
-	}
-	uint8_t *host = guest_mem_ptr(s->base.mem, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
-	if (host) {
-		if (add_alias(s, page, host))
-			goto map_failed;
-		s->code_gen++;
-		return true;
-	}
 	if (type == UC_MEM_FETCH_UNMAPPED) {
-		set_fail(s, "instruction fetch from %#llx, outside RAM (guest physical %#llx)", addr, gpa);
+		set_fail(s, "instruction fetch at rip %#llx from guest physical %#llx, outside RAM",
+			 soft_reg(s, UC_X86_REG_RIP), gpa);
 		halt(s, WHY_FAIL);
 		return false;
 	}
@@ -865,7 +806,6 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 		memcpy(s->mmiodata, &value, (size_t)size);
 	s->mmio.pending = true;
 	s->mmio.gpa = gpa;
-	s->mmio.va = addr;
 	s->mmio.size = (uint8_t)size;
 	s->mmio.write = s->exit.mmio.write;
 	/* Unicorn abandons the access and restores the instruction's starting state. */
@@ -874,15 +814,11 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
 	s->watch_hit = 0;	/* it hits again when it re-runs */
 	halt(s, WHY_MMIO);
 	return false;
-map_failed:
-	set_fail(s, "cannot map virtual page %#llx into unicorn (translates to %#llx)", page, gpa);
-	halt(s, WHY_FAIL);
-	return false;
 imprecise:
 	/* Unicorn reports this access without restoring RIP or the lazy flags: inside a block
 	 * counted whole, the instruction is not known. */
-	set_fail(s, "user block %#llx: MMIO or fault at %#llx (counted whole, unsupported)",
-		 s->blk->pc, addr);
+	set_fail(s, "user block %#llx: MMIO at guest physical %#llx (counted whole, unsupported)",
+		 s->blk->pc, gpa);
 	s->blk = NULL;
 	halt(s, WHY_FAIL);
 	return false;
@@ -890,27 +826,56 @@ imprecise:
 
 /* ---- data breakpoints ----
  *
- * Unicorn hands memory hooks the linear address of the access (it runs guest-virtual pages at
- * their virtual address, see hook_unmapped), which is what DR0-DR3 hold. A hit is noted here
- * and reported by the code or block hook before the next instruction: a trap, as on x86. An
- * instruction that faults or exits before completing (MMIO, IN) clears its hits: it re-runs.
- * A rep string instruction reports after each iteration that hit, at the instruction itself;
- * after its last iteration too, with RCX = 0: QEMU ends a rep with one more pass through it,
- * which counts as an instruction and has not run yet. */
+ * Unicorn 2.1 hands memory hooks the guest-physical address of an access; DR0-DR3 hold linear
+ * ones. An access hits a breakpoint when its bytes overlap the breakpoint's physical bytes (its
+ * linear address translated now) and the linear ranges insn_access_decode() finds for the
+ * instruction overlap the breakpoint's: the same bytes reached through another linear address
+ * do not hit, as on x86. An instruction that decoder does not know hits on the physical overlap
+ * alone. A hit is noted here and reported by the code or block hook before the next
+ * instruction: a trap, as on x86. An instruction that faults or exits before completing (MMIO,
+ * IN) clears its hits: it re-runs. A rep string instruction reports after each iteration that
+ * hit, at the instruction itself; after its last iteration too, with RCX = 0: QEMU ends a rep
+ * with one more pass through it, which counts as an instruction and has not run yet. */
+
+/* The linear accesses of the instruction the code hook last saw start (every instruction runs
+ * under it while data breakpoints are armed). Called from a memory hook: the instruction has
+ * not written its registers back yet. Returns false when the decoder does not know it. */
+static bool current_accesses(struct soft *s, struct insn_accesses *acc)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	uint8_t tmp[16];
+	const uint8_t *b = code_bytes(s, s->cur_rip, s->cur_size, tmp);
+	if (!b || soft_get_regs(s, &r) || soft_get_sregs(s, &sr))
+		return false;
+	r.rip = s->cur_rip;
+	return insn_access_decode(b, (int)s->cur_size, &r, &sr, acc) != 0;
+}
 
 static void hook_watch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		       void *user)
 {
 	struct soft *s = user;
+	struct insn_accesses acc;
+	int known = -1;	/* acc not decoded yet */
 	(void)uc;
 	(void)value;
 	if (s->in_tramp || s->probing)
 		return;
 	for (int i = 0; i < s->nwatch; i++) {
 		const struct soft_watch *w = &s->watch[i];
-		if (addr < w->addr + w->len && w->addr < addr + (uint64_t)size &&
-		    (w->reads || type == UC_MEM_WRITE))
-			s->watch_hit |= 1ULL << w->slot;
+		uint64_t gpa;
+		uint32_t pferr;
+		if (!(w->reads || type == UC_MEM_WRITE) ||
+		    soft_translate(s, w->addr, 0, false, &gpa, &pferr) ||
+		    !(addr < gpa + w->len && gpa < addr + (uint64_t)size))
+			continue;
+		if (known < 0)
+			known = current_accesses(s, &acc);
+		if (known && !insn_access_hits(&acc, w->addr, w->len,
+					       w->reads ? INSN_READ | INSN_WRITE : INSN_WRITE))
+			continue;
+		s->watch_hit |= 1ULL << w->slot;
 	}
 }
 
@@ -952,42 +917,64 @@ static int arm_watch_hooks(struct soft *s, bool on)
 }
 
 struct access_probe {
-	uint64_t page;
+	struct soft *s;
+	uint64_t page;	/* the faulting linear page (CR2's) */
+	int user;	/* ACC_USER at CPL3 */
 	int kind;	/* 0 unknown, 1 read, 2 write */
 };
 
-static void hook_probe_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-			      int64_t value, void *user)
+/* Unicorn's virtual-TLB fill hook while a faulting instruction re-runs: the engine's walk
+ * translates each page for exactly the access asked for (a later write to a page read first
+ * asks again); the access the walk refuses on CR2's page is the one that faulted, and its
+ * refusal ends the re-run before the instruction completes. */
+static bool hook_probe_tlb(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
+			   void *user)
 {
 	struct access_probe *p = user;
+	uint64_t gpa;
+	uint32_t pferr;
 	(void)uc;
-	(void)value;
-	uint64_t end = addr + (uint64_t)size - 1;
-	if (p->kind == 0 && ((addr & ~(PAGE_SIZE - 1)) == p->page || (end & ~(PAGE_SIZE - 1)) == p->page))
-		p->kind = type == UC_MEM_WRITE ? 2 : 1;
+	int acc = p->user | (type == UC_MEM_WRITE ? ACC_WRITE : 0) |
+		  (type == UC_MEM_FETCH ? ACC_FETCH : 0);
+	if (soft_translate(p->s, vaddr, acc, true, &gpa, &pferr)) {
+		if ((vaddr & ~(PAGE_SIZE - 1)) == p->page && !p->kind)
+			p->kind = type == UC_MEM_WRITE ? 2 : 1;
+		return false;
+	}
+	e->paddr = gpa & ~(PAGE_SIZE - 1);
+	e->perms = type == UC_MEM_WRITE ? UC_PROT_READ | UC_PROT_WRITE
+		   : type == UC_MEM_FETCH ? UC_PROT_EXEC : UC_PROT_READ;
+	return true;
 }
 
 /* Unicorn does not expose a #PF's error code: the walk gives P and U, and re-running the
- * faulting instruction with access hooks tells a read from a write. */
+ * faulting instruction with Unicorn's MMU replaced by the engine's walk (its virtual TLB and a
+ * fill hook) tells a read from a write. Unicorn 2.1's memory hooks cannot: they run after the
+ * translation, which faults first. */
 static uint32_t page_fault_code(struct soft *s)
 {
 	uint64_t cr2 = soft_reg(s, UC_X86_REG_CR2), rip = soft_reg(s, UC_X86_REG_RIP), gpa;
 	int acc = soft_cpl(s) == 3 ? ACC_USER : 0;
 	uint32_t pferr = 0;
 	if (s->exc_retired) {	/* never reached its code hook: the fetch faulted */
-		soft_translate(s, cr2, acc | ACC_FETCH, true, &gpa, &pferr);
-		return pferr | 16u | (uint32_t)((acc & ACC_USER) ? 4 : 0);
+		/* The walk gives P, U and I/D (set, as on x86, only with EFER.NXE); one that finds
+		 * no fault where Unicorn's did met a reserved bit. */
+		if (soft_translate(s, cr2, acc | ACC_FETCH, true, &gpa, &pferr) == 0)
+			pferr = 1u | 8u | (acc & ACC_USER ? 4u : 0u) |
+				(soft_msr(s, 0xc0000080) & EFER_NXE ? 16u : 0u);
+		return pferr;
 	}
-	struct access_probe p = { .page = cr2 & ~(PAGE_SIZE - 1), .kind = 0 };
+	struct access_probe p = { .s = s, .page = cr2 & ~(PAGE_SIZE - 1), .user = acc, .kind = 0 };
 	uc_hook h;
-	if (uc_hook_add(s->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_probe_access, &p,
-			1, 0) == UC_ERR_OK) {
-		if (!covered(s, rip, rip + 15))
-			cover(s, rip, 15, true);
+	if (!covered(s, rip, rip + 15))
+		cover(s, rip, 15, true);
+	if (uc_hook_add(s->uc, &h, UC_HOOK_TLB_FILL, (void *)hook_probe_tlb, &p, 1, 0) == UC_ERR_OK) {
+		identity_mmu(s, true);	/* with the fill hook: the engine's walk */
 		s->probing = true;
 		uc_emu_start(s->uc, rip, 0, 0, 0);
 		s->probing = false;
 		s->stopping = false;
+		identity_mmu(s, false);
 		uc_hook_del(s->uc, h);
 		soft_set_reg(s, UC_X86_REG_RIP, rip);
 	}
@@ -1024,8 +1011,6 @@ static int take_exception(struct soft *s, struct vm_exit *x)
 	switch (v) {
 	case 14:
 		err = page_fault_code(s);
-		if (s->dummies)
-			soft_drop_aliases(s);	/* a dummy alias must not outlive the fault */
 		break;
 	case 8: case 10: case 11: case 12: case 13: case 17: case 21:
 		err = 0;	/* Unicorn does not expose the selector error code */
@@ -1062,8 +1047,7 @@ static void fail_exit(struct soft *s, struct vm_exit *x, uc_err err)
  * access with the VMM's data (or takes the write the VMM already saw). */
 static void mmio_begin(struct soft *s)
 {
-	/* Unicorn accesses the virtual address as the physical one (see hook_unmapped). */
-	uc_mmio_map(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE, mmio_read, s, mmio_write, s);
+	uc_mmio_map(s->uc, s->mmio.gpa & ~(PAGE_SIZE - 1), PAGE_SIZE, mmio_read, s, mmio_write, s);
 	s->mmio.serving = true;
 	s->mmio.served = false;
 	s->mmio.pending = false;
@@ -1071,42 +1055,12 @@ static void mmio_begin(struct soft *s)
 
 static void mmio_end(struct soft *s)
 {
-	/* The unmap flushes the page's TLB entry: nothing keeps pointing at the region. */
-	uc_mem_unmap(s->uc, s->mmio.va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	/* The unmap drops code by translating the region's address (see identity_mmu); the TLB
+	 * flushes leave nothing pointing at the region. */
+	identity_mmu(s, true);
+	uc_mem_unmap(s->uc, s->mmio.gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+	identity_mmu(s, false);
 	s->mmio.serving = false;
-}
-
-/* Instructions the CPUID model advertises but Unicorn 2.0.1 raises #UD for: the guest was
- * told it may use them, so a #UD would be this engine's failure, not the guest's. Stops with
- * EXIT_FAIL naming the instruction and RIP; returns false for a genuine #UD. */
-static bool unsupported_insn(struct soft *s, uint64_t rip, struct vm_exit *x)
-{
-	uint8_t b[15] = { 0 };
-	uint32_t leaf1[4];
-	int i = 0;
-	bool f3 = false, f2 = false;
-	for (int n = 0; n < 15 && soft_read_linear(s, rip + (uint64_t)n, &b[n], 1, 0) == 0; n++)
-		;
-	while (i < 13 && (insn_legacy_prefix(b[i]) || (b[i] & 0xf0) == 0x40)) {
-		f3 |= b[i] == 0xf3;
-		f2 |= b[i] == 0xf2;
-		i++;
-	}
-	cpuid_lookup(s->cpuid, 1, 0, leaf1);
-	const char *what = NULL;
-	if (b[i] == 0x0f && b[i + 1] == 0xb8 && f3 && (leaf1[2] & (1u << 23)))
-		what = "POPCNT";
-	else if (b[i] == 0x0f && b[i + 1] == 0x38 && (b[i + 2] & 0xfe) == 0xf0 && !f2 &&
-		 (leaf1[2] & (1u << 22)))
-		what = "MOVBE";
-	if (!what)
-		return false;
-	memset(x, 0, sizeof(*x));
-	x->reason = EXIT_FAIL;
-	snprintf(x->fail.what, sizeof(x->fail.what),
-		 "unicorn cannot run %s (CPUID says it can) at rip %#llx: %02x %02x %02x %02x %02x",
-		 what, (unsigned long long)rip, b[0], b[1], b[2], b[3], b[4]);
-	return true;
 }
 
 /* RF lasts for one instruction after the IRET that set it. QEMU clears it at the end of a
@@ -1130,7 +1084,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_REMAP: case WHY_RETRANSLATE: case WHY_WATCH:
+	case WHY_RETRANSLATE: case WHY_WATCH:
 		return true;
 	default:
 		return false;
@@ -1298,41 +1252,14 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			}
 			continue;
 		}
-		case WHY_REMAP:
-			soft_drop_aliases(s);
-			continue;
-		case WHY_PF: {
-			char why[sizeof(x->fail.what)];
-			soft_set_reg(s, UC_X86_REG_CR2, s->pf_addr);
-			if (soft_deliver(s, 14, s->pf_err, EV_FAULT, why, sizeof(why)) == 0)
-				continue;
-			memset(x, 0, sizeof(*x));
-			x->reason = EXIT_SHUTDOWN;
-			snprintf(x->fail.what, sizeof(x->fail.what), "%s", why);
-			return 0;
-		}
 		case WHY_NONE:
 		case WHY_RETRANSLATE:	/* handled above */
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {
-			/* RDRAND and RDSEED are not in Unicorn's model: they land here, and are
-			 * answered from the value source (they retire). */
-			uint8_t b[16];
-			struct insn in;
-			bool counted = rip == s->cur_rip && s->icount == s->cur_icount;
-			uint32_t len = rdrand_length(s, rip, b, &in);
-			if (len) {
-				if (!counted)	/* an illegal opcode may end the block before its hook */
-					s->icount++;
-				answer_value_insn(s, &in, rip, len);
-				continue;
-			}
 			/* #UD: Unicorn stops before delivering it; the instruction did not retire. */
 			if (rip == s->cur_rip && s->icount == s->cur_icount)
 				s->icount--;
-			if (unsupported_insn(s, rip, x))
-				return 0;
 			s->exc_vector = 6;
 			s->exc_retired = false;
 			if (take_exception(s, x))
@@ -1430,12 +1357,15 @@ void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len)
 {
 	struct soft *s = to_soft(e);
-	(void)gpa;
-	(void)len;
-	/* Unicorn 2.0.1 removes cached code by virtual address only: drop it all. */
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	uncache_phys(s, gpa, len);
 	s->code_stale = true;
 	s->pg_gen++;
+}
+
+void soft_engine_version(char *buf, int len)
+{
+	unsigned v = uc_version(NULL, NULL);
+	snprintf(buf, (size_t)len, "Unicorn %u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff);
 }
 
 bool engine_is_soft(const struct engine *e)
@@ -1470,9 +1400,10 @@ static int op_set_sregs(struct engine *e, const struct kvm_sregs *sr)
 	char why[128];
 	soft_get_regs(s, &r);
 	/* The VMM sets state when it restores a snapshot, after rewriting memory behind
-	 * Unicorn: forget translated code and virtual-page aliases. */
-	soft_drop_aliases(s);
-	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	 * Unicorn without saying which: forget the translations of all of RAM (Unicorn looks
+	 * through its pages for the code it translated, which costs far less than a full
+	 * flush's reset of the code buffer). */
+	uncache_phys(s, 0, s->base.mem->size);
 	s->in.pending = s->mmio.pending = false;
 	s->watch_hit = 0;
 	int rc = soft_load_state(s, &r, sr, why, sizeof(why));
@@ -1642,8 +1573,6 @@ static void soft_destroy(struct engine *e)
 	if (s->uc)
 		uc_close(s->uc);
 	free(s->scratch);
-	free(s->dummy_page);
-	free(s->aliases);
 	free(s->page_hash);
 	free_blocks(s);
 	free(s->ranges);
@@ -1720,12 +1649,10 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	s->pg_gen = 1;
 	atomic_init(&s->kicked, 0);
 	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);
-	s->dummy_page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
-	if (!s->scratch || !s->dummy_page) {
+	if (!s->scratch) {
 		snprintf(err, (size_t)errlen, "out of memory");
 		goto fail;
 	}
-	memset(s->dummy_page, 0, PAGE_SIZE);
 	s->page_hash = calloc(mem->size / PAGE_SIZE ? mem->size / PAGE_SIZE : 1, sizeof(uint64_t));
 	if (!s->page_hash) {
 		snprintf(err, (size_t)errlen, "out of memory");
@@ -1751,7 +1678,21 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	}
 	/* A model whose features cover rewind's CPUID model (NX, 1 GiB pages, SSE4.2, POPCNT):
 	 * Unicorn checks its own model, not the one the guest is shown. */
-	uc_ctl_set_cpu_model(s->uc, UC_CPU_X86_SKYLAKE_SERVER);
+	if ((ue = uc_ctl_set_cpu_model(s->uc, UC_CPU_X86_SKYLAKE_SERVER))) {
+		snprintf(err, (size_t)errlen, "unicorn: cpu model: %s", uc_strerror(ue));
+		goto fail;
+	}
+	/* Before anything makes Unicorn allocate it: its default code buffer is 1 GiB, which a
+	 * flush memsets and which makes the process ~1 GB resident. */
+	uc_ctl_set_tcg_buffer_size(s->uc, SOFT_TCG_BUFFER);
+	/* Last of the three: this control initialises Unicorn, after which the model and the
+	 * buffer size are fixed. The MMU translates through the guest's page tables (Unicorn's
+	 * default in 2.1; said here because everything in this engine depends on it). */
+	if ((ue = uc_ctl_tlb_mode(s->uc, UC_TLB_CPU))) {
+		snprintf(err, (size_t)errlen, "unicorn: no guest page-table translation: %s",
+			 uc_strerror(ue));
+		goto fail;
+	}
 	/* Without exits, uc_emu_start's `until` address is translated (and faulted on, leaving
 	 * QEMU's double-fault tracking armed) at every start: stops are the code hook's job. */
 	uc_ctl_exits_enable(s->uc);

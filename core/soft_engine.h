@@ -43,9 +43,11 @@ uint64_t soft_engine_icount(struct engine *e);
 /* Positions are relative: a restored snapshot sets the count it was taken at. */
 void soft_engine_set_icount(struct engine *e, uint64_t icount);
 void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx);
-/* The VMM wrote guest code behind the engine's back (loader, snapshot restore, DMA into
- * code pages): forget translations of [gpa, gpa+len). */
+/* The VMM wrote guest code behind the engine's back (loader, DMA into code pages): forget
+ * the translations of guest-physical [gpa, gpa+len), whatever virtual addresses ran them. */
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len);
+/* Names the Unicorn this binary runs the soft engine on ("Unicorn 2.1.1"). */
+void soft_engine_version(char *buf, int len);
 /* True when e is a soft engine (so the calls above are valid on it). */
 bool engine_is_soft(const struct engine *e);
 

@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+/* The engine relies on Unicorn 2.1: its MMU translates (UC_TLB_CPU), its code buffer can be
+ * sized, and it honours NX. Unicorn 2.0 runs virtual addresses as physical ones. */
+#if UC_API_MAJOR < 2 || (UC_API_MAJOR == 2 && UC_API_MINOR < 1)
+#error "the soft engine needs Unicorn >= 2.1 (libunicorn-dev from Debian trixie: run sh tests/deps.sh)"
+#endif
+
 #define SOFT_NSEGS 6	/* CS SS DS ES FS GS, in that order */
 
 /* Why the last uc_emu_start() returned, as the hooks saw it. */
@@ -26,9 +32,7 @@ enum soft_why {
 	WHY_EXC,	/* an exception or software interrupt to deliver: exc_* */
 	WHY_SYSCALL,	/* a SYSCALL retired; its effect is ours to apply */
 	WHY_FAIL,	/* s->exit holds an EXIT_FAIL */
-	WHY_REMAP,	/* paging changed (mov crN, invlpg): the aliases must go */
-	WHY_PF,		/* a page fault the unmapped-memory hook found: pf_* */
-	WHY_SYSRET,	/* a SYSRET to emulate (Unicorn refuses it, see efer_extra) */
+	WHY_SYSRET,	/* a SYSRET to emulate, as SYSCALL is */
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
 	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
 };
@@ -59,14 +63,6 @@ struct soft {
 	const struct cpuid_model *cpuid;
 	uint8_t *scratch;	/* host side of the loader's scratch pages (mapped only while used) */
 	uint64_t scratch_gpa;
-	uint8_t *dummy_page;	/* backs aliases of pages that do not translate (Unicorn then faults) */
-	/* Virtual pages mapped into Unicorn's physical map: see hook_unmapped(). */
-	uint64_t *aliases;
-	int naliases, alias_cap;
-	bool dummies;
-	uint64_t remap_after;	/* icount after an instruction that changed paging; 0: none */
-	uint64_t pf_addr;
-	uint32_t pf_err;
 
 	uint64_t icount;	/* retired instructions */
 	uint64_t limit;		/* never let icount pass this */
@@ -132,10 +128,7 @@ struct soft {
 	soft_value_fn vfn;
 	void *vctx;
 	int64_t tsc_offset;
-	/* EFER bits Unicorn 2.0.1's CPU model cannot hold (its features lack SYSCALL and NX): kept
-	 * here, and SYSCALL/SYSRET are emulated. */
-	uint64_t efer_extra;
-	bool sysret64;
+	bool sysret64;	/* the SYSRET to emulate has REX.W */
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 
@@ -197,9 +190,6 @@ uint64_t soft_tsc(struct soft *s);
  * when unknown; *special: the engine must see it run on its own (it answers it, or it changes
  * privilege, paging, or the interrupt flag or shadow). */
 int soft_insn_length64(const uint8_t *b, int avail, bool *special);
-
-/* soft_engine.c */
-void soft_drop_aliases(struct soft *s);
 
 /* soft_x86.c */
 #define ACC_WRITE 1

@@ -1,8 +1,9 @@
 /* Architectural state in and out of Unicorn, in KVM's structures.
  *
- * Unicorn 2.0.1 in 64-bit mode writes only the selector of a segment register and writes the
- * control registers without their side effects, so neither the hidden segment state (base,
- * limit, attributes), nor the CPL, nor the CPU mode can be set through its register API. The
+ * Unicorn in 64-bit mode writes only the selector of a segment register, and writes control
+ * registers through cpu_x86_update_crN with the value cut to 32 bits, so neither the hidden
+ * segment state (base, limit, attributes), nor the CPL, nor the CPU mode can be set through its
+ * register API. The
  * loader therefore lets the CPU set them itself: it resets Unicorn to its known initial state
  * (CPL0, 64-bit, paging off), builds a scratch GDT holding the wanted descriptors, and runs a
  * few instructions (mov crN, segment loads, iret) that load them. See docs/soft-engine.md. */
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EFER_EXTRA (EFER_SCE | EFER_NXE)
 #define MSR_TSC 0x10u
 #define MSR_EFER 0xc0000080u
 #define MSR_FS_BASE 0xc0000100u
@@ -85,8 +85,6 @@ uint64_t soft_msr(struct soft *s, uint32_t index)
 		return soft_reg(s, UC_X86_REG_FS_BASE);
 	case MSR_GS_BASE:
 		return soft_reg(s, UC_X86_REG_GS_BASE);
-	case MSR_EFER:
-		return raw_msr(s, MSR_EFER) | s->efer_extra;
 	default:
 		return raw_msr(s, index);
 	}
@@ -271,10 +269,7 @@ int soft_set_msrs(struct soft *s, const struct kvm_msrs *m)
 			soft_set_reg(s, UC_X86_REG_FS_BASE, v);
 		else if (idx == MSR_GS_BASE)
 			soft_set_reg(s, UC_X86_REG_GS_BASE, v);
-		else if (idx == MSR_EFER) {
-			s->efer_extra = v & EFER_EXTRA;
-			raw_set_msr(s, idx, v);
-		} else
+		else
 			raw_set_msr(s, idx, v);
 	}
 	return 0;
@@ -339,10 +334,10 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 	for (int i = 0; i < 8; i++)
 		dr[i] = soft_reg(s, UC_X86_REG_DR0 + i);
 
-	if (sr->cr0 != soft_reg(s, UC_X86_REG_CR0) || sr->cr3 != soft_reg(s, UC_X86_REG_CR3) ||
-	    sr->cr4 != soft_reg(s, UC_X86_REG_CR4) || sr->efer != soft_msr(s, MSR_EFER))
-		soft_drop_aliases(s);
 	uc_context_restore(s->uc, s->reset_ctx);
+	/* The TLB still maps the guest's virtual pages; the loader's code runs at a physical
+	 * address with paging off. */
+	uc_ctl_flush_tlb(s->uc);
 
 	/* Scratch GDT: entry i+1 holds segment i's descriptor. */
 	uint8_t *sc = s->scratch;
@@ -402,7 +397,6 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 		soft_set_reg(s, UC_X86_REG_CR0, CR0_PE | CR0_ET | CR0_PG);
 	}
 	raw_set_msr(s, MSR_EFER, sr->efer);
-	s->efer_extra = sr->efer & EFER_EXTRA;
 	/* mov cr4 flushes Unicorn's TLB only when a paging bit changes: make PGE change. */
 	if (lma)
 		soft_set_reg(s, UC_X86_REG_CR4, sr->cr4 ^ CR4_PGE);
@@ -420,11 +414,8 @@ int soft_load_state(struct soft *s, const struct kvm_regs *r, const struct kvm_s
 	soft_set_reg(s, UC_X86_REG_RBP, sr->cr4);
 	soft_set_reg(s, UC_X86_REG_RSP, rsp);
 
-	if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch)) {
-		soft_drop_aliases(s);	/* a guest virtual page may sit there */
-		if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch))
-			return fail(why, whylen, "cannot map the loader's scratch pages at %#llx", s->scratch_gpa);
-	}
+	if (uc_mem_map_ptr(s->uc, s->scratch_gpa, TR_SIZE, UC_PROT_ALL, s->scratch))
+		return fail(why, whylen, "cannot map the loader's scratch pages at %#llx", s->scratch_gpa);
 	/* Unicorn caches translations by address: drop the previous loader's code. */
 	uc_ctl_remove_cache(s->uc, s->scratch_gpa, s->scratch_gpa + TR_SIZE);
 	s->in_tramp = true;

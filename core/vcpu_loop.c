@@ -297,6 +297,30 @@ static void vm_quiet_point(struct vm *vm)
 		vm->quiet_point(vm, vm->quiet_ctx);
 }
 
+/* What asked for a stop, as the trace's EV_STOP names it. */
+static uint8_t stop_by_code(int by)
+{
+	return by == VM_STOP_BY_ESCAPE ? EV_STOP_BY_ESCAPE : (uint8_t)by;
+}
+
+/* A stop asked from outside (a signal, the escape key) takes effect at an exit, never at a
+ * kick, so it has a position: recording, it is logged there (the last event), and the replay
+ * stops at the same exit with the same status and final state. Returns whether it stopped. */
+static bool vm_take_stop_request(struct vm *vm)
+{
+	int by = atomic_load(&vm->host.stop_request);
+	if (!by)
+		return false;
+	vm->stop = VM_STOP_USER;
+	vm->status = vm_stop_status(by);
+	if (vm->rec) {
+		uint8_t p[5];
+		size_t n = ev_stop_encode(p, (uint32_t)vm->status, stop_by_code(by));
+		recorder_event(vm->rec, EV_STOP, vm_pos(vm), p, n);
+	}
+	return true;
+}
+
 static void vm_after_exit(struct vm *vm, bool kicked)
 {
 	vm->irq_this_exit = false;
@@ -306,6 +330,8 @@ static void vm_after_exit(struct vm *vm, bool kicked)
 		vm->status = STATUS_TIMEOUT;
 		return;
 	}
+	if (!kicked && vm_take_stop_request(vm))
+		return;
 	if (vm->rep)
 		replayer_apply_host_events(vm->rep);
 	else
@@ -345,6 +371,7 @@ static void vm_halt(struct vm *vm)
 	struct vm_host_events *h = &vm->host;
 	pthread_mutex_lock(&h->lock);
 	while (!pic_pending(&vm->pic) && !atomic_load(&h->timer_due) && !atomic_load(&h->timed_out) &&
+	       !atomic_load(&h->stop_request) &&
 	       !(h->rx_len && uart_rts(&vm->uart) && uart_rx_ready(&vm->uart))) {
 		if (atomic_load(&h->deadline_ns) == DEADLINE_NONE && vm->cfg.serial_in_fd < 0 &&
 		    vm->cfg.timeout <= 0) {
@@ -529,6 +556,13 @@ int vm_run(struct vm *vm)
 	case VM_STOP_RESET:
 		fprintf(stderr, "rewind: the guest reset the machine\n");
 		break;
+	case VM_STOP_USER: {
+		char name[48];
+		uint8_t by = stop_by_code(atomic_load(&vm->host.stop_request));
+		fprintf(stderr, "rewind: stopped by the user (%s) at exit %llu\n",
+			ev_stop_by_name(by, name, sizeof(name)), (unsigned long long)vm->exits);
+		break;
+	}
 	default:
 		break;
 	}

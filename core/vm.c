@@ -1,4 +1,5 @@
 /* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
+#define _GNU_SOURCE /* pipe2 */
 #include "core/vm.h"
 #include "core/waker.h"
 #include "core/pagewalk.h"
@@ -8,9 +9,11 @@
 
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static uint64_t host_clock_read(void *ctx)
 {
@@ -122,6 +125,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	atomic_init(&vm->host.grace_ns, WAKER_GRACE_NS);
 	if (cfg->chaos)
 		chaos_init(&vm->chaos, cfg->chaos_seed);
+	if (pipe2(vm->host.wake_pipe, O_CLOEXEC | O_NONBLOCK))
+		return fail(err, errlen, "cannot create the waker's pipe: %s", strerror(errno));
+	vm->host.wake_pipe_open = true;
 	vm_debug_init(&vm->debug);
 
 	int rc = guest_mem_init(&vm->mem, cfg->mem_size);
@@ -176,6 +182,25 @@ void vm_destroy(struct vm *vm)
 	guest_mem_free(&vm->mem);
 	pthread_mutex_destroy(&vm->host.lock);
 	pthread_cond_destroy(&vm->host.cond);
+	if (vm->host.wake_pipe_open) {
+		close(vm->host.wake_pipe[0]);
+		close(vm->host.wake_pipe[1]);
+		vm->host.wake_pipe_open = false;
+	}
+}
+
+bool vm_request_stop(struct vm *vm, int by)
+{
+	int none = 0;
+	if (!atomic_compare_exchange_strong(&vm->host.stop_request, &none, by))
+		return false;
+	waker_poke(vm); /* the waker wakes a halted vCPU */
+	return true;
+}
+
+int vm_stop_status(int by)
+{
+	return by == VM_STOP_BY_ESCAPE ? STATUS_STOPPED_BY_ESCAPE : STATUS_STOPPED_BY_SIGNAL + by;
 }
 
 static int read_phys(void *opaque, uint64_t gpa, void *buf, size_t len)

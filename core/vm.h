@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <termios.h>
 
 #include "core/chaos.h"
+#include "core/console_escape.h"
 #include "core/cpuid.h"
 #include "core/dirty.h"
 #include "core/engine.h"
@@ -37,6 +39,11 @@ enum {
 	STATUS_ERROR = 125,		/* bad usage or input, or a rewind/host error */
 	STATUS_GUEST_CRASH = 126,	/* triple fault, unexpected exit, halted forever */
 	STATUS_DIVERGED = 127,		/* replay diverged from the trace */
+	/* Stopped from outside at an exit, the trace closed: 128 + the signal's number, as a
+	 * shell reports a process that signal killed (130 SIGINT, 129 SIGHUP, 143 SIGTERM);
+	 * the console's escape key (Ctrl-A x) counts as Ctrl-C. */
+	STATUS_STOPPED_BY_SIGNAL = 128,
+	STATUS_STOPPED_BY_ESCAPE = 130,
 };
 
 struct vm_config {
@@ -46,6 +53,7 @@ struct vm_config {
 	double timeout;			/* seconds of wall time; 0 = none */
 	int serial_in_fd;		/* fd feeding the UART, -1 = none */
 	FILE *console;			/* where guest UART output goes */
+	bool console_escape;		/* serial_in_fd is a terminal: Ctrl-A is the escape key */
 	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
 	uint64_t chaos_seed;
 };
@@ -61,7 +69,11 @@ enum vm_stop_reason {
 	VM_STOP_TRACE_END,	/* replay: the trace has no more to say */
 	VM_STOP_SNAPSHOT,	/* stopped after writing a snapshot, as asked */
 	VM_STOP_PAUSED,		/* a debugger's stop (vm->debug.stop); vm_run can go on */
+	VM_STOP_USER,		/* asked from outside (vm_request_stop): a signal, the escape key */
 };
+
+/* What asked for a stop (vm_request_stop): a signal's number, or this. */
+enum { VM_STOP_BY_ESCAPE = 0x100 };
 
 struct recorder;
 struct replayer;
@@ -79,11 +91,18 @@ struct vm_host_events {
 	atomic_uint_fast64_t irq_waiting_since;
 	atomic_uint_fast64_t grace_ns;	/* how long it waits before a kick (WAKER_GRACE_NS) */
 	atomic_bool timed_out;
+	/* A stop asked from outside the guest (vm_request_stop): 0, a signal number or
+	 * VM_STOP_BY_ESCAPE; set once. The run loop stops at the guest's next exit. */
+	atomic_int stop_request;
+	struct console_escape escape;	/* the escape key's state, when cfg.console_escape */
 	atomic_bool stop;
 	atomic_uint_fast64_t deadline_ns;	/* next device deadline, guest (= host) ns */
 	pthread_t thread;
 	bool thread_started;
-	int wake_pipe[2];	/* wakes the waker when the deadline moves earlier or at stop */
+	/* Wakes the waker when the deadline moves earlier, at a stop request and at stop.
+	 * Non-blocking, open from vm_create to vm_destroy: a signal handler may write to it. */
+	int wake_pipe[2];
+	bool wake_pipe_open;
 };
 
 struct vm {
@@ -130,11 +149,25 @@ struct vm {
 	 * landing being looked for): where snapshots and checkpoints are taken. May be NULL. */
 	void (*quiet_point)(struct vm *vm, void *ctx);
 	void *quiet_ctx;
+	/* The host terminal on stdin, while the CLI keeps it raw for the console (cli/console.c):
+	 * here so that a signal's abort can restore it. */
+	struct {
+		bool raw;
+		struct termios saved;
+	} terminal;
+
 	uint64_t irqs_injected;
 	enum vm_stop_reason stop;
 	int status;		/* process exit status once stopped */
 	char error[256];	/* why, for VM_STOP_CRASH / VM_STOP_ERROR */
 };
+
+/* Asks the VM to stop at the guest's next exit; `by` is a signal number or
+ * VM_STOP_BY_ESCAPE. Callable from a signal handler (async-signal-safe). Returns false when a
+ * stop was asked before: the caller may then give up waiting. */
+bool vm_request_stop(struct vm *vm, int by);
+/* The process exit status of a stop asked `by`. */
+int vm_stop_status(int by);
 
 /* Creates the machine (RAM, engine, devices). Returns 0, or -1 with err filled. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);

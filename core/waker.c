@@ -1,14 +1,17 @@
 /* The waker: the one host thread besides the vCPU. It turns host events — serial input
- * arriving, the next device timer falling due, the wall-clock timeout — into flags on
- * vm->host and a kick of the vCPU. It decides nothing the guest can observe: the run loop
+ * arriving, the next device timer falling due, the wall-clock timeout, a stop request — into
+ * flags on vm->host and a kick of the vCPU; the console's escape commands are taken out of
+ * the input here. It decides nothing the guest can observe: the run loop
  * consumes the flags at exits, where record/replay can log them. */
 #define _GNU_SOURCE /* ppoll */
 #include "core/waker.h"
 #include "core/vm.h"
+#include "core/console_escape.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,28 @@ uint64_t host_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Wakes a vCPU halted in vm_halt (and kicks one that runs) to look at vm->host again. */
+static void waker_wake_vcpu(struct vm *vm)
+{
+	struct vm_host_events *h = &vm->host;
+	pthread_mutex_lock(&h->lock);
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	vm->engine->ops->kick(vm->engine);
+}
+
+/* The console's escape commands in what was just read: they act here and go no further. */
+static int waker_filter_escape(struct vm *vm, uint8_t *buf, int n)
+{
+	unsigned commands;
+	n = (int)console_escape_filter(&vm->host.escape, buf, (size_t)n, &commands);
+	if (commands & CONSOLE_HELP)
+		fputs(console_escape_help, stderr);
+	if (commands & CONSOLE_QUIT)
+		vm_request_stop(vm, VM_STOP_BY_ESCAPE);
+	return n;
+}
+
 static void waker_read_input(struct vm *vm)
 {
 	struct vm_host_events *h = &vm->host;
@@ -26,7 +51,9 @@ static void waker_read_input(struct vm *vm)
 	int room = (int)sizeof(h->rx) - h->rx_len;
 	if (room > 0) {
 		ssize_t n = read(vm->cfg.serial_in_fd, h->rx + h->rx_len, room);
-		if (n > 0)
+		if (n > 0 && vm->cfg.console_escape)
+			h->rx_len += waker_filter_escape(vm, h->rx + h->rx_len, (int)n);
+		else if (n > 0)
 			h->rx_len += n;
 		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 			h->rx_eof = true;
@@ -42,24 +69,23 @@ static void *waker_main(void *arg)
 	struct vm_host_events *h = &vm->host;
 	uint64_t timeout_at = vm->cfg.timeout > 0 ? host_now_ns() + (uint64_t)(vm->cfg.timeout * 1e9) : 0;
 	uint64_t last_kick = 0;
+	bool stop_passed_on = false;
 
 	while (!atomic_load(&h->stop)) {
+		if (!stop_passed_on && atomic_load(&h->stop_request)) {
+			stop_passed_on = true;
+			waker_wake_vcpu(vm);
+		}
 		uint64_t now = host_now_ns();
 		uint64_t guest_now = now - vm->clock_origin_ns;
 		uint64_t deadline = atomic_load(&h->deadline_ns);
 		if (deadline != DEADLINE_NONE && guest_now >= deadline && !atomic_load(&h->timer_due)) {
 			atomic_store(&h->timer_due, true);
-			pthread_mutex_lock(&h->lock);
-			pthread_cond_broadcast(&h->cond);
-			pthread_mutex_unlock(&h->lock);
-			vm->engine->ops->kick(vm->engine);
+			waker_wake_vcpu(vm);
 		}
 		if (timeout_at && now >= timeout_at) {
 			atomic_store(&h->timed_out, true);
-			pthread_mutex_lock(&h->lock);
-			pthread_cond_broadcast(&h->cond);
-			pthread_mutex_unlock(&h->lock);
-			vm->engine->ops->kick(vm->engine);
+			waker_wake_vcpu(vm);
 			timeout_at = 0;
 		}
 
@@ -112,8 +138,6 @@ static void *waker_main(void *arg)
 int waker_start(struct vm *vm)
 {
 	struct vm_host_events *h = &vm->host;
-	if (pipe(h->wake_pipe))
-		return -errno;
 	/* The kick signal is for the vCPU thread only. */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -141,6 +165,4 @@ void waker_stop(struct vm *vm)
 	waker_poke(vm);
 	pthread_join(h->thread, NULL);
 	h->thread_started = false;
-	close(h->wake_pipe[0]);
-	close(h->wake_pipe[1]);
 }

@@ -39,6 +39,7 @@ int dbg_run(struct debugger *d)
 	case VM_STOP_TRACE_END:
 	case VM_STOP_RESET:
 	case VM_STOP_TIMEOUT:
+	case VM_STOP_USER:
 		d->here = (struct pos){ vm->exits, 0 };
 		d->here_known = true;
 		d->at_end = true;

@@ -351,6 +351,20 @@ void replayer_apply_host_events(struct replayer *rp)
 		case EV_DEFERRED:
 			rp->deferred++;
 			break;
+		case EV_STOP: {
+			/* The recording was stopped here from outside: so is the replay, with the
+			 * recorded status; the final state digest then says whether it is the same. */
+			uint32_t status;
+			uint8_t by;
+			char name[48];
+			if (ev_stop_decode(&status, &by, ev->payload, ev->len))
+				return mismatch(rp, EV_STOP, NULL, 0);
+			consume(rp);
+			stop(rp, VM_STOP_TRACE_END, (int)status,
+			     "the recording was stopped by the user (%s) at exit %llu; so is the replay",
+			     ev_stop_by_name(by, name, sizeof(name)), (unsigned long long)vm->exits);
+			return;
+		}
 		case EV_ASYNC_ICOUNT:
 			arm_icount(rp, ev);
 			consume(rp);
@@ -571,6 +585,11 @@ int replayer_finish(struct replayer *rp)
 				(unsigned long long)vm->landing.found, (unsigned long long)rp->search.found,
 				(unsigned long long)rp->search.left, (unsigned long long)vm->landing.misses,
 				(unsigned long long)rp->digests_checked, got);
+		} else if (vm->stop == VM_STOP_USER) {
+			fprintf(stderr,
+				"rewind replay: cannot verify: the replay was stopped before its end "
+				"(%llu periodic digests matched)\n",
+				(unsigned long long)rp->digests_checked);
 		} else {
 			fprintf(stderr,
 				"rewind replay: cannot verify: the trace is truncated, so it has no final "

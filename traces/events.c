@@ -82,6 +82,13 @@ static void fmt_exit(FILE *out, const uint8_t *p, size_t len)
 	fprintf(out, "status=%" PRIu32, get_le32(p));
 }
 
+static void fmt_stop(FILE *out, const uint8_t *p, size_t len)
+{
+	char by[48];
+	(void)len;
+	fprintf(out, "status=%" PRIu32 " by=%s", get_le32(p), ev_stop_by_name(p[4], by, sizeof(by)));
+}
+
 static void fmt_insn_value(FILE *out, const uint8_t *p, size_t len)
 {
 	static const char *const kinds[] = { "rdtsc", "rdrand", "rdseed", "cpuid" };
@@ -205,6 +212,39 @@ int ev_insn_value_decode(uint8_t *kind, uint64_t *value, const uint8_t *payload,
 	*kind = payload[0];
 	*value = get_le64(payload + 1);
 	return 0;
+}
+
+size_t ev_stop_encode(uint8_t out[5], uint32_t status, uint8_t by)
+{
+	put_le32(out, status);
+	out[4] = by;
+	return 5;
+}
+
+int ev_stop_decode(uint32_t *status, uint8_t *by, const uint8_t *payload, size_t len)
+{
+	if (len != 5)
+		return -1;
+	*status = get_le32(payload);
+	*by = payload[4];
+	return 0;
+}
+
+const char *ev_stop_by_name(uint8_t by, char *buf, size_t len)
+{
+	/* Linux's numbers, the ones rewind stops on; any other is named by its number. */
+	switch (by) {
+	case EV_STOP_BY_ESCAPE:
+		return "Ctrl-A x";
+	case 1:
+		return "SIGHUP";
+	case 2:
+		return "SIGINT";
+	case 15:
+		return "SIGTERM";
+	}
+	snprintf(buf, len, "signal %u", by);
+	return buf;
 }
 
 size_t ev_async_stop_encode(uint8_t *out, const struct ev_async_stop *s,

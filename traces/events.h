@@ -24,13 +24,19 @@
 	X(EV_TIMER, 11, "timer", 8, fmt_clock)                                  \
 	X(EV_ASYNC_ICOUNT, 12, "async_icount", 8, fmt_icount)                   \
 	X(EV_ICOUNT, 13, "icount", 8, fmt_icount)                               \
-	X(EV_HELD, 14, "held", 1, fmt_held)
+	X(EV_HELD, 14, "held", 1, fmt_held)                                     \
+	X(EV_STOP, 15, "stop", 5, fmt_stop)
 
 /* EV_ASYNC_ICOUNT (engines that count instructions): the u64 number of instructions retired
  * since boot when the interrupt that follows was delivered, between exits. EV_ICOUNT: the
  * u64 count when the run ended (replay checks it). EV_HELD (record --chaos): at this exit the
  * guest could have taken the pending interrupt and was not given it; u8: how many such points
  * that interrupt has been passed over so far. */
+
+/* EV_STOP: the run was stopped from outside the guest at this exit (the last event): u32 the
+ * exit status it ended with, u8 what stopped it (EV_STOP_BY_ESCAPE: the console's escape key,
+ * otherwise the number of the signal rewind received). */
+enum { EV_STOP_BY_ESCAPE = 0 };
 
 /* u64 rip, 16 general registers in kvm_regs order, u64 rflags, u32 page count, then per page
  * written since the previous landing: u64 page number, u64 XXH3-64 of its contents. */
@@ -89,5 +95,9 @@ size_t ev_irq_encode(uint8_t out[2], uint8_t vector, uint8_t kind);
 int ev_irq_decode(uint8_t *vector, uint8_t *kind, const uint8_t *payload, size_t len);
 size_t ev_insn_value_encode(uint8_t out[9], uint8_t kind, uint64_t value);
 int ev_insn_value_decode(uint8_t *kind, uint64_t *value, const uint8_t *payload, size_t len);
+size_t ev_stop_encode(uint8_t out[5], uint32_t status, uint8_t by);
+int ev_stop_decode(uint32_t *status, uint8_t *by, const uint8_t *payload, size_t len);
+/* What an EV_STOP's `by` names, for people: "SIGINT", "Ctrl-A x" (the escape key), ... */
+const char *ev_stop_by_name(uint8_t by, char *buf, size_t len);
 
 #endif

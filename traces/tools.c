@@ -85,6 +85,11 @@ struct trace_census {
 	/* Engines that count instructions: the count at the end and at the last interrupt. */
 	uint64_t icount_end, icount_last_irq;
 	bool have_clock, have_icount;
+	/* EV_STOP: the run was stopped from outside, at stop_pos. */
+	bool stopped;
+	uint8_t stop_by;
+	uint32_t stop_status;
+	uint64_t stop_pos;
 	int rc;
 	char err[512];
 };
@@ -109,7 +114,11 @@ static void census(struct trace_reader *r, struct trace_census *c)
 				c->irq_exit++;
 		} else if (ev.type == EV_DEFERRED)
 			c->deferred++;
-		else if (ev.type == EV_ASYNC_ICOUNT && !ev_u64_decode(&ns, ev.payload, ev.len))
+		else if (ev.type == EV_STOP &&
+			 !ev_stop_decode(&c->stop_status, &c->stop_by, ev.payload, ev.len)) {
+			c->stopped = true;
+			c->stop_pos = ev.pos;
+		} else if (ev.type == EV_ASYNC_ICOUNT && !ev_u64_decode(&ns, ev.payload, ev.len))
 			c->icount_last_irq = ns;
 		else if (ev.type == EV_ICOUNT && !ev_u64_decode(&ns, ev.payload, ev.len)) {
 			c->icount_end = ns;
@@ -190,6 +199,12 @@ static void info_text(FILE *out, const char *path, struct trace_reader *r,
 	}
 	fprintf(out, "interrupts:   %" PRIu64 " at exits, %" PRIu64 " asynchronous, %" PRIu64
 		" deferred\n", c->irq_exit, c->irq_async, c->deferred);
+	if (c->stopped) {
+		char by[48];
+		fprintf(out, "ended:        stopped by the user (%s) at exit %" PRIu64 ", status %" PRIu32
+			"\n", ev_stop_by_name(c->stop_by, by, sizeof(by)), c->stop_pos >> 1,
+			c->stop_status);
+	}
 	if (c->have_icount || c->by_type[EV_ASYNC_ICOUNT]) {
 		fprintf(out, "instructions: ");
 		if (c->have_icount)
@@ -265,6 +280,13 @@ static void info_json(FILE *out, const char *path, struct trace_reader *r,
 	}
 	fprintf(out, "},\"interrupts\":{\"at_exit\":%" PRIu64 ",\"async\":%" PRIu64
 		",\"deferred\":%" PRIu64 "}", c->irq_exit, c->irq_async, c->deferred);
+	if (c->stopped) {
+		char by[48];
+		const char *name = ev_stop_by_name(c->stop_by, by, sizeof(by));
+		fputs(",\"stopped_by_user\":", out);
+		json_str(out, (const uint8_t *)name, strlen(name));
+		fprintf(out, ",\"stop_exit\":%" PRIu64, c->stop_pos >> 1);
+	}
 	if (c->have_icount || c->by_type[EV_ASYNC_ICOUNT]) {
 		fprintf(out, ",\"instructions\":{\"async\":%" PRIu64, c->by_type[EV_ASYNC_ICOUNT]);
 		if (c->have_icount)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test kernel under each engine and under QEMU TCG, side by side: process start to the
-# banner, the whole hello run, the whole compute run. Rounds interleave the configurations
-# (ENGINES_REPS, default 3); each row is median [min .. max]. Results: docs/benchmarks.md.
+# banner, the whole hello run, the whole compute run, and the peak resident set of each run.
+# Rounds interleave the configurations (ENGINES_REPS, default 3); each row is median
+# [min .. max]. Results: docs/benchmarks.md, docs/soft-engine.md.
 cd "$(dirname "$0")/../.."
 REPS=${ENGINES_REPS:-3}
 . tests/bench/lib.sh
@@ -9,17 +10,18 @@ bench_setup engines
 BANNER='testos: x86-64 test kernel'
 QEMU="qemu-system-x86_64 -accel tcg -nographic -serial stdio -monitor none -display none -net none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $B/testos.elf"
 
-# one KEY WANT_STATUS COMMAND...: a sample of KEY.wall and KEY.banner.
+# one KEY WANT_STATUS COMMAND...: a sample of KEY.wall, KEY.rss and KEY.banner.
 one() {
 	key=$1 want=$2
 	shift 2
 	line=$($B/timeit -t 120 -b "$BANNER" -- "$@" </dev/null 2>>$B/stderr.log)
 	set -- $(echo "$line" | sed 's/[a-z]*=//g')
-	if [ $# -ne 5 ] || [ "$3" -ne "$want" ]; then
+	if [ $# -ne 6 ] || [ "$3" -ne "$want" ]; then
 		echo "engines: $key: failed ($line)" >&2
 		return
 	fi
 	echo "$key.wall $1" >>$S
+	echo "$key.rss $6" >>$S
 	[ "$2" != "-1.000000" ] && echo "$key.banner $2" >>$S
 }
 
@@ -45,4 +47,6 @@ for e in kvm soft qemu; do
 	row $e.hello.banner "$e: process start to banner" 1000 ms
 	row $e.hello.wall "$e: whole hello run" 1000 ms
 	row $e.compute.wall "$e: whole compute run" 1 s
+	row $e.hello.rss "$e: peak RSS, hello" 0.001 MB
+	row $e.compute.rss "$e: peak RSS, compute" 0.001 MB
 done

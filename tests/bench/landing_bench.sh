@@ -28,7 +28,7 @@ one() {
 	cat $B/$1.err >>$B/stderr.log
 	set -- "$1" $(echo "$line" | sed 's/[a-z]*=//g')
 	counts=$(sed -n 's/.* \([0-9]*\) asynchronous landings (\([0-9]*\) found on the soft engine, [0-9]* left to the breakpoint, \([0-9]*\) breakpoint hits.*/\1 \2 \3/p' $B/$1.err)
-	if [ $# -ne 6 ] || [ "$4" -ne 0 ] || [ -z "$counts" ]; then
+	if [ $# -ne 7 ] || [ "$4" -ne 0 ] || [ -z "$counts" ]; then
 		echo "landing: $1: failed ($line; see $B/stderr.log)" >&2
 		return
 	fi

@@ -120,7 +120,7 @@ measure() {
 	shift 2
 	line=$($B/timeit -t $LIMIT "$@" 2>>$B/stderr.log)
 	set -- $(echo "$line" | sed 's/[a-z]*=//g')
-	if [ $# -ne 5 ]; then
+	if [ $# -ne 6 ]; then
 		fail "$key: timeit failed"
 		return 1
 	fi

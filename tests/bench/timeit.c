@@ -1,10 +1,10 @@
 /* timeit: runs one command and prints how long it took, for tests/bench/run.sh.
  *   build/bench/timeit [-b TEXT] [-o FILE] [-t SECONDS] -- COMMAND [ARGS...]
  * prints one line on stdout:
- *   wall=SECONDS banner=SECONDS status=N user=SECONDS sys=SECONDS
+ *   wall=SECONDS banner=SECONDS status=N user=SECONDS sys=SECONDS rss=KB
  * wall: from just before fork to the child's exit (CLOCK_MONOTONIC); banner: until TEXT first
  * appeared in the child's stdout (-1 if it never did); status: the exit status, or 128+signal;
- * user/sys: the child's CPU times. The child's stdout is copied to FILE (default: discarded),
+ * user/sys: the child's CPU times; rss: its peak resident set (kB). The child's stdout is copied to FILE (default: discarded),
  * its stdin and stderr are inherited. With -t the child is killed (SIGKILL, status 137) after
  * SECONDS: a benchmark must end even when a VMM livelocks. The child's stdout is a pipe read
  * as it is written, so the banner time is when the text reached us, not when the process
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	}
 	double wall = now() - t0;
 	int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	printf("wall=%.6f banner=%.6f status=%d user=%.6f sys=%.6f\n", wall, t_banner, status,
-	       tv_secs(ru.ru_utime), tv_secs(ru.ru_stime));
+	printf("wall=%.6f banner=%.6f status=%d user=%.6f sys=%.6f rss=%ld\n", wall, t_banner,
+	       status, tv_secs(ru.ru_utime), tv_secs(ru.ru_stime), ru.ru_maxrss);
 	return 0;
 }

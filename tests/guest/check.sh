@@ -110,6 +110,11 @@ check compute 0 "$EXP/compute.txt"
 boot echo "$EXP/echo.in"
 check echo 0 "$EXP/echo.txt"
 
+# The line discipline as a terminal sends keys: CR, LF and CRLF end lines, Backspace and DEL
+# erase (not past the line's start), Ctrl-C drops the line; everything is echoed.
+boot echo "$EXP/keys.in"
+check "echo keys" 0 "$EXP/keys.txt"
+
 # race: the result depends on where timer interrupts land, so it must differ between
 # runs; the arithmetic must still add up.
 : >"$tmp/race"

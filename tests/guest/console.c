@@ -1,5 +1,6 @@
 /* testos: the COM1 16550A console. TX is polled on LSR.THRE; RX is interrupt-driven
-   (IRQ4) into a ring that read_line consumes. */
+   (IRQ4) into a ring of raw bytes that read_line takes through a small line discipline
+   (docs/guest.md). */
 #include "kernel.h"
 
 #define COM1 0x3f8
@@ -26,47 +27,45 @@
 #define RX_DRAIN_LIMIT (RX_RING + 1) /* until empty or the ring is full */
 
 #define RX_RING 1024
+#define LINE_CAP 256 /* the longest line a reader gets; more is dropped until its end */
 
+#define KEY_CTRL_C 0x03
+#define KEY_BS 0x08
+#define KEY_DEL 0x7f
+
+/* The line discipline runs when the reader takes bytes out of the ring, not when they
+   arrive: echo then comes out in order with what the reader prints, however the bytes were
+   timed (so a file fed at once gives the same text as keys typed one by one). */
 struct uart {
-	char ring[RX_RING];
+	char ring[RX_RING];  /* raw bytes as received */
 	unsigned head, tail; /* head: next write (IRQ side), tail: next read */
-	unsigned lines;	     /* complete lines in the ring */
 	int rx_paused;	     /* ring full: receive interrupt off until a reader makes room */
+	char line[LINE_CAP]; /* the line being edited */
+	unsigned len;
+	int after_cr;	     /* the last byte ended a line with CR: an LF right after it is CRLF */
 };
 
 static struct uart uart;
 
-/* Full: room only for the '\n' that ends an over-long line, so a reader never starves. */
 static int rx_full(void)
 {
-	return uart.head - uart.tail >= RX_RING - (uart.lines ? 1 : 0);
+	return uart.head - uart.tail >= RX_RING;
 }
 
-static void rx_push(char c)
-{
-	if (c == '\r')
-		return;
-	if (uart.head - uart.tail == RX_RING - 1)
-		c = '\n'; /* a line longer than the ring is cut here */
-	uart.ring[uart.head++ % RX_RING] = c;
-	if (c == '\n')
-		uart.lines++;
-}
-
-/* Moves the bytes the UART holds into the ring; returns whether a line completed. A full ring
-   is flow control: the receive interrupt goes off and the bytes wait in the UART (and behind it
+/* Moves the bytes the UART holds into the ring; returns whether any arrived. A full ring is
+   flow control: the receive interrupt goes off and the bytes wait in the UART (and behind it
    in the VMM) until a reader makes room, instead of being dropped. */
 static int rx_drain(void)
 {
-	unsigned lines = uart.lines;
+	unsigned head = uart.head;
 
 	for (int i = 0; i < RX_DRAIN_LIMIT && !rx_full() && (inb(COM1 + UART_LSR) & LSR_DR); i++)
-		rx_push((char)inb(COM1 + UART_RBR));
+		uart.ring[uart.head++ % RX_RING] = (char)inb(COM1 + UART_RBR);
 	if (rx_full() && !uart.rx_paused) {
 		outb(COM1 + UART_IER, 0);
 		uart.rx_paused = 1;
 	}
-	return uart.lines != lines;
+	return uart.head != head;
 }
 
 void uart_init(void)
@@ -113,28 +112,62 @@ void kprintf(const char *fmt, ...)
 	console_write(buf, n);
 }
 
-/* Copies the oldest complete line (without its '\n', truncated to cap-1) and consumes it. */
+/* One received byte through the line discipline: CR, LF or CRLF end the line, Backspace and
+   DEL erase, Ctrl-C drops the line, printable bytes are kept; everything kept is echoed as a
+   terminal's line discipline would. Returns whether the line ended. */
+static int line_key(char c)
+{
+	int after_cr = uart.after_cr;
+
+	uart.after_cr = c == '\r';
+	switch (c) {
+	case '\n':
+		if (after_cr)
+			return 0; /* the LF of a CRLF */
+		/* fall through */
+	case '\r':
+		console_write("\r\n", 2);
+		return 1;
+	case KEY_BS:
+	case KEY_DEL:
+		if (uart.len) {
+			uart.len--;
+			console_write("\b \b", 3);
+		}
+		return 0;
+	case KEY_CTRL_C:
+		uart.len = 0;
+		console_write("^C\r\n", 4);
+		return 0;
+	}
+	if (((u8)c < 0x20 && c != '\t') || uart.len == LINE_CAP)
+		return 0; /* other control keys, or past the longest line: dropped */
+	uart.line[uart.len++] = c;
+	console_write(&c, 1);
+	return 0;
+}
+
+/* Runs the received bytes through the line discipline until a line ends; copies it (without
+   its end, truncated to cap-1) and returns its length, or -1 when the bytes ran out first
+   (the partial line waits for more). */
 int console_read_line(char *dst, size_t cap)
 {
-	size_t n = 0;
+	int ended = 0;
 
-	if (!uart.lines)
-		return -1;
-	for (;;) {
-		char c = uart.ring[uart.tail++ % RX_RING];
-		if (c == '\n')
-			break;
-		if (n + 1 < cap)
-			dst[n++] = c;
-	}
-	if (cap)
-		dst[n] = '\0';
-	uart.lines--;
+	while (!ended && uart.tail != uart.head)
+		ended = line_key(uart.ring[uart.tail++ % RX_RING]);
 	if (uart.rx_paused) {
 		uart.rx_paused = 0;
 		rx_drain();
 		if (!uart.rx_paused)
 			outb(COM1 + UART_IER, IER_RX_AVAILABLE);
 	}
+	if (!ended)
+		return -1;
+	size_t n = uart.len < cap ? uart.len : cap - 1;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = uart.line[i];
+	dst[n] = '\0';
+	uart.len = 0;
 	return (int)n;
 }

@@ -68,7 +68,7 @@ void uart_init(void);
 void uart_irq(void);
 void console_write(const char *s, size_t n);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int console_read_line(char *dst, size_t cap); /* -1 when no full line is buffered */
+int console_read_line(char *dst, size_t cap); /* -1 when no full line was typed yet */
 
 /* cpu.c */
 void cpu_init(void);

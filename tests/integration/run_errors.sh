@@ -101,6 +101,7 @@ fi
 "$REWIND" --version >"$TMP/out" 2>&1
 check version [ $? -eq 0 ]
 check version-text grep -q "^rewind [0-9]" "$TMP/out"
+check version-unicorn grep -q "Unicorn 2\.[1-9]" "$TMP/out"
 for cmd in "" run record replay debug trace restore; do
 	# shellcheck disable=SC2086
 	"$REWIND" $cmd --help >"$TMP/out" 2>&1

@@ -431,6 +431,16 @@ TEST(event_table_and_codecs)
 	CHECK_EQ(ev_insn_value_encode(buf, INSN_RDRAND, 0xdeadbeefcafe), 9);
 	CHECK_EQ(ev_insn_value_decode(&k, &val, buf, 9), 0);
 	CHECK(k == INSN_RDRAND && val == 0xdeadbeefcafe);
+	uint32_t status;
+	uint8_t stop[5];
+	char name[48];
+	CHECK_EQ(ev_stop_encode(stop, 143, 15), 5);
+	CHECK_EQ(ev_stop_decode(&status, &k, stop, 5), 0);
+	CHECK(status == 143 && k == 15);
+	CHECK_EQ(ev_stop_decode(&status, &k, stop, 4), -1);
+	CHECK(!strcmp(ev_stop_by_name(15, name, sizeof(name)), "SIGTERM"));
+	CHECK(!strcmp(ev_stop_by_name(EV_STOP_BY_ESCAPE, name, sizeof(name)), "Ctrl-A x"));
+	CHECK(!strcmp(ev_stop_by_name(10, name, sizeof(name)), "signal 10"));
 	/* the formatter copes with any payload, including a wrong size */
 	char out[512];
 	FILE *f = fmemopen(out, sizeof(out), "w");

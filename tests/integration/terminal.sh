@@ -1,0 +1,137 @@
+# rewind at a terminal (a pseudo-terminal driven by tests/integration/pty_drive.py): typing
+# into run and record, Enter, the echo, the console escape, Ctrl-C and other signals ending a
+# recording cleanly, and replays of those recordings, which need no terminal.
+. tests/integration/lib.sh
+if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
+if ! python3 -c 'import pty' 2>/dev/null; then skip all "python3 with pty not installed"; exit 0; fi
+DRIVE="python3 tests/integration/pty_drive.py"
+
+# drive NAME REWIND-ARGS... <STEPS: runs rewind in a pty; its output in $TMP/NAME.log, the
+# helper's report in $TMP/NAME.rep, rewind's status in $status ("none" if it never ended).
+drive() {
+	name=$1; shift
+	$DRIVE "$TMP/$name.log" "$REWIND" "$@" >"$TMP/$name.rep"
+	status=$(sed -n 's/^status //p' "$TMP/$name.rep")
+	[ -n "$status" ] || status=none
+}
+# replay_verifies NAME STATUS: the trace $TMP/NAME.rwd replays with no terminal and no input,
+# verified, with STATUS and the console text the recording showed.
+replay_verifies() {
+	"$REWIND" replay --verify "$TMP/$1.rwd" </dev/null >"$TMP/$1.replay" 2>"$TMP/$1.replay.err"
+	rs=$?
+	tr -d '\r' <"$TMP/$1.log" | grep -v '^rewind' >"$TMP/$1.seen"
+	tr -d '\r' <"$TMP/$1.replay" >"$TMP/$1.replayed"
+	[ "$rs" -eq "$2" ] && grep -q "verified:.*final state digest" "$TMP/$1.replay.err" &&
+		grep -qF "$(tail -1 "$TMP/$1.replayed")" "$TMP/$1.seen"
+}
+
+# interrupted SECONDS ERRFILE REWIND-ARGS...: rewind without a terminal, on input that never
+# ends, sent SIGINT after SECONDS; its stderr in ERRFILE, its status in $status.
+interrupted() {
+	secs=$1 err=$2; shift 2
+	sleep 30 | "$REWIND" "$@" >/dev/null 2>"$err" &
+	pid=$!
+	sleep "$secs"
+	kill -INT "$pid"
+	wait "$pid"
+	status=$?
+}
+
+# run: type a line, Enter (CR) ends it, the guest echoes it and answers; quit ends the run.
+drive run run --cmdline workload=echo "$KERNEL" <<'EOF'
+expect echo: type lines
+send hello\r
+expect 001: hello
+send quit\r
+wait
+EOF
+check run-enter-ends-a-line grep -q "001: hello" "$TMP/run.log"
+check run-keys-are-echoed grep -q "^hello" "$TMP/run.log"
+check run-status-0 [ "$status" = 0 ]
+check run-terminal-restored grep -q "terminal restored" "$TMP/run.rep"
+
+# record: Ctrl-C, Ctrl-A Ctrl-A and DEL go to the guest as typed; Ctrl-A h helps; Ctrl-A x
+# ends the recording cleanly (status 130) and neither escape sequence reaches the trace.
+drive esc record -o "$TMP/esc.rwd" --cmdline workload=echo "$KERNEL" <<'EOF'
+expect echo: type lines
+send hello\r
+expect 001: hello
+send \x01h
+expect Ctrl-A x
+send ab\x03cd\x7f\x01\x01e\r
+expect 002: ce
+send \x01x
+wait
+EOF
+check escape-ctrl-c-goes-to-the-guest grep -q "ab^C" "$TMP/esc.log"
+check escape-help grep -q "Ctrl-A h  *this help" "$TMP/esc.log"
+check escape-quit-status-130 [ "$status" = 130 ]
+check escape-terminal-restored grep -q "terminal restored" "$TMP/esc.rep"
+"$REWIND" trace dump "$TMP/esc.rwd" >"$TMP/esc.dump" 2>&1
+check escape-trace-has-the-keys-as-received grep -qF 'serial_rx len=9 "ab\x03cd\x7f\x01e\r"' "$TMP/esc.dump"
+check escape-keys-stay-out-of-the-trace [ "$(grep -c serial_rx "$TMP/esc.dump")" -eq 2 ]
+check escape-quit-replays-verified replay_verifies esc 130
+"$REWIND" trace info "$TMP/esc.rwd" >"$TMP/esc.info" 2>&1
+check escape-quit-trace-info grep -q "ended: *stopped by the user (Ctrl-A x) at exit" "$TMP/esc.info"
+
+# --console raw: no escape key (Ctrl-A is a key like any other), Ctrl-C ends the recording.
+drive raw record -o "$TMP/raw.rwd" --console raw --cmdline workload=echo "$KERNEL" <<'EOF'
+expect echo: type lines
+send one\x01\r
+expect 001: one
+send \x03
+wait
+EOF
+check raw-ctrl-c-status-130 [ "$status" = 130 ]
+check raw-terminal-restored grep -q "terminal restored" "$TMP/raw.rep"
+"$REWIND" trace dump "$TMP/raw.rwd" >"$TMP/raw.dump" 2>&1
+check raw-ctrl-a-reaches-the-guest grep -qF 'serial_rx len=5 "one\x01\r"' "$TMP/raw.dump"
+check raw-ctrl-c-replays-verified replay_verifies raw 130
+"$REWIND" trace info "$TMP/raw.rwd" >"$TMP/raw.info" 2>&1
+check raw-ctrl-c-trace-info grep -q "ended: *stopped by the user (SIGINT)" "$TMP/raw.info"
+
+# SIGTERM and SIGHUP end a recording the same way: 128 + the signal's number.
+for s in TERM:143 HUP:129; do
+	sig=${s%%:*} want=${s##*:}
+	drive "$sig" record -o "$TMP/$sig.rwd" --cmdline workload=echo "$KERNEL" <<EOF
+expect echo: type lines
+signal $sig
+wait
+EOF
+	check "sig$sig-status-$want" [ "$status" = "$want" ]
+	check "sig$sig-replays-verified" replay_verifies "$sig" "$want"
+done
+
+# A second signal before the first has stopped the guest aborts at once: rewind dies of it,
+# the terminal restored, and the trace replays as far as it was written (status 122). Two
+# signals must arrive together for that, and two of one kind would merge into one: SIGINT and
+# SIGTERM are sent while rewind is stopped (SIGSTOP), then both arrive at SIGCONT.
+drive abort record -o "$TMP/abort.rwd" --console raw --cmdline "workload=race ticks=100000" "$KERNEL" <<'EOF'
+expect workload race
+sleep 0.5
+signal STOP
+signal INT
+signal TERM
+signal CONT
+wait
+EOF
+check second-signal-aborts [ "$status" = -2 -o "$status" = -15 ]
+check abort-terminal-restored grep -q "terminal restored" "$TMP/abort.rep"
+"$REWIND" replay --landing-search breakpoint "$TMP/abort.rwd" </dev/null >/dev/null 2>"$TMP/abort.replay"
+check aborted-trace-replays-as-far-as-written [ $? -eq 122 ]
+
+# Without a terminal too: SIGINT ends a recording that takes checkpoints, closed, with its
+# checkpoints written whole (no half-written directory) and usable.
+interrupted 2 "$TMP/ckpt.err" record -o "$TMP/ckpt.rwd" --checkpoint-every 0.2 --cmdline workload=echo "$KERNEL"
+check no-terminal-sigint-status-130 [ "$status" -eq 130 ]
+check checkpoints-written-whole test -d "$TMP/ckpt.rwd.ckpt" -a ! -e "$TMP/ckpt.rwd.ckpt.tmp"
+"$REWIND" replay --verify --from-checkpoint 1 "$TMP/ckpt.rwd" </dev/null >/dev/null 2>"$TMP/ckpt.rep"
+status=$?
+check checkpoint-of-a-stopped-recording-verifies test "$status" -eq 130 -a -n "$(grep verified: "$TMP/ckpt.rep")"
+
+# run -S stopped before its snapshot was due: the stop's status, and it says no snapshot
+# was written (and none is, not even a temporary file).
+interrupted 1 "$TMP/snap.err" run -S "$TMP/s.snap" --snapshot-after 100 --cmdline workload=echo "$KERNEL"
+check snapshot-run-stopped-status-130 [ "$status" -eq 130 ]
+check snapshot-run-stopped-says-none-written grep -q "stopped before guest time 100 s: no snapshot written" "$TMP/snap.err"
+check snapshot-run-stopped-leaves-no-file sh -c "! ls '$TMP'/s.snap* 2>/dev/null"
