@@ -4,6 +4,7 @@
 #   make test     build and run every test (ends with "N passed, N failed")
 #   make fuzz     run the libFuzzer targets for a bounded time
 #   make bench    run the benchmarks under tests/bench/
+#   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -37,7 +38,7 @@ $(B)/rewind: $(CLI_OBJ) $(B)/librewind.a
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_COMMON) $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all guest deps demo test fuzz bench clean
+.PHONY: all guest deps demo test fuzz bench mutate clean
 .SECONDARY:
 
 guest:
@@ -62,6 +63,10 @@ fuzz: deps all
 
 bench: deps all
 	@sh tests/bench/run.sh
+
+# Not part of test: it rebuilds and reruns suites once per mutation (docs/testing.md).
+mutate: deps all
+	@sh tests/mutation/run.sh
 
 clean:
 	rm -rf $(B)

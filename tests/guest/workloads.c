@@ -168,12 +168,70 @@ static void panic_finish(void)
 	kexit(1);
 }
 
+/*
+ * diverge: a kernel that breaks the rule of docs/design.md and reads the TSC, which the kvm
+ * engine can neither trap nor record. Each run reads another value, so the replay of a
+ * recording reaches a state the recording never had, with every event still matching: only
+ * the digests can tell, and replay --verify must report the divergence
+ * (tests/integration/divergence.sh). Where the value stays decides which digest sees it:
+ *   keep=memory   (default) in memory only: the final state digest alone covers memory;
+ *   keep=register in a register across 3 x 4096 exits, then cleared: the periodic digests
+ *                 (registers and devices, every 4096 exits) see it, the final one does not;
+ *   keep=device   in the RTC's CMOS RAM: device state, covered by the final digest.
+ */
+static volatile u64 diverge_value;
+
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+static int word_is(const char *w, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] && w[i] == s[i])
+		i++;
+	return i == len && !s[i];
+}
+
+static void diverge_start(void)
+{
+	size_t len;
+	const char *keep = cmdline_value("keep=", &len);
+
+	cli(); /* an interrupt frame would put the register case's value in memory */
+	if (!keep || word_is(keep, len, "memory")) {
+		diverge_value = rdtsc();
+	} else if (word_is(keep, len, "register")) {
+		register u64 v __asm__("r12") = rdtsc();
+		for (int i = 0; i < 3 * 4096; i++)
+			__asm__ volatile("outb %%al, $0x80" : : "a"(0), "r"(v));
+		__asm__ volatile("xor %%r12d, %%r12d" : : : "r12");
+	} else if (word_is(keep, len, "device")) {
+		u64 v = rdtsc();
+		for (int i = 0; i < 8; i++) {
+			outb(0x70, (u8)(0x40 + i)); /* CMOS RAM, past the clock's registers */
+			outb(0x71, (u8)(v >> (8 * i)));
+		}
+	} else {
+		kprintf("diverge: bad keep= (memory, register or device)\n");
+		kexit(2);
+	}
+	kprintf("diverge: the TSC was read\n");
+	kexit(0);
+}
+
 static const struct workload workloads[] = {
 	{ "hello", hello_start, NULL, hello_finish },
 	{ "compute", compute_start, NULL, compute_finish },
 	{ "echo", echo_start, NULL, echo_finish },
 	{ "race", race_start, race_tick, race_finish },
 	{ "panic", panic_start, panic_tick, panic_finish },
+	{ "diverge", diverge_start, NULL, NULL }, /* start exits */
 };
 
 const struct workload *workload_find(const char *name, size_t len)
