@@ -62,6 +62,19 @@ struct race {
 
 static struct race race;
 
+/* Once per system call the window also holds kernel code that does no I/O: an interrupt
+ * that lands there arrives between two VM exits, which a recorder must find again by its
+ * landing signature (RIP, registers, the pages written since the last landing). Each loop
+ * passes the same RIPs 2000 times: in the first only memory tells one pass from the next
+ * (its counter is added to and compared in place), in the second only a register does. The
+ * timer adds up where it landed (spin.landed), so a replay that took another pass ends in
+ * another state. */
+static struct {
+	u64 count;  /* the first loop's pass */
+	u64 landed; /* the passes interrupts landed in */
+	int ticked; /* a tick came: the second loop adds its pass */
+} spin;
+
 /* ticks=N lengthens (or shortens) the run: N timer ticks of racing, RACE_TICKS by default
    (benchmarks want a recording of many seconds). */
 static void race_start(void)
@@ -82,16 +95,21 @@ static void race_tick(void)
 		return;
 	race.counter++;
 	race.timer_adds++;
+	spin.landed += spin.count;
+	spin.ticked = 1;
 }
 
-/* Once per system call the window also holds a few milliseconds of kernel code that does no
- * I/O: an interrupt that lands there arrives between two VM exits, which a recorder must
- * find again by its landing signature. The counter lives in memory (volatile), so only the
- * memory tells one pass of the loop from the next. */
 static void race_spin(void)
 {
-	for (volatile u64 k = 0; k < 2000; k++)
-		;
+	spin.count = 0;
+	__asm__ volatile("1: addq $1, %0\n\tcmpq $2000, %0\n\tjb 1b" : "+m"(spin.count));
+	for (u64 k = 0; k < 2000; k++) {
+		__asm__ volatile("" : "+r"(k));
+		if (READ_ONCE(spin.ticked)) {
+			spin.landed += k;
+			spin.ticked = 0;
+		}
+	}
 }
 
 void sys_race_step(struct frame *f)
