@@ -21,8 +21,11 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_COMMON := $(B)/tests/unit/check.o
+# Helpers the integration scripts run to build their inputs (not suites themselves).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-all: $(B)/rewind guest $(UNIT_BIN)
+all: $(B)/rewind guest $(UNIT_BIN) $(TOOL_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -37,6 +40,9 @@ $(B)/rewind: $(CLI_OBJ) $(B)/librewind.a
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_COMMON) $(B)/librewind.a $(LDLIBS)
+
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
 .PHONY: all guest deps demo test fuzz bench mutate clean
 .SECONDARY:

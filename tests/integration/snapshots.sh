@@ -25,6 +25,15 @@ check snapshot-and-continue [ $? -eq 0 ]
 "$REWIND" restore "$TMP/d.snap" >"$TMP/r2.out" 2>/dev/null </dev/null
 check restore-twice-same-output cmp -s "$TMP/r1.out" "$TMP/r2.out"
 
+# The state of one snapshot with the position and whole-state digest of another, every checksum
+# valid (tests/tools/snapshot_splice.c): the restored state is not the one the digest was taken
+# of, and restore refuses it before the guest runs.
+build/tests/tools/snapshot_splice "$TMP/c.snap" "$TMP/d.snap" "$TMP/spliced.snap"
+"$REWIND" restore "$TMP/spliced.snap" >"$TMP/o" 2>"$TMP/e" </dev/null
+check restore-state-not-its-digest-status-125 [ $? -eq 125 ]
+check restore-state-not-its-digest-no-output [ ! -s "$TMP/o" ]
+check restore-state-not-its-digest-message grep -q "the restored state does not match the digest taken with the snapshot" "$TMP/e"
+
 # Bad snapshot options and damaged snapshot files: refused before any guest code runs.
 "$REWIND" run -S "$TMP/x.snap" --cmdline workload=hello "$KERNEL" >/dev/null 2>"$TMP/e" </dev/null
 check snapshot-needs-time [ $? -eq 125 ]
