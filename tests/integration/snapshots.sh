@@ -93,6 +93,14 @@ every_checkpoint_replays soft-race "$TMP/soft.rwd"
 "$REWIND" trace info "$TMP/race.rwd" >"$TMP/info" 2>&1
 check info-shows-page-store grep -q "page store: .* pages referenced, .* unique pages stored .* deduplication" "$TMP/info"
 
+# Checkpoints copied beside another recording, whole and well formed, belong to another trace:
+# refused by the trace id they carry.
+"$REWIND" record -o "$TMP/other.rwd" --cmdline workload=hello "$KERNEL" >/dev/null 2>&1 </dev/null
+cp -r "$TMP/race.rwd.ckpt" "$TMP/other.rwd.ckpt"
+"$REWIND" replay --from-checkpoint 1 "$TMP/other.rwd" >"$TMP/o" 2>"$TMP/e" </dev/null
+check checkpoints-of-another-recording-status-125 [ $? -eq 125 ]
+check checkpoints-of-another-recording-message grep -q "a checkpoint of another recording" "$TMP/e"
+
 # Damaged checkpoints are refused clearly; a checkpoint number out of range too.
 "$REWIND" replay --from-checkpoint 999 "$TMP/race.rwd" >/dev/null 2>"$TMP/e" </dev/null
 check checkpoint-out-of-range [ $? -eq 125 ]

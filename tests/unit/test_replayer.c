@@ -99,45 +99,40 @@ static bool diverged(struct replayer *rp, const char *says)
 	       strstr(replayer_report(rp), says);
 }
 
+/* The trace holds `recorded`; at exit 5 the replay produces a console byte `byte`. Returns
+ * whether the replay diverged saying `says` (NULL: whether it went on), the event unconsumed. */
+static bool console_byte(struct event recorded, const char *byte, const char *says)
+{
+	struct replayer *rp = replay_of(&recorded, 1, false, 5);
+	replayer_expect(rp, EV_CONSOLE, byte, 1);
+	bool ok = says ? diverged(rp, says) && replayer_events(rp) == 0
+		       : vm.stop == VM_RUNNING && replayer_events(rp) == 1;
+	replayer_close(rp);
+	return ok;
+}
+
 /* The control: the event the trace has, where it has it, is taken. */
 TEST(the_recorded_event_is_consumed)
 {
-	struct event ev[] = { { EV_CONSOLE, 10, "a", 1 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	replayer_expect(rp, EV_CONSOLE, "a", 1);
-	CHECK_EQ(vm.stop, VM_RUNNING);
-	CHECK_EQ(replayer_events(rp), 1);
-	replayer_close(rp);
+	CHECK(console_byte((struct event){ EV_CONSOLE, 10, "a", 1 }, "a", NULL));
 }
 
 TEST(an_event_recorded_at_another_exit_diverges)
 {
-	struct event ev[] = { { EV_CONSOLE, 12, "a", 1 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	replayer_expect(rp, EV_CONSOLE, "a", 1);
-	CHECK(diverged(rp, "at exit 5; the trace has console len=1 \"a\" at exit 6"));
-	CHECK_EQ(replayer_events(rp), 0);
-	replayer_close(rp);
+	CHECK(console_byte((struct event){ EV_CONSOLE, 12, "a", 1 }, "a",
+			   "at exit 5; the trace has console len=1 \"a\" at exit 6"));
 }
 
 /* Serial input and console output both carry bytes: only the type tells them apart. */
 TEST(an_event_of_another_type_diverges)
 {
-	struct event ev[] = { { EV_SERIAL_RX, 10, "a", 1 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	replayer_expect(rp, EV_CONSOLE, "a", 1);
-	CHECK(diverged(rp, "the trace has serial_rx"));
-	CHECK_EQ(replayer_events(rp), 0);
-	replayer_close(rp);
+	CHECK(console_byte((struct event){ EV_SERIAL_RX, 10, "a", 1 }, "a", "the trace has serial_rx"));
 }
 
 TEST(an_event_with_another_payload_diverges)
 {
-	struct event ev[] = { { EV_CONSOLE, 10, "a", 1 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	replayer_expect(rp, EV_CONSOLE, "b", 1);
-	CHECK(diverged(rp, "the replay produced console len=1 \"b\""));
-	replayer_close(rp);
+	CHECK(console_byte((struct event){ EV_CONSOLE, 10, "a", 1 }, "b",
+			   "the replay produced console len=1 \"b\""));
 }
 
 /* Without --verify a periodic digest is passed over; with it, one that differs diverges. */
@@ -157,43 +152,35 @@ TEST(a_differing_periodic_digest_diverges_under_verify)
 	replayer_close(rp);
 }
 
-static uint64_t read_clock(void)
+/* The trace holds an event of `type` carrying the time 1234 at `pos`; the guest reads the
+ * clock at exit 5. Returns whether the read got 1234 and the replay went on (says NULL), or
+ * got something else and diverged saying `says`. */
+static bool clock_read(uint8_t type, uint64_t pos, const char *says)
 {
-	return vm.clock.read(vm.clock.ctx);
+	uint8_t v[8];
+	ev_u64_encode(v, 1234);
+	struct event ev = { type, pos, v, 8 };
+	struct replayer *rp = replay_of(&ev, 1, false, 5);
+	uint64_t got = vm.clock.read(vm.clock.ctx);
+	bool ok = says ? got != 1234 && diverged(rp, says) : got == 1234 && vm.stop == VM_RUNNING;
+	replayer_close(rp);
+	return ok;
 }
 
 TEST(a_clock_read_takes_the_recorded_value)
 {
-	uint8_t v[8];
-	ev_u64_encode(v, 1234);
-	struct event ev[] = { { EV_CLOCK, 10, v, 8 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	CHECK_EQ(read_clock(), 1234);
-	CHECK_EQ(vm.stop, VM_RUNNING);
-	replayer_close(rp);
+	CHECK(clock_read(EV_CLOCK, 10, NULL));
 }
 
 /* A timer event carries a time of the same size as a clock value: not one to hand out. */
 TEST(a_clock_read_where_the_trace_has_a_timer_diverges)
 {
-	uint8_t v[8];
-	ev_u64_encode(v, 1234);
-	struct event ev[] = { { EV_TIMER, 10, v, 8 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	CHECK(read_clock() != 1234);
-	CHECK(diverged(rp, "the trace has timer"));
-	replayer_close(rp);
+	CHECK(clock_read(EV_TIMER, 10, "the trace has timer"));
 }
 
 TEST(a_clock_read_at_another_exit_diverges)
 {
-	uint8_t v[8];
-	ev_u64_encode(v, 1234);
-	struct event ev[] = { { EV_CLOCK, 12, v, 8 } };
-	struct replayer *rp = replay_of(ev, 1, false, 5);
-	CHECK(read_clock() != 1234);
-	CHECK(diverged(rp, "the trace has clock"));
-	replayer_close(rp);
+	CHECK(clock_read(EV_CLOCK, 12, "the trace has clock"));
 }
 
 TEST(a_guest_exit_before_the_trace_ends_diverges)
