@@ -196,6 +196,9 @@ static void panic_finish(void)
  *   keep=register in a register across 3 x 4096 exits, then cleared: the periodic digests
  *                 (registers and devices, every 4096 exits) see it, the final one does not;
  *   keep=device   in the RTC's CMOS RAM: device state, covered by the final digest.
+ * read=rdrand reads RDRAND instead and read=none nothing (the value is 0): under the soft
+ * engine, which records both, a trace spliced from two such runs replays one guest against
+ * the other's values (tests/tools/trace_splice.c).
  */
 static volatile u64 diverge_value;
 
@@ -207,6 +210,19 @@ static u64 rdtsc(void)
 	return (u64)hi << 32 | lo;
 }
 
+static u64 rdrand(void)
+{
+	u64 v;
+
+	__asm__ volatile("rdrand %0" : "=r"(v) : : "cc");
+	return v;
+}
+
+static u64 nothing(void)
+{
+	return 0;
+}
+
 static int word_is(const char *w, size_t len, const char *s)
 {
 	size_t i = 0;
@@ -216,30 +232,43 @@ static int word_is(const char *w, size_t len, const char *s)
 	return i == len && !s[i];
 }
 
+static void diverge_usage(void)
+{
+	kprintf("diverge: bad keep= (memory, register, device) or read= (tsc, rdrand, none)\n");
+	kexit(2);
+}
+
 static void diverge_start(void)
 {
-	size_t len;
+	size_t len, rlen;
 	const char *keep = cmdline_value("keep=", &len);
+	const char *read = cmdline_value("read=", &rlen);
+	u64 (*value)(void) = rdtsc;
 
+	if (read && word_is(read, rlen, "rdrand"))
+		value = rdrand;
+	else if (read && word_is(read, rlen, "none"))
+		value = nothing;
+	else if (read && !word_is(read, rlen, "tsc"))
+		diverge_usage();
 	cli(); /* an interrupt frame would put the register case's value in memory */
 	if (!keep || word_is(keep, len, "memory")) {
-		diverge_value = rdtsc();
+		diverge_value = value();
 	} else if (word_is(keep, len, "register")) {
-		register u64 v __asm__("r12") = rdtsc();
+		register u64 v __asm__("r12") = value();
 		for (int i = 0; i < 3 * 4096; i++)
 			__asm__ volatile("outb %%al, $0x80" : : "a"(0), "r"(v));
 		__asm__ volatile("xor %%r12d, %%r12d" : : : "r12");
 	} else if (word_is(keep, len, "device")) {
-		u64 v = rdtsc();
+		u64 v = value();
 		for (int i = 0; i < 8; i++) {
 			outb(0x70, (u8)(0x40 + i)); /* CMOS RAM, past the clock's registers */
 			outb(0x71, (u8)(v >> (8 * i)));
 		}
 	} else {
-		kprintf("diverge: bad keep= (memory, register or device)\n");
-		kexit(2);
+		diverge_usage();
 	}
-	kprintf("diverge: the TSC was read\n");
+	kprintf("diverge: the value was read\n");
 	kexit(0);
 }
 

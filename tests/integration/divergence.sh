@@ -38,3 +38,33 @@ check registers-differ-names-periodic-digest \
 # Without --verify nothing compares digests: the same replay runs to the guest's exit.
 "$REWIND" replay "$TMP/memory.rwd" </dev/null >/dev/null 2>&1
 check unverified-replay-exits-as-the-guest [ $? -eq 0 ]
+
+# Under the soft engine every TSC and random value the guest reads is recorded and handed out
+# in order, by kind. A trace spliced from two soft recordings (tests/tools/trace_splice.c: the
+# command line of one, the events of the other) runs one guest against the other's values.
+soft_recording() {
+	"$REWIND" record --engine soft -o "$TMP/soft-$1.rwd" --timeout 60 \
+		--cmdline "workload=diverge read=$1" "$KERNEL" </dev/null >/dev/null 2>&1
+}
+splice_replays() {
+	build/tests/tools/trace_splice "$TMP/soft-$1.rwd" "$TMP/soft-$2.rwd" "$TMP/spliced.rwd" &&
+		"$REWIND" replay --verify "$TMP/spliced.rwd" </dev/null >/dev/null 2>"$TMP/spliced.err"
+}
+soft_recording tsc
+soft_recording none
+# The control: a recording spliced with itself is itself.
+splice_replays tsc tsc
+check soft-splice-of-one-recording-verifies [ $? -eq 0 ]
+# A guest that reads no value where the recording read one.
+splice_replays none tsc
+check fewer-values-than-recorded-status-127 [ $? -eq 127 ]
+check fewer-values-than-recorded-message grep -q "the guest read 1 fewer TSC/random values than the trace has before it" "$TMP/spliced.err"
+# A guest that reads RDRAND where the recording read the TSC.
+soft_recording rdrand
+if ! "$REWIND" replay --verify "$TMP/soft-rdrand.rwd" </dev/null >/dev/null 2>&1; then
+	skip value-of-another-kind "the soft engine does not replay RDRAND on this host (see test_soft_engine: rdtsc_rdrand_from_the_value_source)"
+else
+	splice_replays rdrand tsc
+	check value-of-another-kind-status-127 [ $? -eq 127 ]
+	check value-of-another-kind-message grep -q "reads a random value the trace does not have there" "$TMP/spliced.err"
+fi
