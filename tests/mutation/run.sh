@@ -9,7 +9,6 @@
 # error: fix the list, never drop the mutation to make the suite pass.
 # Prints "caught NAME: the failing cases" or "MISSED NAME", then "N caught, N missed".
 cd "$(dirname "$0")/../.." || exit 2
-top=$(pwd)
 list=${MUTATIONS:-tests/mutation/mutations}
 limit=${MUTATE_TIMEOUT:-900}	# seconds one suite may take before it counts as hung
 us=$(printf '\037')		# field separator: code text holds spaces and tabs, never this
@@ -17,6 +16,7 @@ start=$(date +%s)
 
 work=$(mktemp -d)
 trap '[ -n "$MUTATE_KEEP" ] || rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 tree=$work/tree
 mkdir "$tree"
 
@@ -60,7 +60,7 @@ fi
 git ls-files -co --exclude-standard | while IFS= read -r f; do [ -f "$f" ] && echo "$f"; done |
 	tar -cf - -T - | tar -xf - -C "$tree"
 [ -d build ] && cp -a build "$tree/"
-if ! (cd "$tree" && make -s all) >"$work/build.log" 2>&1; then
+if ! (cd "$tree" && make -s all) </dev/null >"$work/build.log" 2>&1; then
 	echo "mutate: the unmutated tree does not build:"; tail -20 "$work/build.log"; exit 2
 fi
 
@@ -124,17 +124,17 @@ baseline() {
 
 caught=0 missed=0
 while IFS="$us" read -r name file find put suites; do
-	t0=$(date +%s)
 	export FIND="$find" PUT="$put"
 	n=$(occurrences "$tree/$file" 2>/dev/null || echo 0)
 	if [ ! -f "$tree/$file" ] || [ "$n" -ne 1 ]; then
 		echo "MISSED $name: ERROR: '$find' occurs $n times in $file, not once: the code moved; update the mutation"
 		missed=$((missed + 1)); continue
 	fi
-	(cd "$tree" && make -s all) >"$work/build.log" 2>&1 && baseline $suites
+	(cd "$tree" && make -s all) </dev/null >"$work/build.log" 2>&1 && baseline $suites
+	t0=$(date +%s)
 	cp "$tree/$file" "$work/original"
 	mutate "$tree/$file"
-	if ! (cd "$tree" && make -s all) >"$work/build.log" 2>&1; then
+	if ! (cd "$tree" && make -s all) </dev/null >"$work/build.log" 2>&1; then
 		echo "MISSED $name: ERROR: the mutant does not build:"
 		grep -m5 'error' "$work/build.log" | sed 's/^/    /'
 		missed=$((missed + 1))
