@@ -8,6 +8,9 @@
 # mutation whose text is gone or ambiguous (the code moved on) or that does not build is an
 # error: fix the list, never drop the mutation to make the suite pass.
 # Prints "caught NAME: the failing cases" or "MISSED NAME", then "N caught, N missed".
+# The whole script is one compound command, parsed before it runs: the tree (this file too)
+# may be edited during the half hour a full run takes.
+{
 cd "$(dirname "$0")/../.." || exit 2
 list=${MUTATIONS:-tests/mutation/mutations}
 limit=${MUTATE_TIMEOUT:-900}	# seconds one suite may take before it counts as hung
@@ -157,3 +160,4 @@ done <"$work/list"
 echo "mutate: $((caught + missed)) mutations in $(($(date +%s) - start)) s"
 echo "$caught caught, $missed missed"
 [ "$missed" -eq 0 ]
+}
