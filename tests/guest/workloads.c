@@ -58,22 +58,40 @@ struct race {
 	u64 task_adds;	   /* increments done by the system call */
 	u64 timer_adds;	   /* increments done by the timer interrupt */
 	int running;
+	u64 loops;	   /* loops=1: the window holds loops_run() */
 };
 
 static struct race race;
 
-/* Once per system call the window also holds kernel code that does no I/O: an interrupt
- * that lands there arrives between two VM exits, which a recorder must find again by its
- * landing signature (RIP, registers, the pages written since the last landing). Each loop
- * passes the same RIPs 2000 times: in the first only memory tells one pass from the next
- * (its counter is added to and compared in place), in the second only a register does. The
- * timer adds up where it landed (spin.landed), so a replay that took another pass ends in
- * another state. */
+/* race loops=1 (tests/integration/landing.sh): the no-exit window is two loops that pass the
+ * same RIPs 2000 times. In the first only memory tells one pass from the next (its counter is
+ * added to and compared in place), in the second only a register does. The timer adds up the
+ * passes it landed in, so a replay that delivers an interrupt in another pass than the
+ * recording did ends in another state. */
 static struct {
 	u64 count;  /* the first loop's pass */
 	u64 landed; /* the passes interrupts landed in */
 	int ticked; /* a tick came: the second loop adds its pass */
-} spin;
+} loops;
+
+static void loops_run(void)
+{
+	loops.count = 0;
+	__asm__ volatile("1: addq $1, %0\n\tcmpq $2000, %0\n\tjb 1b" : "+m"(loops.count));
+	for (u64 k = 0; k < 2000; k++) {
+		__asm__ volatile("" : "+r"(k));
+		if (READ_ONCE(loops.ticked)) {
+			loops.landed += k;
+			loops.ticked = 0;
+		}
+	}
+}
+
+static void loops_tick(void)
+{
+	loops.landed += loops.count;
+	loops.ticked = 1;
+}
 
 /* ticks=N lengthens (or shortens) the run: N timer ticks of racing, RACE_TICKS by default
    (benchmarks want a recording of many seconds). */
@@ -81,8 +99,9 @@ static void race_start(void)
 {
 	u64 ticks;
 
-	if (cmdline_u64("ticks=", RACE_TICKS, &ticks) || !ticks) {
-		kprintf("race: bad ticks= (a number of timer ticks, at least 1)\n");
+	if (cmdline_u64("ticks=", RACE_TICKS, &ticks) || !ticks ||
+	    cmdline_u64("loops=", 0, &race.loops)) {
+		kprintf("race: bad ticks= (a number of timer ticks, at least 1) or loops=\n");
 		kexit(2);
 	}
 	kprintf("race: a system call and the timer interrupt increment one counter unlocked\n");
@@ -95,21 +114,22 @@ static void race_tick(void)
 		return;
 	race.counter++;
 	race.timer_adds++;
-	spin.landed += spin.count;
-	spin.ticked = 1;
+	if (race.loops)
+		loops_tick();
 }
 
+/* Once per system call the window also holds a few milliseconds of kernel code that does no
+ * I/O: an interrupt that lands there arrives between two VM exits, which a recorder must
+ * find again by its landing signature. The counter lives in memory (volatile), so only the
+ * memory tells one pass of the loop from the next. */
 static void race_spin(void)
 {
-	spin.count = 0;
-	__asm__ volatile("1: addq $1, %0\n\tcmpq $2000, %0\n\tjb 1b" : "+m"(spin.count));
-	for (u64 k = 0; k < 2000; k++) {
-		__asm__ volatile("" : "+r"(k));
-		if (READ_ONCE(spin.ticked)) {
-			spin.landed += k;
-			spin.ticked = 0;
-		}
+	if (race.loops) {
+		loops_run();
+		return;
 	}
+	for (volatile u64 k = 0; k < 2000; k++)
+		;
 }
 
 void sys_race_step(struct frame *f)

@@ -1,7 +1,8 @@
 # Asynchronous landings: interrupts that a kvm recording delivered between two exits (in the
-# race workload's kernel loops) are found again by their signature alone: RIP, the registers,
-# and the hashes of the pages written since the last landing. In a loop the RIP comes round
-# again and again with other registers or memory; a replay that takes the wrong pass diverges.
+# kernel loops of race loops=1, tests/guest/workloads.c) are found again by their signature
+# alone: RIP, the registers, and the hashes of the pages written since the last landing. In a
+# loop the RIP comes round again and again, with other registers in one loop and other memory
+# in the other; a replay that takes the wrong pass diverges.
 # Each search must find every landing on its own: the hardware breakpoint, and the soft
 # engine's. LANDING_RECORDINGS recordings (default 2) of a short race.
 . tests/integration/lib.sh
@@ -14,7 +15,7 @@ landings=0 soft_found=0
 i=1
 while [ $i -le "$N" ]; do
 	t="$TMP/race-$i.rwd"
-	"$REWIND" record -o "$t" --timeout 60 --cmdline "workload=race ticks=10" "$KERNEL" \
+	"$REWIND" record -o "$t" --timeout 60 --cmdline "workload=race ticks=10 loops=1" "$KERNEL" \
 		</dev/null >/dev/null 2>&1
 	n=$("$REWIND" trace info --json "$t" | sed -n 's/.*"async_stop":\([0-9]*\).*/\1/p')
 	landings=$((landings + ${n:-0}))
