@@ -1,7 +1,9 @@
 # Replays that end in (or pass through) another state than their recording's are reported as
-# diverged: status 127, naming the digest that differs. The test kernel's diverge workload
-# reads the TSC, which the kvm engine cannot trap, so no two runs agree on it (see
-# tests/guest/workloads.c); every event still matches, only the digests can tell.
+# diverged: status 127, naming what differs. The test kernel's diverge workload reads the TSC,
+# which the kvm engine cannot trap, so no two runs agree on it (see tests/guest/workloads.c);
+# every event still matches, only the digests can tell. Under the soft engine, which records
+# the values, traces spliced from two recordings make the guest read other values than
+# recorded.
 . tests/integration/lib.sh
 if ! have_kvm; then skip all "/dev/kvm not accessible"; exit 0; fi
 
