@@ -116,6 +116,7 @@ baseline() {
 		case $b in *=*) benv="$benv $b"; continue;; esac
 		grep -qxF "$benv $b" "$work/baseline.done" && continue
 		echo "$benv $b" >>"$work/baseline.done"
+		# shellcheck disable=SC2086 # the environment words, split on purpose
 		run_suites "$work/one" $benv "$b"
 		if [ -s "$work/one" ]; then
 			echo "mutate: failing before any mutation (not counted as catches):"
@@ -133,6 +134,7 @@ while IFS="$us" read -r name file find put suites; do
 		echo "MISSED $name: ERROR: '$find' occurs $n times in $file, not once: the code moved; update the mutation"
 		missed=$((missed + 1)); continue
 	fi
+	# shellcheck disable=SC2086 # a suites line is words
 	(cd "$tree" && make -s all) </dev/null >"$work/build.log" 2>&1 && baseline $suites
 	t0=$(date +%s)
 	cp "$tree/$file" "$work/original"
@@ -142,6 +144,7 @@ while IFS="$us" read -r name file find put suites; do
 		grep -m5 'error' "$work/build.log" | sed 's/^/    /'
 		missed=$((missed + 1))
 	else
+		# shellcheck disable=SC2086
 		run_suites "$work/mutant" $suites
 		grep -vxF -f "$work/baseline" "$work/mutant" >"$work/new"
 		took=$(($(date +%s) - t0))
