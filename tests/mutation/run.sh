@@ -131,7 +131,7 @@ while IFS="$us" read -r name file find put suites; do
 	export FIND="$find" PUT="$put"
 	n=$(occurrences "$tree/$file" 2>/dev/null || echo 0)
 	if [ ! -f "$tree/$file" ] || [ "$n" -ne 1 ]; then
-		echo "MISSED $name: ERROR: '$find' occurs $n times in $file, not once: the code moved; update the mutation"
+		echo "MISSED $name: ERROR: '$find' occurs $n times in $file, not once (the code moved, or the text is not unique): update the mutation"
 		missed=$((missed + 1)); continue
 	fi
 	# shellcheck disable=SC2086 # a suites line is words
