@@ -52,7 +52,7 @@ END { flush(); exit bad }' "$list" >"$work/list" || { echo "mutate: $list is mal
 # Only the named mutations, when names are given.
 if [ $# -gt 0 ]; then
 	for n in "$@"; do
-		grep -q "^$n$us" "$work/list" || { echo "mutate: no mutation named $n"; exit 2; }
+		grep -q "^$n$us" "$work/list" || { echo "mutate: no mutation named $n" >&2; exit 2; }
 		grep "^$n$us" "$work/list"
 	done >"$work/chosen"
 	mv "$work/chosen" "$work/list"
@@ -163,4 +163,5 @@ done <"$work/list"
 echo "mutate: $((caught + missed)) mutations in $(($(date +%s) - start)) s"
 echo "$caught caught, $missed missed"
 [ "$missed" -eq 0 ]
+exit # from inside the braces: the shell reads nothing after them, whatever the file is now
 }
