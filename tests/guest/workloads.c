@@ -64,7 +64,8 @@ struct race {
 static struct race race;
 
 /* race loops=1 (tests/integration/landing.sh): the no-exit window is two loops that pass the
- * same RIPs 2000 times. In the first only memory tells one pass from the next (its counter is
+ * same RIPs LOOP_PASSES times, long enough (~0.1 ms each) that interrupts waiting for an exit
+ * land in them. In the first only memory tells one pass from the next (its counter is
  * added to and compared in place), in the second only a register does. The timer adds up the
  * passes it landed in, so a replay that delivers an interrupt in another pass than the
  * recording did ends in another state. */
@@ -74,11 +75,13 @@ static struct {
 	int ticked; /* a tick came: the second loop adds its pass */
 } loops;
 
+#define LOOP_PASSES 65536
+
 static void loops_run(void)
 {
 	loops.count = 0;
-	__asm__ volatile("1: addq $1, %0\n\tcmpq $2000, %0\n\tjb 1b" : "+m"(loops.count));
-	for (u64 k = 0; k < 2000; k++) {
+	__asm__ volatile("1: addq $1, %0\n\tcmpq %1, %0\n\tjb 1b" : "+m"(loops.count) : "i"(LOOP_PASSES));
+	for (u64 k = 0; k < LOOP_PASSES; k++) {
 		__asm__ volatile("" : "+r"(k));
 		if (READ_ONCE(loops.ticked)) {
 			loops.landed += k;
