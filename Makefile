@@ -4,6 +4,7 @@
 #   make test     build and run every test (ends with "N passed, N failed")
 #   make fuzz     run the libFuzzer targets for a bounded time
 #   make bench    run the benchmarks under tests/bench/
+#   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -23,8 +24,11 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_COMMON := $(B)/tests/unit/check.o
+# Helpers the integration scripts run to build their inputs (not suites themselves).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-all: $(B)/rewind guest $(UNIT_BIN)
+all: $(B)/rewind guest $(UNIT_BIN) $(TOOL_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -40,7 +44,10 @@ $(B)/rewind: $(CLI_OBJ) $(B)/librewind.a
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_COMMON) $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all guest deps demo test fuzz bench clean
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
+
+.PHONY: all guest deps demo test fuzz bench mutate clean
 .SECONDARY:
 
 guest:
@@ -65,6 +72,10 @@ fuzz: deps all
 
 bench: deps all
 	@sh tests/bench/run.sh
+
+# Not part of test: it rebuilds and reruns suites once per mutation (docs/testing.md).
+mutate: deps all
+	@sh tests/mutation/run.sh
 
 clean:
 	rm -rf $(B)
