@@ -8,6 +8,7 @@
 #                 ~28 MB of Debian packages once; LINUX_DBG=1 adds vmlinux, ~280 MB more)
 #   make test-linux   boot them (QEMU TCG; docs/linux.md)
 #   make test-linux-soft  boot them on the soft engine (minutes; not in CI yet)
+#   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -27,8 +28,11 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_COMMON := $(B)/tests/unit/check.o
+# Helpers the integration scripts run to build their inputs (not suites themselves).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-all: $(B)/rewind guest $(UNIT_BIN)
+all: $(B)/rewind guest $(UNIT_BIN) $(TOOL_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -44,7 +48,10 @@ $(B)/rewind: $(CLI_OBJ) $(B)/librewind.a
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_COMMON) $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all guest deps demo test fuzz bench clean linux-guest test-linux test-linux-soft
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
+
+.PHONY: all guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
 .SECONDARY:
 
 guest:
@@ -80,6 +87,10 @@ fuzz: deps all
 
 bench: deps all
 	@sh tests/bench/run.sh
+
+# Not part of test: it rebuilds and reruns suites once per mutation (docs/testing.md).
+mutate: deps all
+	@sh tests/mutation/run.sh
 
 clean:
 	rm -rf $(B)

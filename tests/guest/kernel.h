@@ -105,6 +105,9 @@ struct frame *syscall_dispatch(struct frame *f);
 struct frame *syscall_reenter(struct frame *f);
 int user_range_ok(u64 addr, u64 len);
 
+/* main.c: the value of the command-line word KEY=VALUE (key with its '='), or NULL; *len
+   gets its length. */
+const char *cmdline_value(const char *key, size_t *len);
 /* main.c: KEY=N on the kernel command line (key with its '='); -1 when N is not a number. */
 int cmdline_u64(const char *key, u64 def, u64 *out);
 

@@ -53,7 +53,7 @@ static void unmap_page_zero(void)
 
 /* The value of the command-line word KEY=VALUE (key given with its '='), or NULL when the
    word is absent; *len gets the value's length. */
-static const char *cmdline_value(const char *key, size_t *len)
+const char *cmdline_value(const char *key, size_t *len)
 {
 	const char *s = cmdline;
 

@@ -58,9 +58,43 @@ struct race {
 	u64 task_adds;	   /* increments done by the system call */
 	u64 timer_adds;	   /* increments done by the timer interrupt */
 	int running;
+	u64 loops;	   /* loops=1: the window holds loops_run() */
 };
 
 static struct race race;
+
+/* race loops=1 (tests/integration/landing.sh): the no-exit window is two loops that pass the
+ * same RIPs LOOP_PASSES times, long enough (~0.1 ms each) that interrupts waiting for an exit
+ * land in them. In the first only memory tells one pass from the next (its counter is
+ * added to and compared in place), in the second only a register does. The timer adds up the
+ * passes it landed in, so a replay that delivers an interrupt in another pass than the
+ * recording did ends in another state. */
+static struct {
+	u64 count;  /* the first loop's pass */
+	u64 landed; /* the passes interrupts landed in */
+	int ticked; /* a tick came: the second loop adds its pass */
+} loops;
+
+#define LOOP_PASSES 65536
+
+static void loops_run(void)
+{
+	loops.count = 0;
+	__asm__ volatile("1: addq $1, %0\n\tcmpq %1, %0\n\tjb 1b" : "+m"(loops.count) : "i"(LOOP_PASSES));
+	for (u64 k = 0; k < LOOP_PASSES; k++) {
+		__asm__ volatile("" : "+r"(k));
+		if (READ_ONCE(loops.ticked)) {
+			loops.landed += k;
+			loops.ticked = 0;
+		}
+	}
+}
+
+static void loops_tick(void)
+{
+	loops.landed += loops.count;
+	loops.ticked = 1;
+}
 
 /* ticks=N lengthens (or shortens) the run: N timer ticks of racing, RACE_TICKS by default
    (benchmarks want a recording of many seconds). */
@@ -68,8 +102,9 @@ static void race_start(void)
 {
 	u64 ticks;
 
-	if (cmdline_u64("ticks=", RACE_TICKS, &ticks) || !ticks) {
-		kprintf("race: bad ticks= (a number of timer ticks, at least 1)\n");
+	if (cmdline_u64("ticks=", RACE_TICKS, &ticks) || !ticks ||
+	    cmdline_u64("loops=", 0, &race.loops)) {
+		kprintf("race: bad ticks= (a number of timer ticks, at least 1) or loops=\n");
 		kexit(2);
 	}
 	kprintf("race: a system call and the timer interrupt increment one counter unlocked\n");
@@ -82,6 +117,8 @@ static void race_tick(void)
 		return;
 	race.counter++;
 	race.timer_adds++;
+	if (race.loops)
+		loops_tick();
 }
 
 /* Once per system call the window also holds a few milliseconds of kernel code that does no
@@ -90,6 +127,10 @@ static void race_tick(void)
  * memory tells one pass of the loop from the next. */
 static void race_spin(void)
 {
+	if (race.loops) {
+		loops_run();
+		return;
+	}
 	for (volatile u64 k = 0; k < 2000; k++)
 		;
 }
@@ -215,6 +256,92 @@ static void panic_finish(void)
 	kexit(1);
 }
 
+/*
+ * diverge: a kernel that breaks the rule of docs/design.md and reads the TSC, which the kvm
+ * engine can neither trap nor record. Each run reads another value, so the replay of a
+ * recording reaches a state the recording never had, with every event still matching: only
+ * the digests can tell, and replay --verify must report the divergence
+ * (tests/integration/divergence.sh). Where the value stays decides which digest sees it:
+ *   keep=memory   (default) in memory only: the final state digest alone covers memory;
+ *   keep=register in a register across 3 x 4096 exits, then cleared: the periodic digests
+ *                 (registers and devices, every 4096 exits) see it, the final one does not;
+ *   keep=device   in the RTC's CMOS RAM: device state, covered by the final digest.
+ * read=rdrand reads RDRAND instead and read=none nothing (the value is 0): under the soft
+ * engine, which records both, a trace spliced from two such runs replays one guest against
+ * the other's values (tests/tools/trace_splice.c).
+ */
+static volatile u64 diverge_value;
+
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+static u64 rdrand(void)
+{
+	u64 v;
+
+	__asm__ volatile("rdrand %0" : "=r"(v) : : "cc");
+	return v;
+}
+
+static u64 nothing(void)
+{
+	return 0;
+}
+
+static int word_is(const char *w, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] && w[i] == s[i])
+		i++;
+	return i == len && !s[i];
+}
+
+static void diverge_usage(void)
+{
+	kprintf("diverge: bad keep= (memory, register, device) or read= (tsc, rdrand, none)\n");
+	kexit(2);
+}
+
+static void diverge_start(void)
+{
+	size_t len, rlen;
+	const char *keep = cmdline_value("keep=", &len);
+	const char *read = cmdline_value("read=", &rlen);
+	u64 (*value)(void) = rdtsc;
+
+	if (read && word_is(read, rlen, "rdrand"))
+		value = rdrand;
+	else if (read && word_is(read, rlen, "none"))
+		value = nothing;
+	else if (read && !word_is(read, rlen, "tsc"))
+		diverge_usage();
+	cli(); /* an interrupt frame would put the register case's value in memory */
+	if (!keep || word_is(keep, len, "memory")) {
+		diverge_value = value();
+	} else if (word_is(keep, len, "register")) {
+		register u64 v __asm__("r12") = value();
+		for (int i = 0; i < 3 * 4096; i++)
+			__asm__ volatile("outb %%al, $0x80" : : "a"(0), "r"(v));
+		__asm__ volatile("xor %%r12d, %%r12d" : : : "r12");
+	} else if (word_is(keep, len, "device")) {
+		u64 v = value();
+		for (int i = 0; i < 8; i++) {
+			outb(0x70, (u8)(0x40 + i)); /* CMOS RAM, past the clock's registers */
+			outb(0x71, (u8)(v >> (8 * i)));
+		}
+	} else {
+		diverge_usage();
+	}
+	kprintf("diverge: the value was read\n");
+	kexit(0);
+}
+
 static const struct workload workloads[] = {
 	{ "hello", hello_start, NULL, hello_finish },
 	{ "compute", compute_start, NULL, compute_finish },
@@ -222,6 +349,7 @@ static const struct workload workloads[] = {
 	{ "race", race_start, race_tick, race_finish },
 	{ "panic", panic_start, panic_tick, panic_finish },
 	{ "flaky", flaky_start, flaky_tick, flaky_finish },
+	{ "diverge", diverge_start, NULL, NULL }, /* start exits */
 };
 
 const struct workload *workload_find(const char *name, size_t len)

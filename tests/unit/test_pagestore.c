@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define TMPDIR_TEMPLATE "/tmp/rewind-pagestore-XXXXXX"
 
@@ -440,6 +441,13 @@ TEST(corrupt_store_files_are_refused)
 	CHECK_EQ(spit(bad, buf, len), 0);
 	CHECK(load_fails(bad, err, sizeof(err)));
 	CHECK(strstr(err, "page record 2 at offset 4144") != NULL);
+	/* The same record with its checksum redone (the store's base is 0, so its seed is its
+	 * ref, 2): every record is sound, and the trailer's chain over them is not. */
+	uint8_t *rec = buf + 40 + PAGE_SIZE + 8;
+	le64_put(rec + PAGE_SIZE, XXH3_64bits_withSeed(rec, PAGE_SIZE, 2));
+	CHECK_EQ(spit(bad, buf, len), 0);
+	CHECK(load_fails(bad, err, sizeof(err)));
+	CHECK(strstr(err, "record checksums do not match the trailer's") != NULL);
 	CHECK(load_fails(in_dir(dir, "missing.rws"), err, sizeof(err)));
 	CHECK(strstr(err, "cannot open") != NULL);
 	free(buf);

@@ -424,8 +424,9 @@ TEST(truncations_are_refused)
 }
 
 /* Re-seals a snapshot after an edit: recomputes every checksum the way the format says, so a
- * test can hand the reader files that are well-formed but wrong. */
-static void reseal(uint8_t *b, size_t len)
+ * test can hand the reader files that are well-formed but wrong. With `trailer` false the
+ * trailer is left as it was: each section sound, the chain over them not. */
+static void reseal_but(uint8_t *b, size_t len, bool trailer)
 {
 	XXH3_state_t st;
 	size_t off = 32;
@@ -443,11 +444,51 @@ static void reseal(uint8_t *b, size_t len)
 		XXH3_64bits_update(&st, b + off + 16 + slen, 8);
 		off += 24 + slen;
 	}
-	if (off + 32 > len)
+	if (off + 32 > len || !trailer)
 		return;
 	le32_put(b + off + 8, n);
 	le64_put(b + off + 16, XXH3_64bits_digest(&st));
 	le64_put(b + off + 24, XXH3_64bits(b + off, 24));
+}
+
+static void reseal(uint8_t *b, size_t len)
+{
+	reseal_but(b, len, true);
+}
+
+/* A check that fails names what is damaged, not a later check that would refuse the file
+ * too: a flipped version byte is the header checksum's (before the version's), a section
+ * whose own checksum was redone is the trailer's chain over the sections'. */
+TEST(damage_is_named_where_it_is)
+{
+	struct fixture f;
+	struct pagestore ps;
+	char err[256];
+	uint8_t *buf;
+	size_t len, cfg;
+
+	CHECK_EQ(fixture_init(&f), 0);
+	CHECK_EQ(snapshot_write(at(&f, "s.rwsnap"), &f.snap, &f.ps, NULL, err, sizeof(err)), 0);
+	buf = slurp(at(&f, "s.rwsnap"), &len);
+	CHECK(buf != NULL);
+	CHECK_EQ(pagestore_init(&ps), 0);
+
+	buf[9] ^= 1;
+	CHECK_EQ(spit(at(&f, "bad.rwsnap"), buf, len), 0);
+	CHECK(read_fails(at(&f, "bad.rwsnap"), &ps, err, sizeof(err)));
+	CHECK(strstr(err, "header checksum mismatch") != NULL);
+	buf[9] ^= 1;
+
+	cfg = find_section(buf, len, 1);
+	CHECK(cfg != 0);
+	buf[cfg + 16] ^= 1;
+	reseal_but(buf, len, false);
+	CHECK_EQ(spit(at(&f, "bad.rwsnap"), buf, len), 0);
+	CHECK(read_fails(at(&f, "bad.rwsnap"), &ps, err, sizeof(err)));
+	CHECK(strstr(err, "does not match the sections before it") != NULL);
+	free(buf);
+	pagestore_free(&ps);
+	fixture_free(&f);
 }
 
 /* With checksums made right, the reader's own checks must still catch bad contents — or accept
@@ -594,4 +635,4 @@ TEST(stream_round_trip)
 RUN_TESTS(T(embedded_round_trip), T(external_store_round_trip),
 	  T(external_store_mismatches_are_refused), T(flipped_bytes_are_refused),
 	  T(truncations_are_refused), T(well_sealed_bad_contents), T(bad_snapshots_are_not_written),
-	  T(memory_images_are_compact), T(stream_round_trip))
+	  T(memory_images_are_compact), T(stream_round_trip), T(damage_is_named_where_it_is))

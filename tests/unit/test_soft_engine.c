@@ -382,6 +382,24 @@ static bool same_machine(struct guest *a, struct guest *b)
 	       !memcmp(a->mem.host, b->mem.host, RAM_SIZE);
 }
 
+/* The stop replay arms through the engine's ops (set_icount_stop, then run) falls at exactly
+ * that instruction count, where the recording delivered its interrupt: one late would deliver
+ * it after another instruction, which no digest need see. */
+TEST(run_stops_at_exactly_the_instruction_count_set)
+{
+	struct guest g;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 9) == 0);
+	uint64_t target = soft_engine_icount(e) + 1000;
+	CHECK(e->ops->set_icount_stop(e, target) == 0);
+	CHECK(e->ops->run(e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	CHECK_EQ(e->ops->icount(e), target);
+	guest_destroy(&g);
+}
+
 TEST(exact_instruction_counts_are_deterministic)
 {
 	struct guest a, b;
@@ -1457,7 +1475,7 @@ TEST(speed_report)
 
 RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value_source),
 	  T(injected_interrupt_in_cpl3_returns_with_iretq), T(irq_window_after_sti_shadow),
-	  T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
+	  T(run_stops_at_exactly_the_instruction_count_set), T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),

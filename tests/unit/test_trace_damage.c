@@ -432,6 +432,46 @@ TEST(refused_files_say_why)
 	fixture_free(&fx);
 }
 
+/* A check that fails names the structure that is damaged, not one further along that
+ * would refuse the file too: a flipped byte in a section's data is that section's checksum
+ * (before the header's, which covers it as well), one in a chunk header's positions is that
+ * header's checksum (before its disagreement with the index). */
+TEST(damage_is_named_where_it_is)
+{
+	struct fixture fx;
+	struct sample_opts o = { .seed = 27, .nevents = 400, .flush_every = 40 };
+	CHECK_EQ(fixture_make(&fx, "named.rwd", &o), 0);
+	uint8_t *copy = malloc(fx.size);
+	CHECK(copy);
+	char err[256];
+
+	const uint8_t *cfg = memmem(fx.bytes, fx.header_len, sample_config, sizeof(sample_config) - 1);
+	CHECK(cfg);
+	memcpy(copy, fx.bytes, fx.size);
+	copy[cfg - fx.bytes + 3] ^= 0x20;
+	CHECK_EQ(open_bytes(copy, fx.size, err, sizeof(err)), -TRACE_EFORMAT);
+	CHECK(strstr(err, "section 0") && strstr(err, "checksum mismatch"));
+
+	memcpy(copy, fx.bytes, fx.size);
+	copy[fx.chunk_end[1] + CHK_LAST_POS + 1] ^= 0x01;
+	struct trace_reader *r;
+	CHECK_EQ(trace_reader_open_mem(&r, copy, fx.size, err, sizeof(err)), 0);
+	struct trace_event ev;
+	int rc;
+	while ((rc = trace_reader_next(r, &ev)) > 0)
+		;
+	CHECK_EQ(rc, -TRACE_ECORRUPT);
+	char want[96];
+	snprintf(want, sizeof(want), "chunk 2 at offset %llu: chunk header checksum mismatch",
+		 (unsigned long long)fx.chunk_end[1]);
+	if (!strstr(trace_reader_error(r), want))
+		printf("  %s\n", trace_reader_error(r));
+	CHECK(strstr(trace_reader_error(r), want));
+	trace_reader_close(r);
+	free(copy);
+	fixture_free(&fx);
+}
+
 TEST(truncated_trace_damage_vs_torn_tail)
 {
 	struct fixture fx;
@@ -507,4 +547,5 @@ static void cleanup(void)
 
 RUN_TESTS(T(cut_at_every_offset_of_a_small_trace), T(cut_at_many_offsets_of_a_large_trace),
 	  T(flipped_bytes_everywhere), T(flips_reported_by_verify), T(refused_files_say_why),
-	  T(truncated_trace_damage_vs_torn_tail), T(index_checked_against_chunks))
+	  T(damage_is_named_where_it_is), T(truncated_trace_damage_vs_torn_tail),
+	  T(index_checked_against_chunks))
