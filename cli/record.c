@@ -83,7 +83,9 @@ int cmd_record(int argc, char **argv)
 	uint8_t *image = NULL;
 	size_t len = 0;
 	char err[512];
-	int status = vm_start(&vm, &o, &image, &len);
+	int status = vm_options_check_output(&o, "record", output);
+	if (!status)
+		status = vm_start(&vm, &o, &image, &len);
 	if (!status) {
 		vm.rec = recorder_open(output, &vm, image, len, err, sizeof(err));
 		if (vm.rec)

@@ -135,7 +135,9 @@ int cmd_run(int argc, char **argv)
 	static struct vm vm; /* large: keep it off the stack */
 	uint8_t *image = NULL;
 	size_t len = 0;
-	int status = vm_start(&vm, &o, &image, &len);
+	int status = snap.path ? vm_options_check_output(&o, "run", snap.path) : 0;
+	if (!status)
+		status = vm_start(&vm, &o, &image, &len);
 	if (!status && snap.path) {
 		vm.quiet_point = snapshot_when_due;
 		vm.quiet_ctx = &snap;

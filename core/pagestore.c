@@ -1,5 +1,6 @@
 #define XXH_STATIC_LINKING_ONLY
 #include "core/pagestore.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,22 +232,31 @@ void pagestore_stats(const struct pagestore *ps, struct pagestore_stats *st)
 
 int afile_open(struct afile *af, const char *path, char *err, size_t errlen)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path) + sizeof(".tmp-XXXXXX");
 	memset(af, 0, sizeof(*af));
 	af->path = strdup(path);
-	af->tmp = malloc(n + 5);
+	af->tmp = malloc(n);
 	af->sum = XXH3_createState();
 	if (!af->path || !af->tmp || !af->sum) {
+		free(af->tmp);
+		af->tmp = NULL; /* nothing of ours to remove yet */
 		afile_abort(af);
 		return file_err(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
-	memcpy(af->tmp, path, n);
-	memcpy(af->tmp + n, ".tmp", 5);
-	af->f = fopen(af->tmp, "wb");
-	if (!af->f) {
-		int e = errno;
+	/* The rename at commit replaces PATH: refuse now what must not be replaced. */
+	int fd = outfile_check(path, err, errlen);
+	if (fd == 0)
+		fd = outfile_temp(path, af->tmp, n, err, errlen);
+	if (fd >= 0 && !(af->f = fdopen(fd, "wb"))) {
+		fd = -errno;
+		unlink(af->tmp);
+		file_err(err, errlen, fd, "%s: %s", af->tmp, strerror(-fd));
+	}
+	if (fd < 0) {
+		free(af->tmp);
+		af->tmp = NULL; /* not created: nothing to remove */
 		afile_abort(af);
-		return file_err(err, errlen, -e, "%s.tmp: cannot create: %s", path, strerror(e));
+		return fd;
 	}
 	return 0;
 }
@@ -553,8 +563,9 @@ int pagestore_save(const struct pagestore *ps, const char *path, char *err, size
 		return r;
 	r = pagestore_image_write(ps, NULL, ps->npages, 0, &af);
 	if (r) {
+		file_err(err, errlen, r, "%s: write failed: %s", af.tmp, strerror(-r));
 		afile_abort(&af);
-		return file_err(err, errlen, r, "%s.tmp: write failed: %s", path, strerror(-r));
+		return r;
 	}
 	return afile_commit(&af, err, errlen);
 }

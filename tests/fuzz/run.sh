@@ -11,7 +11,7 @@ half=$(( (secs + 1) / 2 ))
 out=build/fuzz
 cc=${FUZZ_CC:-clang}
 mkdir -p "$out"
-src="traces/events.c traces/reader.c traces/tools.c traces/writer.c"
+src="traces/events.c traces/reader.c traces/tools.c traces/writer.c core/outfile.c"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 $cc -std=gnu11 -g -O1 -I. $san tests/fuzz/trace_reader_fuzz.c $src -llz4 -lxxhash \
 	-o "$out/trace_reader_fuzz"
