@@ -53,10 +53,13 @@ static XXH128_hash_t default_hash(const void *page)
 
 static bool is_zero_page(const void *page)
 {
-	const uint64_t *w = page;
-	/* 64-byte chunks with an early exit: most non-zero pages are rejected in the first chunk. */
-	for (size_t i = 0; i < PAGE_SIZE / 8; i += 8) {
-		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+	const uint8_t *p = page;
+	/* 64-byte chunks with an early exit: most non-zero pages are rejected in the first chunk.
+	 * Copied out, as a page inside a snapshot file need not be 8-byte aligned. */
+	for (size_t i = 0; i < PAGE_SIZE; i += 64) {
+		uint64_t w[8];
+		memcpy(w, p + i, sizeof(w));
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
 			return false;
 	}
 	return true;
