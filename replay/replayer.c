@@ -49,9 +49,7 @@ struct replayer {
 static void stop(struct replayer *rp, enum vm_stop_reason why, int status, const char *fmt, ...)
 {
 	struct vm *vm = rp->vm;
-	/* A divergence found at the end (the final blob) overrides "the recording ended". */
-	bool end_diverged = why == VM_STOP_DIVERGED && vm->stop == VM_STOP_TRACE_END;
-	if (vm->stop != VM_RUNNING && vm->stop != VM_STOP_GUEST_EXIT && !end_diverged)
+	if (vm->stop != VM_RUNNING && vm->stop != VM_STOP_GUEST_EXIT)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
