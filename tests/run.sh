@@ -42,6 +42,7 @@ run_sanitized() {
 }
 if [ -x build/asan/rewind ]; then
 	export ASAN_OPTIONS="log_path=$san/asan" UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1"
+	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 	{
 		for t in build/asan/tests/test_*; do
 			# The soft engine's suite takes over 5 minutes under ASan; the integration
