@@ -245,9 +245,19 @@ static int open_serial_input(const char *path)
 	return STDIN_FILENO;
 }
 
+int check_not_input(const char *cmd, const char *output, const char *what, const char *input)
+{
+	if (!input || !outfile_same(output, input))
+		return 0;
+	fprintf(stderr, "rewind %s: the output %s is %s %s: refusing to overwrite an input\n", cmd,
+		output, what, input);
+	return STATUS_ERROR;
+}
+
 int vm_options_check_output(const struct vm_options *o, const char *cmd, const char *output)
 {
-	const char *inputs[][2] = { { "the kernel", o->kernel }, { "the --serial-in file", o->serial_in } };
+	const char *inputs[][2] = { { "the kernel", o->kernel },
+				    { "the --serial-in file", o->serial_in } };
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
 		if (check_not_input(cmd, output, inputs[i][0], inputs[i][1]))
 			return STATUS_ERROR;
@@ -257,15 +267,6 @@ int vm_options_check_output(const struct vm_options *o, const char *cmd, const c
 		return STATUS_ERROR;
 	}
 	return 0;
-}
-
-int check_not_input(const char *cmd, const char *output, const char *what, const char *input)
-{
-	if (!input || !outfile_same(output, input))
-		return 0;
-	fprintf(stderr, "rewind %s: the output %s is %s %s: refusing to overwrite an input\n", cmd,
-		output, what, input);
-	return STATUS_ERROR;
 }
 
 int vm_start(struct vm *vm, struct vm_options *o, uint8_t **image, size_t *image_len)

@@ -5,9 +5,9 @@
 #include "core/vm_state.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
