@@ -105,3 +105,11 @@ edit "$TMP/good.rwd" "$TMP/clock1.rwd" clock-1-byte
 expect clock-payload-is-damage 125 "damaged: clock event at position [0-9]* has a 1-byte payload" "$TMP/clock1.rwd"
 "$REWIND" trace verify "$TMP/clock1.rwd" >"$TMP/v" 2>&1
 check clock-payload-trace-verify grep -q "clock event at position [0-9]* has a 1-byte payload" "$TMP/v"
+
+# A soft-engine recording verifies too: its final guest time comes from exact instruction
+# counts, and its block scan builds a Unicorn control value (once a signed shift UBSan rejects,
+# which the ASan pass of make test would report here).
+"$REWIND" record -o "$TMP/soft.rwd" --engine soft --timeout 60 --cmdline workload=hello "$KERNEL" \
+	</dev/null >/dev/null 2>"$TMP/soft.err"
+check soft-recorded [ $? -eq 0 ]
+expect soft-replay-verifies 0 "verified: " "$TMP/soft.rwd"
