@@ -1,7 +1,9 @@
 # rewind — top-level build.
 #   make          build/rewind, build/librewind.a, build/guest/testos.elf
 #   make demo     build and run the test kernel's hello workload
-#   make test     build and run every test (ends with "N passed, N failed")
+#   make test     build and run every test (ends with "N passed, N failed"), the unit and
+#                 bad-input tests once more under ASan+UBSan (build/asan/)
+#   make asan     only build build/asan/rewind and its unit tests
 #   make fuzz     run the libFuzzer targets for a bounded time
 #   make bench    run the benchmarks under tests/bench/
 #   make linux-guest  Debian's cloud kernel and a busybox initramfs in build/linux/ (downloads
@@ -34,6 +36,15 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
 all: $(B)/rewind guest $(UNIT_BIN) $(TOOL_BIN)
 
+# The same binaries built with the sanitizers, for the bad-input tests: any report fails them.
+# clang: its UBSan honours log_path, so tests/run.sh finds reports whatever a test does with stderr.
+ASAN_CC ?= clang
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-Wno-gnu-variable-sized-type-not-at-end
+bins: $(B)/rewind $(UNIT_BIN)
+asan:
+	@CFLAGS="$(ASAN_CFLAGS)" $(MAKE) --no-print-directory CC=$(ASAN_CC) B=$(B)/asan bins
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -51,7 +62,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
 .SECONDARY:
 
 guest:
@@ -68,7 +79,7 @@ demo: deps all
 	$(B)/rewind replay --verify $(B)/demo-race.rwd
 	$(B)/rewind trace info $(B)/demo-race.rwd
 
-test: deps all
+test: deps all asan
 	@sh tests/run.sh
 
 # The Linux guest assets, from Debian's packages (tests/linux/assets.sh).

@@ -42,6 +42,12 @@ int bad_option(const char *cmd, char **argv, void (*usage)(FILE *out));
 const char *one_operand(int argc, char **argv, const char *cmd, const char *what);
 /* Reads a whole file; returns NULL and prints "rewind: PATH: reason" on failure. */
 uint8_t *read_file(const char *path, size_t *len);
+/* Before a VM starts: OUTPUT may be written (absent or a regular file) and is none of the
+ * inputs. 0, or STATUS_ERROR after saying why. */
+int vm_options_check_output(const struct vm_options *o, const char *cmd, const char *output);
+/* STATUS_ERROR after saying so when OUTPUT is the same file as INPUT (`what` names it, as in
+ * "the kernel"); 0 otherwise, and when INPUT is NULL. */
+int check_not_input(const char *cmd, const char *output, const char *what, const char *input);
 /* The kernel and initrd files as read, and as the loader and the recorder take them. */
 struct vm_files {
 	uint8_t *kernel, *initrd;	/* owned */

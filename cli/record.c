@@ -125,7 +125,9 @@ int cmd_record(int argc, char **argv)
 	static struct vm vm;
 	struct vm_files files;
 	char err[512];
-	int status = vm_start(&vm, &o, &files);
+	int status = vm_options_check_output(&o, "record", output);
+	if (!status)
+		status = vm_start(&vm, &o, &files);
 	if (!status) {
 		vm.rec = recorder_open(output, &vm, &files.boot, err, sizeof(err));
 		if (vm.rec)

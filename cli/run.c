@@ -134,7 +134,9 @@ int cmd_run(int argc, char **argv)
 	}
 	static struct vm vm; /* large: keep it off the stack */
 	struct vm_files files;
-	int status = vm_start(&vm, &o, &files);
+	int status = snap.path ? vm_options_check_output(&o, "run", snap.path) : 0;
+	if (!status)
+		status = vm_start(&vm, &o, &files);
 	if (!status && snap.path) {
 		vm.quiet_point = snapshot_when_due;
 		vm.quiet_ctx = &snap;

@@ -1,5 +1,6 @@
 /* Options shared by the commands that start a VM, and booting a VM from them. */
 #include "cli/cli.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,11 +224,43 @@ static int open_serial_input(const char *path)
 {
 	if (path && strcmp(path, "-")) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		/* A directory opens, but every read fails: the guest would wait for input forever. */
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			fd = -1;
+			errno = EISDIR;
+		}
 		if (fd < 0)
 			fprintf(stderr, "rewind: --serial-in %s: %s\n", path, strerror(errno));
 		return fd < 0 ? -2 : fd;
 	}
 	return STDIN_FILENO;
+}
+
+int check_not_input(const char *cmd, const char *output, const char *what, const char *input)
+{
+	if (!input || !outfile_same(output, input))
+		return 0;
+	fprintf(stderr, "rewind %s: the output %s is %s %s: refusing to overwrite an input\n", cmd,
+		output, what, input);
+	return STATUS_ERROR;
+}
+
+int vm_options_check_output(const struct vm_options *o, const char *cmd, const char *output)
+{
+	const char *inputs[][2] = { { "the kernel", o->kernel },
+				    { "the initrd", o->initrd },
+				    { "the --serial-in file", o->serial_in } };
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
+		if (check_not_input(cmd, output, inputs[i][0], inputs[i][1]))
+			return STATUS_ERROR;
+	char err[512];
+	if (outfile_check(output, err, sizeof(err))) {
+		fprintf(stderr, "rewind %s: %s\n", cmd, err);
+		return STATUS_ERROR;
+	}
+	return 0;
 }
 
 void vm_files_free(struct vm_files *f)

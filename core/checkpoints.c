@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,15 +116,32 @@ void checkpoints_maybe_take(struct checkpoint_set *set, struct vm *vm, uint64_t 
 		set->next_ns = set->v[set->n - 1].guest_ns + set->every_ns;
 }
 
-static void remove_dir(const char *path)
+/* The names rewind writes in a checkpoint directory: "store" and "NNNN.snap", and the same
+ * followed by ".tmp-XXXXXX" while being written (core/outfile.h). */
+static bool checkpoint_file_name(const char *name)
 {
+	size_t n = strspn(name, "0123456789");
+	const char *rest = !strncmp(name, "store", 5) ? name + 5
+			   : n >= 4 && !strncmp(name + n, ".snap", 5) ? name + n + 5 : NULL;
+	return rest && (!*rest || (!strncmp(rest, ".tmp-", 5) && strlen(rest) == 11));
+}
+
+/* Removes a checkpoint directory rewind wrote: only the files it writes there, so that anything
+ * else put in it survives (and keeps the directory). Write permission is restored first: a
+ * directory made read-only would otherwise stay behind, as FILE.ckpt.old/ say. */
+static void remove_checkpoint_dir(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) || !S_ISDIR(st.st_mode))
+		return;
+	chmod(path, (st.st_mode & 07777) | S_IRWXU);
 	DIR *d = opendir(path);
 	if (!d)
 		return;
 	struct dirent *e;
 	char file[PATH_MAX + 300];
 	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!checkpoint_file_name(e->d_name))
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
 		unlink(file);
@@ -132,11 +150,23 @@ static void remove_dir(const char *path)
 	rmdir(path);
 }
 
+/* The directories of TRACE's checkpoints: the set, and the new and the old set while a new one
+ * replaces it (left behind by a recorder killed then). */
+static const char *const checkpoint_dirs[] = { ".ckpt", ".ckpt.tmp", ".ckpt.old" };
+enum { CKPT_DIR, CKPT_TMP, CKPT_OLD, CKPT_NDIRS };
+
+static void checkpoint_dir(char *out, size_t len, const char *trace_path, int which)
+{
+	snprintf(out, len, "%s%s", trace_path, checkpoint_dirs[which]);
+}
+
 void checkpoints_remove(const char *trace_path)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s.ckpt", trace_path);
-	remove_dir(dir);
+	for (int i = 0; i < CKPT_NDIRS; i++) {
+		checkpoint_dir(dir, sizeof(dir), trace_path, i);
+		remove_checkpoint_dir(dir);
+	}
 }
 
 int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_t trace_id,
@@ -147,10 +177,15 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
 		snprintf(err, errlen, "a checkpoint could not be taken: %s", set->error);
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s.ckpt", trace_path);
-	snprintf(tmp, sizeof(tmp), "%s.ckpt.tmp", trace_path);
-	snprintf(old, sizeof(old), "%s.ckpt.old", trace_path);
-	remove_dir(tmp);
+	checkpoint_dir(dir, sizeof(dir), trace_path, CKPT_DIR);
+	checkpoint_dir(tmp, sizeof(tmp), trace_path, CKPT_TMP);
+	checkpoint_dir(old, sizeof(old), trace_path, CKPT_OLD);
+	struct stat st;
+	if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a checkpoint directory (left alone)", dir);
+		return -1;
+	}
+	remove_checkpoint_dir(tmp); /* a killed run's: reused */
 	if (mkdir(tmp, 0755)) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
@@ -165,7 +200,7 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
 		if (snapshot_write(file, &set->v[i].snap, &set->ps, "store", err, errlen))
 			goto fail;
 	}
-	remove_dir(old);
+	remove_checkpoint_dir(old);
 	if (rename(dir, old) && errno != ENOENT) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
@@ -174,10 +209,10 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	remove_dir(old);
+	remove_checkpoint_dir(old);
 	return 0;
 fail:
-	remove_dir(tmp);
+	remove_checkpoint_dir(tmp);
 	return -1;
 }
 

@@ -44,7 +44,8 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
  * damaged or foreign set (err). */
 int checkpoints_load(struct checkpoint_set *set, const char *trace_path, uint64_t trace_id,
 		     char *err, size_t errlen);
-/* Removes TRACE.ckpt/: a new recording at the same path makes the old checkpoints stale. */
+/* Removes TRACE.ckpt/ (and TRACE.ckpt.tmp/ and .old/ a killed run left): a new recording at the
+ * same path makes the old checkpoints stale. Only the files rewind writes there are removed. */
 void checkpoints_remove(const char *trace_path);
 /* Puts vm (created from the trace's configuration) in checkpoint k's state, including what
  * replay needs besides the machine (exit index, dirty pages pending for landings). */

@@ -1,5 +1,6 @@
 #define XXH_STATIC_LINKING_ONLY
 #include "core/pagestore.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,10 +53,13 @@ static XXH128_hash_t default_hash(const void *page)
 
 static bool is_zero_page(const void *page)
 {
-	const uint64_t *w = page;
-	/* 64-byte chunks with an early exit: most non-zero pages are rejected in the first chunk. */
-	for (size_t i = 0; i < PAGE_SIZE / 8; i += 8) {
-		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+	const uint8_t *p = page;
+	/* 64-byte chunks with an early exit: most non-zero pages are rejected in the first chunk.
+	 * Copied out, as a page inside a snapshot file need not be 8-byte aligned. */
+	for (size_t i = 0; i < PAGE_SIZE; i += 64) {
+		uint64_t w[8];
+		memcpy(w, p + i, sizeof(w));
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
 			return false;
 	}
 	return true;
@@ -231,22 +235,31 @@ void pagestore_stats(const struct pagestore *ps, struct pagestore_stats *st)
 
 int afile_open(struct afile *af, const char *path, char *err, size_t errlen)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path) + sizeof(".tmp-XXXXXX");
 	memset(af, 0, sizeof(*af));
 	af->path = strdup(path);
-	af->tmp = malloc(n + 5);
+	af->tmp = malloc(n);
 	af->sum = XXH3_createState();
 	if (!af->path || !af->tmp || !af->sum) {
+		free(af->tmp);
+		af->tmp = NULL; /* nothing of ours to remove yet */
 		afile_abort(af);
 		return file_err(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
-	memcpy(af->tmp, path, n);
-	memcpy(af->tmp + n, ".tmp", 5);
-	af->f = fopen(af->tmp, "wb");
-	if (!af->f) {
-		int e = errno;
+	/* The rename at commit replaces PATH: refuse now what must not be replaced. */
+	int fd = outfile_check(path, err, errlen);
+	if (fd == 0)
+		fd = outfile_temp(path, af->tmp, n, err, errlen);
+	if (fd >= 0 && !(af->f = fdopen(fd, "wb"))) {
+		fd = -errno;
+		unlink(af->tmp);
+		file_err(err, errlen, fd, "%s: %s", af->tmp, strerror(-fd));
+	}
+	if (fd < 0) {
+		free(af->tmp);
+		af->tmp = NULL; /* not created: nothing to remove */
 		afile_abort(af);
-		return file_err(err, errlen, -e, "%s.tmp: cannot create: %s", path, strerror(e));
+		return fd;
 	}
 	return 0;
 }
@@ -553,8 +566,9 @@ int pagestore_save(const struct pagestore *ps, const char *path, char *err, size
 		return r;
 	r = pagestore_image_write(ps, NULL, ps->npages, 0, &af);
 	if (r) {
+		file_err(err, errlen, r, "%s: write failed: %s", af.tmp, strerror(-r));
 		afile_abort(&af);
-		return file_err(err, errlen, r, "%s.tmp: write failed: %s", path, strerror(-r));
+		return r;
 	}
 	return afile_commit(&af, err, errlen);
 }

@@ -66,7 +66,7 @@ static inline bool pagestore_valid(const struct pagestore *ps, page_ref ref)
 XXH128_hash_t pagestore_hash(const struct pagestore *ps, page_ref ref);
 void pagestore_stats(const struct pagestore *ps, struct pagestore_stats *st);
 
-/* The store file: written to PATH.tmp and renamed over PATH once complete and synced. Loading
+/* The store file: written to PATH.tmp-XXXXXX and renamed over PATH once complete and synced. Loading
  * validates every record; on error *ps is left untouched (uninitialized) and err says what and
  * where. On success *ps is a new store with the same refs, hashes and id. */
 int pagestore_save(const struct pagestore *ps, const char *path, char *err, size_t errlen);
@@ -126,7 +126,8 @@ int pagestore_append(struct pagestore *ps, const uint8_t *buf, uint64_t len, con
 
 /* ---- Files shared with the snapshot writer/reader ---- */
 
-/* A file being written atomically: bytes go to PATH.tmp; afile_commit() syncs it and renames it
+/* A file being written atomically: bytes go to a new PATH.tmp-XXXXXX (see core/outfile.h:
+ * PATH itself must be absent or a regular file); afile_commit() syncs it and renames it
  * over PATH, afile_abort() removes it. afile_attach() writes to the caller's stream instead (an
  * open_memstream() buffer, a trace being written): commit only flushes, and neither closes it.
  * The first write error sticks and is reported by commit. While `summing`, every byte written

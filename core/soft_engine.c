@@ -352,7 +352,11 @@ static void scan_block(struct soft *s, struct soft_block *b)
 		b->off[b->n++] = (uint16_t)i;
 		i += (uint32_t)len;
 	}
-	b->whole = !special && i == b->size && uc_ctl_request_cache(s->uc, b->pc, &tb) == UC_ERR_OK &&
+	/* uc_ctl_request_cache's UC_CTL_READ_WRITE shifts 3 into the sign bit of an int
+	 * (undefined behaviour): the same control value, built unsigned. */
+	b->whole = !special && i == b->size &&
+		   uc_ctl(s->uc, (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | 2u << 26 | 3u << 30),
+			  b->pc, &tb) == UC_ERR_OK &&
 		   tb.pc == b->pc && tb.size == b->size && tb.icount == b->n;
 }
 

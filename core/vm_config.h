@@ -2,6 +2,7 @@
  * Everything a replay needs to rebuild the same machine, including the RTC's epoch. */
 #ifndef REWIND_VM_CONFIG_H
 #define REWIND_VM_CONFIG_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct vm_config_parsed {
 	char engine[8];
 	char cmdline[4096];
 	int64_t epoch;
+	/* The final blob's guest time is the last guest time the machine saw (traces written
+	 * since 2026-12-07); before, it was the host's time at close, which no replay reaches. */
+	bool end_is_guest_time;
 };
 
 void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, int64_t epoch);

@@ -138,6 +138,9 @@ static void *waker_main(void *arg)
 int waker_start(struct vm *vm)
 {
 	struct vm_host_events *h = &vm->host;
+	/* vm_run runs again after a pause (gdb): the previous waker_stop() left this set, and a
+	 * waker that exits at once would leave the guest with no timers and no --timeout. */
+	atomic_store(&h->stop, false);
 	/* The kick signal is for the vCPU thread only. */
 	sigset_t block, old;
 	sigemptyset(&block);

@@ -105,7 +105,9 @@ int recorder_close(struct recorder *r, struct vm *vm)
 	memset(blob, 0, sizeof(blob));
 	int rc = vm_state_digest(vm, true, blob);
 	uint32_t status = (uint32_t)vm->status;
-	uint64_t exits = vm->exits, ns = host_now_ns() - vm->clock_origin_ns;
+	/* The guest time the guest last saw, which a replay reaches too (the host's clock at
+	 * close is not part of the run). */
+	uint64_t exits = vm->exits, ns = vm->clock.last;
 	memcpy(blob + 16, &status, 4);
 	memcpy(blob + 20, &exits, 8);
 	memcpy(blob + 28, &ns, 8);

@@ -142,6 +142,16 @@ const char *trace_event_name(uint8_t type)
 	return d ? d->name : "unknown";
 }
 
+int trace_event_check(uint8_t type, uint64_t pos, size_t len, char *err, size_t errlen)
+{
+	const struct trace_event_desc *d = trace_event_desc(type);
+	if (!d || d->size < 0 || (size_t)d->size == len)
+		return 0;
+	snprintf(err, errlen, "%s event at position %" PRIu64 " has a %zu-byte payload (want %d)",
+		 d->name, pos, len, d->size);
+	return -1;
+}
+
 void trace_event_format(FILE *out, uint8_t type, const uint8_t *payload, size_t len)
 {
 	const struct trace_event_desc *d = trace_event_desc(type);

@@ -65,6 +65,10 @@ struct trace_event_desc {
 const struct trace_event_desc *trace_event_desc(uint8_t type);
 /* The type's name, or "unknown" */
 const char *trace_event_name(uint8_t type);
+/* 0 when a known event type carries its payload size (unknown types and variable sizes pass);
+ * otherwise -1 with err saying "NAME event at position P has an N-byte payload (want M)". A
+ * wrong size is damage to the trace, not something a replay can diverge on. */
+int trace_event_check(uint8_t type, uint64_t pos, size_t len, char *err, size_t errlen);
 /* Prints the payload decoded when the type is known and its size right, hex otherwise. */
 void trace_event_format(FILE *out, uint8_t type, const uint8_t *payload, size_t len);
 

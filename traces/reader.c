@@ -196,6 +196,10 @@ static int read_header(struct trace_reader *r)
 	if (r->info.flags)
 		return fail(r, TRACE_EFORMAT, "header: unknown flags 0x%x at offset %d",
 			    r->info.flags, HDR_FLAGS);
+	/* A reserved field in use is a format extension this reader does not know. */
+	if (get_le32(fixed + HDR_RESERVED))
+		return fail(r, TRACE_EFORMAT, "header: reserved field at offset %d is 0x%x, not 0",
+			    HDR_RESERVED, get_le32(fixed + HDR_RESERVED));
 	uint64_t hlen = get_le64(fixed + HDR_LEN);
 	if (hlen < HDR_FIXED_SIZE + 8 || hlen > r->size)
 		return fail(r, TRACE_EFORMAT, "header: length %llu at offset %d is impossible in a "
@@ -408,6 +412,13 @@ static int read_index(struct trace_reader *r, uint64_t ioff, uint64_t ilen)
 		return fail(r, TRACE_ECORRUPT, "index at offset %llu: entries hold %llu events, "
 			    "the total says %llu", (unsigned long long)ioff, (unsigned long long)nev,
 			    (unsigned long long)get_le64(x + IDX_NEVENTS));
+	/* Chunks lie back to back up to the index (each one's end is checked when it is read),
+	 * so their compressed sizes add up to what is left of that span after their headers. */
+	uint64_t csize = ioff - r->info.header_len - n * CHK_HEADER_SIZE;
+	if (csize != get_le64(x + IDX_CSIZE))
+		return fail(r, TRACE_ECORRUPT, "index at offset %llu: the chunks hold %llu compressed "
+			    "bytes, the total says %llu", (unsigned long long)ioff,
+			    (unsigned long long)csize, (unsigned long long)get_le64(x + IDX_CSIZE));
 	r->nchunks = n;
 	r->blob = x + IDX_FIXED_SIZE + n * IDX_ENTRY_SIZE;
 	r->bloblen = (size_t)blen;

@@ -365,19 +365,16 @@ static int verify_events(struct trace_reader *r, FILE *out, uint64_t *unknown)
 	struct trace_event ev;
 	struct trace_load_stats st;
 	int rc;
+	char why[200];
 	while ((rc = trace_reader_next(r, &ev)) > 0) {
-		const struct trace_event_desc *d = trace_event_desc(ev.type);
-		if (!d) {
+		if (!trace_event_desc(ev.type))
 			(*unknown)++;
-			continue;
-		}
-		if (d->size >= 0 && (uint32_t)d->size != ev.len) {
+		if (trace_event_check(ev.type, ev.pos, ev.len, why, sizeof(why))) {
 			struct trace_chunk_ref c;
 			trace_reader_stats(r, &st);
 			trace_reader_chunk(r, st.chunks - 1, &c);
-			fprintf(out, "error: chunk %" PRIu64 " at offset %" PRIu64 ": %s event at "
-				"position %" PRIu64 " has a %u-byte payload (want %d)\n",
-				st.chunks - 1, c.offset, d->name, ev.pos, ev.len, d->size);
+			fprintf(out, "error: chunk %" PRIu64 " at offset %" PRIu64 ": %s\n",
+				st.chunks - 1, c.offset, why);
 			return TRACE_TOOL_ECORRUPT;
 		}
 	}

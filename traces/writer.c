@@ -3,6 +3,7 @@
  * recorder killed at any moment leaves whole chunks followed by at most one torn one. */
 #include "traces/trace.h"
 #include "traces/format.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,15 +181,18 @@ struct trace_writer *trace_writer_open(const char *path, const struct trace_sect
 		set_err(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Written in place, not renamed into place at the end, so that a killed recorder leaves
+	 * its chunks at PATH. A failure removes PATH only when this call created it. */
+	bool created;
+	w->fd = outfile_open(path, &created, err, errlen);
 	if (w->fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		free(w);
 		return NULL;
 	}
 	if (write_header(w, sections, nsections, err, errlen)) {
 		close(w->fd);
-		unlink(path);
+		if (created)
+			unlink(path);
 		free(w);
 		return NULL;
 	}

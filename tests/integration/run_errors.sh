@@ -64,6 +64,9 @@ expect_error unknown-option "unknown option" "$REWIND" run --frobnicate "$KERNEL
 expect_error no-kernel "expected one KERNEL" "$REWIND" run
 expect_error unknown-command "unknown command" "$REWIND" frobnicate
 expect_error serial-in-missing "serial-in $TMP/nope" "$REWIND" run --serial-in "$TMP/nope" "$KERNEL"
+# A directory opens, but the guest would then wait for input forever.
+expect_error serial-in-directory "serial-in $TMP: Is a directory" \
+	timeout 30 "$REWIND" run --timeout 20 --cmdline workload=echo --serial-in "$TMP" "$KERNEL"
 
 # A PVH kernel whose image needs more RAM than the VM has: a 6 MiB segment with -m 4M.
 python3 - "$TMP/big.elf" <<'PY'
@@ -117,3 +120,47 @@ expect_error record-no-output "-o FILE is required" "$REWIND" record "$KERNEL"
 "$REWIND" run "$KERNEL" --timeout 60 --cmdline workload=hello >"$TMP/out" 2>&1 </dev/null
 check options-after-kernel [ $? -eq 0 ]
 check options-after-kernel-used grep -q "^hello: testos is up" "$TMP/out"
+
+# --timeout still bounds a run after gdb continued, interrupted and detached: the echo workload
+# waits for input forever, so only the timeout ends it.
+if have_kvm; then
+	cat >"$TMP/gdb_client.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+for _ in range(300):
+    try:
+        s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.1)
+s.settimeout(30)
+buf = b""
+def send(p): s.sendall(b"$%s#%02x" % (p, sum(p) & 0xff))
+def packet():
+    global buf
+    while True:
+        i = buf.find(b"$")
+        j = buf.find(b"#", i)
+        if i >= 0 and j >= 0 and len(buf) >= j + 3:
+            p, buf = buf[i + 1:j], buf[j + 3:]
+            s.sendall(b"+")
+            return p
+        buf += s.recv(4096)
+send(b"c"); time.sleep(1); s.sendall(b"\x03"); packet()
+send(b"D")
+try:
+    packet()
+except OSError:
+    pass  # the server may close as soon as it has answered
+PY
+	start=$(date +%s)
+	timeout 60 "$REWIND" run --gdb-socket "$TMP/gdb.sock" --timeout 3 --cmdline workload=echo \
+		"$KERNEL" </dev/null >/dev/null 2>"$TMP/gdb.err" &
+	run=$!
+	python3 "$TMP/gdb_client.py" "$TMP/gdb.sock" >/dev/null 2>&1
+	wait $run
+	rc=$?
+	took=$(($(date +%s) - start))
+	check gdb-detach-keeps-timeout sh -c "[ $rc -eq 124 ] && [ $took -le 20 ] && grep -q 'did not finish within 3 s' '$TMP/gdb.err'"
+else
+	skip gdb-detach-keeps-timeout "/dev/kvm not accessible"
+fi

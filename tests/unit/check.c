@@ -1,5 +1,8 @@
 #include "tests/unit/check.h"
 
+#include <dirent.h>
+#include <string.h>
+
 struct check_state check_state;
 
 int check_run(const char *suite, const struct check_case *cases, int n)
@@ -13,4 +16,18 @@ int check_run(const char *suite, const struct check_case *cases, int n)
 	}
 	fflush(stdout);
 	return failed ? 1 : 0;
+}
+
+int check_no_file_like(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int none = 1;
+	if (!d)
+		return 1;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			none = 0;
+	closedir(d);
+	return none;
 }

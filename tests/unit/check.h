@@ -37,6 +37,8 @@ struct check_case {
 	const char *name;
 	void (*fn)(void);
 };
+/* True when no file in dir has a name starting with prefix (e.g. a temporary "x.tmp-XXXXXX"). */
+int check_no_file_like(const char *dir, const char *prefix);
 int check_run(const char *suite, const struct check_case *cases, int n);
 
 #define T(fn) { #fn, fn }
