@@ -68,8 +68,13 @@ expect_refused snapshot-output-is-kernel "is the kernel $TMP/k.elf" \
 # shellcheck disable=SC2086
 expect_refused record-output-is-serial-in "is the --serial-in file" \
 	"$REWIND" record -o "$TMP/input.txt" --serial-in "$TMP/input.txt" $hello "$TMP/k.elf"
+printf 'initrd bytes\n' >"$TMP/initrd.img"
+# shellcheck disable=SC2086
+expect_refused record-output-is-initrd "is the initrd $TMP/initrd.img" \
+	"$REWIND" record -o "$TMP/initrd.img" --initrd "$TMP/initrd.img" $hello "$TMP/k.elf"
 check kernel-intact cmp -s "$KERNEL" "$TMP/k.elf"
 check serial-in-intact grep -qx typed "$TMP/input.txt"
+check initrd-intact grep -qx "initrd bytes" "$TMP/initrd.img"
 
 # --- A user's file named like rewind's temporary files is not touched; a regular output is
 # replaced.
