@@ -123,7 +123,7 @@ int cmd_record(int argc, char **argv)
 	o.cfg.chaos = ro.chaos;
 	o.cfg.chaos_seed = ro.seeded ? ro.seed : host_seed();
 	static struct vm vm;
-	struct vm_files files;
+	struct vm_files files = { 0 };
 	char err[512];
 	int status = vm_options_check_output(&o, "record", output);
 	if (!status)

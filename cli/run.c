@@ -133,7 +133,7 @@ int cmd_run(int argc, char **argv)
 		return STATUS_ERROR;
 	}
 	static struct vm vm; /* large: keep it off the stack */
-	struct vm_files files;
+	struct vm_files files = { 0 };
 	int status = snap.path ? vm_options_check_output(&o, "run", snap.path) : 0;
 	if (!status)
 		status = vm_start(&vm, &o, &files);
