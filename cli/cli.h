@@ -35,6 +35,10 @@ void vm_options_usage(FILE *out);
 /* Parses SECONDS given to option `opt` of command `cmd`: a number above 0 (or 0 too when
  * zero_ok). Returns 0, or -1 after printing what is wrong. */
 int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out);
+/* Parses the --seed N of command `cmd` (0 to 2^64-1). 0, or -1 after saying what is wrong. */
+int parse_seed(const char *cmd, const char *arg, uint64_t *out);
+/* A chaos seed from the host, for --chaos without --seed. */
+uint64_t host_seed(void);
 /* getopt_long met an unknown option or a missing argument: says which, prints the usage, and
  * returns STATUS_ERROR. */
 int bad_option(const char *cmd, char **argv, void (*usage)(FILE *out));

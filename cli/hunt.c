@@ -3,6 +3,7 @@
  * cannot take the hunt down, and two cores run two recordings at once. */
 #define _GNU_SOURCE /* strsignal */
 #include "cli/cli.h"
+#include "core/waker.h"
 #include "record/recorder.h"
 #include "traces/trace.h"
 
@@ -13,10 +14,8 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -48,7 +47,6 @@ struct hunt_run {
 	long index;
 	pid_t pid;
 	uint64_t seed;
-	double started;
 	int status;		/* the record's exit status; -1 while running */
 	bool kept;
 	bool abandoned;		/* stopped by the hunt's end: not a run that counts */
@@ -75,9 +73,7 @@ static void on_interrupt(int sig)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return host_now_ns() / 1e9;
 }
 
 static void hunt_usage(FILE *out)
@@ -218,11 +214,7 @@ static int parse_options(struct hunt_options *o, int argc, char **argv, bool *he
 		else if (!strcmp(name, "--chaos"))
 			o->chaos = true;
 		else if (!strcmp(name, "--seed")) {
-			char *end;
-			errno = 0;
-			o->seed = strtoull(v, &end, 0);
-			if (errno || end == v || *end || *v == '-')
-				rc = hunt_error("--seed wants a number from 0 to 2^64-1, not '%s'", v);
+			rc = parse_seed("hunt", v, &o->seed);
 			o->seeded = true;
 		} else if (!strcmp(name, "--keep"))
 			rc = parse_count(name, v, 1, &o->keep);
@@ -315,7 +307,6 @@ static int start_run(struct hunt *h, struct hunt_run *r)
 		return -1;
 	}
 	r->status = -1;
-	r->started = now_s();
 	h->running++;
 	return 0;
 }
@@ -626,9 +617,7 @@ int cmd_hunt(int argc, char **argv)
 	int status = STATUS_ERROR;
 	if (prepare_dir(h.o.dir))
 		goto out;
-	uint64_t base_seed = h.o.seed;
-	if (h.o.chaos && !h.o.seeded && getrandom(&base_seed, sizeof(base_seed), 0) != sizeof(base_seed))
-		base_seed = (uint64_t)time(NULL);
+	uint64_t base_seed = h.o.seeded ? h.o.seed : host_seed();
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

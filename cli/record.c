@@ -4,13 +4,8 @@
 #include "record/recorder.h"
 #include "traces/trace.h"
 
-#include "core/waker.h"
-
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 static void record_usage(FILE *out)
 {
@@ -47,27 +42,11 @@ static int record_option(int opt, const char *arg, void *ctx)
 	case OPT_CHAOS:
 		r->chaos = true;
 		return 0;
-	case OPT_SEED: {
-		char *end;
-		errno = 0;
-		r->seed = strtoull(arg, &end, 0);
-		if (errno || end == arg || *end || *arg == '-') {
-			fprintf(stderr, "rewind record: --seed wants a number from 0 to 2^64-1, not '%s'\n", arg);
-			return -1;
-		}
+	case OPT_SEED:
 		r->seeded = true;
-		return 0;
-	}
+		return parse_seed("record", arg, &r->seed);
 	}
 	return -1;
-}
-
-static uint64_t host_seed(void)
-{
-	uint64_t seed;
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = host_now_ns() ^ ((uint64_t)getpid() << 32);
-	return seed;
 }
 
 static void take_checkpoint(struct vm *vm, void *ctx)

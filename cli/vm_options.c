@@ -1,12 +1,14 @@
 /* Options shared by the commands that start a VM, and booting a VM from them. */
 #include "cli/cli.h"
 #include "core/outfile.h"
+#include "core/waker.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,6 +187,26 @@ int parse_seconds(const char *cmd, const char *opt, const char *arg, bool zero_o
 	}
 	*out = v;
 	return 0;
+}
+
+int parse_seed(const char *cmd, const char *arg, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || *arg == '-') {
+		fprintf(stderr, "rewind %s: --seed wants a number from 0 to 2^64-1, not '%s'\n", cmd, arg);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t host_seed(void)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = host_now_ns() ^ ((uint64_t)getpid() << 32);
+	return seed;
 }
 
 uint8_t *read_file(const char *path, size_t *len)

@@ -142,7 +142,7 @@ static void vm_wait_for_window(struct vm *vm)
  * point leaves it waiting, for a later exit or a kick after a (drawn) grace period. */
 static bool vm_chaos_holds(struct vm *vm)
 {
-	if (!vm->rec || !chaos_hold(&vm->chaos, host_now_ns()))
+	if (!vm->rec || !vm->chaos.on || !chaos_hold(&vm->chaos, host_now_ns()))
 		return false;
 	irq_wait_start(vm);
 	return true;

@@ -101,6 +101,9 @@ bad_input hunt-dir-unwritable "cannot create" --runs 1 -o /proc/rewind-hunt "$KE
 bad_input hunt-bad-until "--until wants exit, status=N or output=REGEX" --until sometimes -o "$TMP/x" "$KERNEL"
 bad_input hunt-bad-regex "output=(" --until 'output=(' -o "$TMP/x" "$KERNEL"
 bad_input hunt-no-dir "-o DIR is required" --runs 1 "$KERNEL"
+bad_input hunt-bad-seed "--seed wants a number from 0 to 2^64-1" --chaos --seed -1 -o "$TMP/x" "$KERNEL"
+"$REWIND" record --chaos --seed 12x -o "$TMP/seed.rwd" "$KERNEL" </dev/null >/dev/null 2>"$TMP/seed.err"
+check record-bad-seed sh -c "[ $? -eq 125 ] && grep -q -- '--seed wants a number' '$TMP/seed.err' && [ ! -e '$TMP/seed.rwd' ]"
 bad_input hunt-output-among-record-options "hunt names each run's trace itself" -o "$TMP/x" --cmdline workload=hello -o y "$KERNEL"
 bad_input hunt-record-error "could not record" --runs 3 -o "$TMP/x" "$TMP/no-such-kernel"
 check hunt-record-error-keeps-nothing [ -z "$(ls "$TMP/x" 2>/dev/null)" ]
