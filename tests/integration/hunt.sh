@@ -85,6 +85,23 @@ import json, sys
 v = json.load(open('$TMP/int.json'))
 sys.exit(not (v['interrupted'] and v['verdict'] == 'none' and v['runs'] >= 1))"
 check hunt-interrupted-leaves-nothing [ -z "$(ls "$D")" ]
+# ... and keeps the failures it had found, each named in its verdict.
+D="$TMP/int-found"
+"$REWIND" hunt --chaos --runs 1000 --keep 1000 --json "$TMP/int-found.json" -o "$D" \
+	--cmdline workload=flaky "$KERNEL" >/dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid
+rc=$?
+check hunt-interrupted-keeps-found [ "$rc" -eq 0 ]
+check hunt-interrupted-json-names-kept python3 -c "
+import json, os, sys
+v = json.load(open('$TMP/int-found.json'))
+k = v['kept']
+sys.exit(not (v['interrupted'] and v['verdict'] == 'found' and k and
+              all(os.path.exists(t['trace']) for t in k) and
+              len(k) == len([f for f in os.listdir('$D') if f.endswith('.rwd')])))"
 
 # Bad input: a clear message and 125.
 bad_input() {
