@@ -7,6 +7,7 @@
 #include "record/recorder.h"
 #include "traces/trace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -58,6 +59,7 @@ struct hunt {
 	struct hunt_options o;
 	struct hunt_run *runs;
 	long nruns, cap;
+	long first;		/* the first run's number: after every run-NNNN file already in DIR */
 	long failures, running;
 	double start;
 	bool progress;		/* stderr is a terminal: one line of progress, rewritten */
@@ -91,7 +93,7 @@ static void hunt_usage(FILE *out)
 		"      --until status=N  a failure is guest status N\n"
 		"      --until output=RE a failure is console output matching the extended regex RE\n"
 		"      --chaos           record with --chaos (docs/chaos.md), a new seed per run\n"
-		"      --seed N          the first run's chaos seed (run i gets N+i)\n"
+		"      --seed N          the first run's chaos seed (the i-th run gets N+i)\n"
 		"      --keep K          go on until K failures are kept (default 1)\n"
 		"      --jobs J          recordings at once (default: the number of CPUs, at most 2)\n"
 		"      --json FILE       write the verdict as JSON\n"
@@ -249,6 +251,21 @@ static int parse_options(struct hunt_options *o, int argc, char **argv, bool *he
 	return 0;
 }
 
+/* DIR may hold an earlier hunt's kept traces: this hunt numbers its runs after them, so it
+ * never writes over, or deletes, a file it did not create. */
+static long runs_already_in(const char *dir)
+{
+	long last = 0, n;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (sscanf(e->d_name, "run-%ld.", &n) == 1 && n > last)
+			last = n;
+	if (d)
+		closedir(d);
+	return last;
+}
+
 static int prepare_dir(const char *dir)
 {
 	if (mkdir(dir, 0777) && errno != EEXIST) {
@@ -298,8 +315,8 @@ static int start_run(struct hunt *h, struct hunt_run *r)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_EXCL, 0666);
 	int rc = posix_spawn(&r->pid, "/proc/self/exe", &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
@@ -419,8 +436,8 @@ static struct hunt_run *new_run(struct hunt *h, uint64_t base_seed)
 	}
 	struct hunt_run *r = &h->runs[h->nruns];
 	memset(r, 0, sizeof(*r));
-	r->index = ++h->nruns;
-	r->seed = base_seed + (uint64_t)r->index - 1;
+	r->index = h->first + ++h->nruns;
+	r->seed = base_seed + (uint64_t)h->nruns - 1;
 	return r;
 }
 
@@ -617,6 +634,7 @@ int cmd_hunt(int argc, char **argv)
 	int status = STATUS_ERROR;
 	if (prepare_dir(h.o.dir))
 		goto out;
+	h.first = runs_already_in(h.o.dir);
 	uint64_t base_seed = h.o.seeded ? h.o.seed : host_seed();
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);

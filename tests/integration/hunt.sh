@@ -48,6 +48,15 @@ sys.exit(not (s.tag == 'testsuite' and s.get('failures') == '1' and
               len(s.findall('testcase')) == int(s.get('tests')) and
               len(s.findall('testcase/failure')) == 1))"
 
+# A hunt into a DIR that holds an earlier hunt's run-0001.rwd numbers its runs after it: that
+# file is neither written over nor deleted.
+mkdir "$TMP/again"
+cp "$kept" "$TMP/again/run-0001.rwd"
+"$REWIND" hunt --chaos --runs 40 -o "$TMP/again" --cmdline workload=flaky "$KERNEL" >/dev/null 2>&1
+check hunt-again-status [ $? -eq 0 ]
+check hunt-again-keeps-earlier-trace cmp -s "$kept" "$TMP/again/run-0001.rwd"
+check hunt-again-adds-its-own [ "$(ls "$TMP/again"/*.rwd | wc -l)" -eq 2 ]
+
 # Nothing to find: status 1, nothing kept, the verdict says none.
 D="$TMP/none"
 "$REWIND" hunt --runs 3 --until status=7 --json "$TMP/none.json" -o "$D" \
