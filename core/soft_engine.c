@@ -21,7 +21,17 @@
 #define RFLAGS_IF (1ULL << 9)
 #define CR4_TSD (1ULL << 2)
 #define SCRATCH_LOW 0xffe00000ULL	/* below 4 GiB: the loader runs 32-bit code there */
-#define SOFT_TCG_BUFFER (32u << 20)	/* Unicorn's code buffer: a full one is flushed */
+/* Unicorn's code buffer, and how much of it one translated guest instruction is assumed to
+ * take at most: measured ~155 bytes on average while Linux boots (463 692 instructions in
+ * 71.7 MB, every memory access on the slow path), ~240 for `compute`. The engine flushes the
+ * buffer itself, between runs, before that bound says it could be full: Unicorn 2.1.1
+ * crashes after flushing a full buffer in the middle of a run (in tb_set_jmp_target or
+ * tb_phys_invalidate, as in upstream issue 1923; measured: 4 of 6 `compute` runs with a
+ * 2 MiB buffer crashed, 0 of 6 with the engine's own flushes). Only the used part is
+ * resident until a flush, which clears (and so touches) all of it. */
+#define SOFT_TCG_BUFFER (512u << 20)
+#define SOFT_TCG_BYTES_PER_INSN 512
+#define SOFT_TCG_FLUSH_AT (SOFT_TCG_BUFFER / SOFT_TCG_BYTES_PER_INSN)
 
 static const struct engine_ops soft_ops;
 
@@ -346,9 +356,13 @@ static bool whole_despite(const struct insn64 *d, bool last)
 	return !d->rep && (d->op == 0x9d || (d->op == 0xfb && last));
 }
 
+static unsigned translated_slot(uint64_t pc)
+{
+	return (unsigned)(pc ^ (pc >> 12)) & (SOFT_TRANSLATED - 1);
+}
+
 static void scan_block(struct soft *s, struct soft_block *b)
 {
-	uc_tb tb;
 	uint32_t i = 0;
 	bool special = false;
 	b->n = 0;
@@ -366,12 +380,14 @@ static void scan_block(struct soft *s, struct soft_block *b)
 		special = d.special && !whole_despite(&d, i == b->size);
 		b->ends_in_sti = d.op == 0xfb;
 	}
-	/* uc_ctl_request_cache's UC_CTL_READ_WRITE shifts 3 into the sign bit of an int
-	 * (undefined behaviour): the same control value, built unsigned. */
+	/* Unicorn's own count for its translation (reported by hook_new_block just before the
+	 * block first ran) confirms the decoding; asking Unicorn for the translation instead
+	 * (uc_ctl_request_cache) may translate anew, and with a full buffer flush, and jump out
+	 * through a stale context. A block never reported (the very first) relies on the
+	 * tiling alone. */
+	const uc_tb *t = &s->translated[translated_slot(b->pc)];
 	b->whole = !special && i == b->size &&
-		   uc_ctl(s->uc, (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | 2u << 26 | 3u << 30),
-			  b->pc, &tb) == UC_ERR_OK &&
-		   tb.pc == b->pc && tb.size == b->size && tb.icount == b->n;
+		   (t->pc != b->pc || t->size != b->size || t->icount == b->n);
 }
 
 static uint32_t block_slot(const struct soft *s, uint64_t pc, uint32_t size)
@@ -487,6 +503,8 @@ static void hook_new_block(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user)
 	struct soft *s = user;
 	(void)uc;
 	(void)prev;
+	s->translated[translated_slot(cur->pc)] = *cur;
+	s->translated_insns += cur->icount;
 	struct soft_block *b = find_block(s, cur->pc, cur->size);
 	if (b)
 		b->checked = s->code_gen - 1;
@@ -663,6 +681,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return block_halt(s, WHY_KICK, addr);
 	if (s->icount >= s->limit)
 		return block_halt(s, WHY_LIMIT, addr);
+	if (s->translated_insns >= SOFT_TCG_FLUSH_AT)
+		return block_halt(s, WHY_FLUSH, addr);
 	const struct soft_block *b = whole_block(s, addr, size);
 	if (b && s->icount + b->n <= s->limit && !stop_within(s, addr, size)) {
 		if (s->window && s->icount != s->shadow_icount &&
@@ -808,6 +828,13 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 	set_fail(s, "instruction at %#llx makes more than one MMIO access (offset %#llx)", s->cur_rip,
 		 offset);
 	halt(s, WHY_FAIL);
+}
+
+/* Never called (its range is above every physical address); see soft_engine_create. */
+static void hook_no_write(uc_engine *uc, uc_mem_type type, uint64_t gpa, int size, int64_t value,
+			  void *user)
+{
+	(void)uc, (void)type, (void)gpa, (void)size, (void)value, (void)user;
 }
 
 /* Unicorn 2.1's MMU translates: its own page walk raises the guest's page faults, and what
@@ -1118,7 +1145,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_RETRANSLATE: case WHY_WATCH:
+	case WHY_RETRANSLATE: case WHY_FLUSH: case WHY_WATCH:
 		return true;
 	default:
 		return false;
@@ -1167,6 +1194,10 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		uint64_t before = s->icount;
 		s->block_stop = false;
 		s->code_gen++;
+		if (s->translated_insns >= SOFT_TCG_FLUSH_AT) {
+			uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+			s->translated_insns = 0;
+		}
 		/* A pending IN re-runs first in this start, with the VMM's value. */
 		s->in.ready = s->in.pending;
 		s->in.pending = false;
@@ -1197,6 +1228,8 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			}
 			continue;
 		}
+		if (s->why == WHY_FLUSH)
+			continue;	/* flushed at the top of the loop */
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
 		switch (s->why) {
@@ -1288,6 +1321,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		}
 		case WHY_NONE:
 		case WHY_RETRANSLATE:	/* handled above */
+		case WHY_FLUSH:
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {
@@ -1370,6 +1404,11 @@ int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct
 uint64_t soft_engine_icount(struct engine *e)
 {
 	return to_soft(e)->icount;
+}
+
+uint64_t soft_engine_whole_blocks(struct engine *e)
+{
+	return to_soft(e)->whole_blocks;
 }
 
 void soft_engine_set_icount(struct engine *e, uint64_t icount)
@@ -1716,8 +1755,7 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		snprintf(err, (size_t)errlen, "unicorn: cpu model: %s", uc_strerror(ue));
 		goto fail;
 	}
-	/* Before anything makes Unicorn allocate it: its default code buffer is 1 GiB, which a
-	 * flush memsets and which makes the process ~1 GB resident. */
+	/* Before anything makes Unicorn allocate it. */
 	uc_ctl_set_tcg_buffer_size(s->uc, SOFT_TCG_BUFFER);
 	/* Last of the three: this control initialises Unicorn, after which the model and the
 	 * buffer size are fixed. The MMU translates through the guest's page tables (Unicorn's
@@ -1743,7 +1781,15 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_out, s, 1, 0, UC_X86_INS_OUT) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, s, 1, 0, UC_X86_INS_SYSCALL) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_cpuid, s, 1, 0, UC_X86_INS_CPUID) ||
-	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, s, 1, 0)) {
+	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, s, 1, 0) ||
+	    /* Self-modifying code: Unicorn 2.1, once a write to a page has dropped the
+	     * translations it touched, lets later writes to that page bypass the check while
+	     * other translations remain on it (notdirty_write's tlb_set_dirty), unless a memory
+	     * hook exists. Linux patching many alternatives in one page then ran stale code
+	     * (an oops in __irq_exit_rcu). A hook that matches no address keeps every write
+	     * checked. */
+	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_no_write, s, UINT64_MAX,
+			UINT64_MAX)) {
 		snprintf(err, (size_t)errlen, "cannot install the soft engine's unicorn hooks");
 		goto fail;
 	}

@@ -40,6 +40,8 @@ struct soft_stop {
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
 /* Instructions retired since creation (or since soft_engine_set_icount). */
 uint64_t soft_engine_icount(struct engine *e);
+/* Translation blocks counted whole (at their start, without a per-instruction hook). */
+uint64_t soft_engine_whole_blocks(struct engine *e);
 /* Positions are relative: a restored snapshot sets the count it was taken at. */
 void soft_engine_set_icount(struct engine *e, uint64_t icount);
 void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx);
