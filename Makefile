@@ -89,7 +89,7 @@ linux-guest:
 test-linux: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_qemu.sh
 
-# Not in CI while the soft engine cannot boot the bzImage (docs/linux.md).
+# Linux on the soft engine: run, record and replay --verify (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh
 
