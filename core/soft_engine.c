@@ -837,6 +837,44 @@ static void hook_no_write(uc_engine *uc, uc_mem_type type, uint64_t gpa, int siz
 	(void)uc, (void)type, (void)gpa, (void)size, (void)value, (void)user;
 }
 
+static uint64_t mmio_now_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+	struct soft_mmio_page *p = user;
+	uint64_t v = 0;
+	(void)uc;
+	p->s->mmio_fn(p->s->mmio_ctx, p->base + offset, (uint8_t *)&v, (int)size, false);
+	return v;
+}
+
+static void mmio_now_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+			   void *user)
+{
+	struct soft_mmio_page *p = user;
+	(void)uc;
+	p->s->mmio_fn(p->s->mmio_ctx, p->base + offset, (uint8_t *)&value, (int)size, true);
+}
+
+/* Maps the MMIO page holding gpa to the handler, for good: every access to it is served in
+ * place, from a block counted whole or not, so that where MMIO happens never depends on how
+ * the engine happened to count the block (a stop inside it in one run and not in another). */
+static int serve_mmio_in_place(struct soft *s, uint64_t gpa)
+{
+	struct soft_mmio_page *p = malloc(sizeof(*p)), **pages;
+	if (!p)
+		return -1;
+	*p = (struct soft_mmio_page){ s, gpa & ~(PAGE_SIZE - 1) };
+	pages = realloc(s->mmio_pages, (size_t)(s->nmmio_pages + 1) * sizeof(*pages));
+	if (!pages || uc_mmio_map(s->uc, p->base, PAGE_SIZE, mmio_now_read, p, mmio_now_write, p)) {
+		if (pages)
+			s->mmio_pages = pages;
+		free(p);
+		return -1;
+	}
+	s->mmio_pages = pages;
+	s->mmio_pages[s->nmmio_pages++] = p;
+	return 0;
+}
+
 /* Unicorn 2.1's MMU translates: its own page walk raises the guest's page faults, and what
  * reaches this hook is an access to a guest-physical address outside RAM. A data access is
  * MMIO; a fetch is the guest's error. */
@@ -853,6 +891,9 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int siz
 		halt(s, WHY_FAIL);
 		return false;
 	}
+	/* Unicorn retries the access once the hook says it mapped the page. */
+	if (s->mmio_fn)
+		return serve_mmio_in_place(s, gpa) == 0;
 	if (s->blk)
 		goto imprecise;
 	/* Reported before the instruction has any effect; it re-runs once the VMM has answered. */
@@ -878,7 +919,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int siz
 imprecise:
 	/* Unicorn reports this access without restoring RIP or the lazy flags: inside a block
 	 * counted whole, the instruction is not known. */
-	set_fail(s, "user block %#llx: MMIO at guest physical %#llx (counted whole, unsupported)",
+	set_fail(s, "block %#llx: MMIO at guest physical %#llx, counted whole, and no handler",
 		 s->blk->pc, gpa);
 	s->blk = NULL;
 	halt(s, WHY_FAIL);
@@ -1406,6 +1447,13 @@ uint64_t soft_engine_icount(struct engine *e)
 	return to_soft(e)->icount;
 }
 
+void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx)
+{
+	struct soft *s = to_soft(e);
+	s->mmio_fn = fn;
+	s->mmio_ctx = ctx;
+}
+
 uint64_t soft_engine_whole_blocks(struct engine *e)
 {
 	return to_soft(e)->whole_blocks;
@@ -1649,6 +1697,9 @@ static void soft_destroy(struct engine *e)
 	free(s->page_hash);
 	free_blocks(s);
 	free(s->ranges);
+	for (int i = 0; i < s->nmmio_pages; i++)
+		free(s->mmio_pages[i]);
+	free(s->mmio_pages);
 	free(s);
 }
 

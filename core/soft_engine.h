@@ -23,6 +23,13 @@ enum soft_value_kind {
 typedef uint64_t (*soft_value_fn)(void *ctx, enum soft_value_kind kind, uint64_t icount,
 				  uint64_t dflt);
 
+/* Serves an MMIO access at once: size bytes at data (the value to write, or the buffer a read
+ * fills). With one set, the engine serves every MMIO access through it, in place, instead of
+ * exiting: inside a block it counts whole it cannot stop before the instruction (Unicorn does
+ * not restore the instruction's state there). Without one, MMIO exits (EXIT_MMIO), and an
+ * access from inside a block counted whole fails the run. */
+typedef void (*soft_mmio_fn)(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write);
+
 /* Where soft_engine_run_until() stops, besides the exits run() has. All fields optional. */
 struct soft_stop {
 	uint64_t icount;	/* stop with EXIT_INSN_LIMIT when the count reaches this; 0: none */
@@ -38,6 +45,7 @@ struct soft_stop {
 };
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
+void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx);
 /* Instructions retired since creation (or since soft_engine_set_icount). */
 uint64_t soft_engine_icount(struct engine *e);
 /* Translation blocks counted whole (at their start, without a per-instruction hook). */

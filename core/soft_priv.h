@@ -131,6 +131,13 @@ struct soft {
 
 	soft_value_fn vfn;
 	void *vctx;
+	soft_mmio_fn mmio_fn;		/* MMIO from inside a block counted whole */
+	void *mmio_ctx;
+	struct soft_mmio_page {		/* pages mapped for it: served in place from then on */
+		struct soft *s;
+		uint64_t base;
+	} **mmio_pages;
+	int nmmio_pages;
 	int64_t tsc_offset;
 	bool sysret64;	/* the SYSRET to emulate has REX.W */
 

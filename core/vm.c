@@ -3,6 +3,7 @@
 #include "core/vm.h"
 #include "core/waker.h"
 #include "core/pagewalk.h"
+#include "core/soft_engine.h"
 #include "record/recorder.h"
 #include "replay/replayer.h"
 #include "traces/events.h"
@@ -96,8 +97,12 @@ static struct engine *create_engine(struct vm *vm, char *err, size_t errlen)
 {
 	if (!strcmp(vm->cfg.engine, "kvm"))
 		return kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
-	if (!strcmp(vm->cfg.engine, "soft"))
-		return soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	if (!strcmp(vm->cfg.engine, "soft")) {
+		struct engine *e = soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+		if (e)
+			soft_engine_set_mmio_handler(e, vm_serve_mmio, vm);
+		return e;
+	}
 	snprintf(err, errlen, "unknown engine '%s' (kvm or soft)", vm->cfg.engine);
 	return NULL;
 }

@@ -188,6 +188,9 @@ static inline uint64_t vm_pos(const struct vm *vm)
 {
 	return vm->exits * 2 + (uint64_t)vm->phase;
 }
+/* An MMIO access reaches the bus: at an MMIO exit, or served in place by the soft engine
+ * (soft_mmio_fn; ctx is the vm). Not an exit: no position of its own. */
+void vm_serve_mmio(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write);
 /* Delivers the pending interrupt at an asynchronous landing (record and replay). */
 void vm_deliver_async_irq(struct vm *vm);
 /* Replay: the guest stands at the armed landing (found by breakpoint or soft search):

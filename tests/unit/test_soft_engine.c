@@ -1073,6 +1073,85 @@ TEST(random_kernel_sequences_counted_whole)
 	random_sequences(2, 0x6eed0000, DIFF_SEQS / 2, 1);
 }
 
+struct mmio_log {
+	int reads, writes;
+	uint64_t write_gpa, write_value;
+};
+
+static void serve_mmio(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write)
+{
+	struct mmio_log *log = ctx;
+	if (write) {
+		log->writes++;
+		log->write_gpa = gpa;
+		log->write_value = 0;
+		memcpy(&log->write_value, data, (size_t)size);
+	} else {
+		log->reads++;
+		memcpy(data, &(uint32_t){ MMIO_VALUE }, (size_t)(size < 4 ? size : 4));
+	}
+}
+
+/* A kernel driver's MMIO inside a block counted whole: the engine cannot stop before the
+ * instruction there, so the access is served in place by the handler; the count and the
+ * state are those of the same code run one instruction per run (with MMIO exits). */
+TEST(kernel_mmio_inside_a_block_counted_whole)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x00, 0x00, 0x00, 0xd0,		/* mov $0xd0000000, %ecx */
+		0x31, 0xdb,				/* xor %ebx, %ebx */
+		0x8b, 0x01,				/* mov (%rcx), %eax */
+		0x83, 0xc0, 0x01,			/* add $1, %eax */
+		0x89, 0x41, 0x10,			/* mov %eax, 0x10(%rcx) */
+		0xff, 0xc3,				/* inc %ebx */
+		0xeb, 0x00,				/* jmp 1f: the block ends */
+		0xe6, 0x80,				/* 1: out %al, $0x80 */
+	};
+	struct guest g, one;
+	struct kvm_regs r, r1;
+	struct vm_exit x;
+	struct mmio_log log = { 0 };
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(guest_create(&one, make_soft) == 0);
+	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
+	CHECK(run_to_step(&one, 2) == 0);
+	soft_engine_set_mmio_handler(g.e, serve_mmio, &log);
+	struct guest *gs[] = { &g, &one };
+	for (int i = 0; i < 2; i++) {
+		memcpy(gs[i]->mem.host + DIFF_CODE, code, sizeof(code));
+		soft_engine_invalidate(gs[i]->e, DIFF_CODE, sizeof(code));
+		CHECK(gs[i]->e->ops->get_regs(gs[i]->e, &r) == 0);
+		r.rip = DIFF_CODE;
+		CHECK(gs[i]->e->ops->set_regs(gs[i]->e, &r) == 0);
+	}
+	uint64_t n0 = soft_engine_icount(g.e), w0 = soft_engine_whole_blocks(g.e);
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
+	CHECK(soft_engine_whole_blocks(g.e) > w0);
+	CHECK_EQ(log.reads, 1);
+	CHECK_EQ(log.writes, 1);
+	CHECK_EQ(log.write_gpa, 0xd0000010ULL);
+	CHECK_EQ(log.write_value, MMIO_VALUE + 1);
+	/* One instruction per run, MMIO by exits. */
+	uint64_t m0 = soft_engine_icount(one.e);
+	x.reason = EXIT_INSN_LIMIT;
+	while (x.reason == EXIT_INSN_LIMIT || x.reason == EXIT_MMIO) {
+		if (x.reason == EXIT_MMIO && !x.mmio.write)
+			memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+		struct soft_stop st = { .icount = soft_engine_icount(one.e) + 1 };
+		CHECK(soft_engine_run_until(one.e, &st, &x) == 0);
+	}
+	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
+	CHECK_EQ(soft_engine_icount(one.e) - m0, soft_engine_icount(g.e) - n0);
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	CHECK(one.e->ops->get_regs(one.e, &r1) == 0);
+	CHECK_EQ(r.rax, (uint64_t)MMIO_VALUE + 1);
+	CHECK_EQ(r.rbx, 1);
+	CHECK(memcmp(&r, &r1, sizeof(r)) == 0);
+	guest_destroy(&one);
+	guest_destroy(&g);
+}
+
 /* Self-modifying code: two blocks in one page run, then both are rewritten, one store
  * after the other, and run again. Unicorn 2.1.1 checks only the first store to a page for
  * translations to drop unless a memory hook exists; the engine keeps one (measured: Linux's
@@ -1533,7 +1612,8 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(random_kernel_sequences_counted_whole),
-	  T(code_rewritten_twice_in_one_page_runs_new), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
+	  T(code_rewritten_twice_in_one_page_runs_new), T(kernel_mmio_inside_a_block_counted_whole),
+	  T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
 	  T(write_fault_error_code_says_write), T(mmio_through_a_remapped_window_leaves_cr2),
 	  T(rewritten_code_is_dropped_by_physical_address),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
