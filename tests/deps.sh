@@ -4,7 +4,7 @@
 # trixie suite, added beside bookworm with a low pin priority so that nothing else is taken
 # from it; only libunicorn-dev and libunicorn2t64 are installed from there.
 set -e
-pkgs="build-essential liblz4-dev libxxhash-dev libunwind-dev gdb qemu-system-x86 clang python3"
+pkgs="build-essential liblz4-dev libxxhash-dev libunwind-dev gdb qemu-system-x86 clang python3 acpica-tools"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
