@@ -40,7 +40,7 @@ enum {
 	FADT_P_LVL2_LAT = 96, FADT_P_LVL3_LAT = 98,
 	FADT_CENTURY = 108, FADT_IAPC_BOOT_ARCH = 109, FADT_FLAGS = 112,
 	FADT_RESET_REG = 116, FADT_RESET_VALUE = 128, FADT_MINOR_VERSION = 131,
-	FADT_X_FIRMWARE_CTRL = 132, FADT_X_DSDT = 140,
+	FADT_X_DSDT = 140,
 	FADT_X_PM1A_EVT_BLK = 148, FADT_X_PM1A_CNT_BLK = 172,
 };
 
@@ -190,7 +190,9 @@ static void build_fadt(uint8_t *p, uint64_t base)
 {
 	uint64_t facs = base + FACS_AT, dsdt = base + DSDT_AT;
 	sdt_header(p, "FACP", FADT_LEN, 6);
-	/* FACS and DSDT given both ways, equal, as ACPICA accepts without a warning. */
+	/* The FACS in the 32-bit field only: ACPI 6.5 wants X_FIRMWARE_CTRL 0 when FIRMWARE_CTRL
+	 * is set, and ACPICA installs a FACS for each field that is (Linux then lists it twice).
+	 * The DSDT both ways, equal, which ACPICA takes without a warning. */
 	put32(p + FADT_FIRMWARE_CTRL, (uint32_t)facs);
 	put32(p + FADT_DSDT, (uint32_t)dsdt);
 	put16(p + FADT_SCI_INT, ACPI_SCI_IRQ);
@@ -211,7 +213,6 @@ static void build_fadt(uint8_t *p, uint64_t base)
 	gas_io(p + FADT_RESET_REG, 8, GAS_ACCESS_BYTE, RESET_CF9);
 	p[FADT_RESET_VALUE] = RESET_CF9_VALUE;
 	p[FADT_MINOR_VERSION] = 5;
-	put64(p + FADT_X_FIRMWARE_CTRL, facs);
 	put64(p + FADT_X_DSDT, dsdt);
 	gas_io(p + FADT_X_PM1A_EVT_BLK, 8 * ACPI_PM1_EVT_LEN, GAS_ACCESS_WORD, ACPI_PM_BASE);
 	gas_io(p + FADT_X_PM1A_CNT_BLK, 8 * ACPI_PM1_CNT_LEN, GAS_ACCESS_WORD, ACPI_PM1_CNT);

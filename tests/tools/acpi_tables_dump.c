@@ -61,8 +61,8 @@ int main(int argc, char **argv)
 		uint64_t t = le(x + off, 8);
 		rc |= dump(argv[1], t, 0);
 		const uint8_t *p = at(t, 148);
-		if (p && !memcmp(p, "FACP", 4)) /* X_FIRMWARE_CTRL and X_DSDT */
-			rc |= dump(argv[1], le(p + 132, 8), 0) | dump(argv[1], le(p + 140, 8), 0);
+		if (p && !memcmp(p, "FACP", 4)) /* FIRMWARE_CTRL and X_DSDT */
+			rc |= dump(argv[1], le(p + 36, 4), 0) | dump(argv[1], le(p + 140, 8), 0);
 	}
 	return rc ? 1 : 0;
 }

@@ -137,11 +137,12 @@ TEST(fadt_points_at_facs_and_dsdt)
 	build();
 	const uint8_t *f = find_table("FACP");
 	CHECK(f);
-	CHECK_EQ(rd32(f + 36), rd64(f + 132));
+	/* FIRMWARE_CTRL only: with X_FIRMWARE_CTRL too, Linux installs the FACS twice. */
+	CHECK_EQ(rd64(f + 132), 0);
 	CHECK_EQ(rd32(f + 40), rd64(f + 140));
-	const uint8_t *facs = at(rd64(f + 132), 64);
+	const uint8_t *facs = at(rd32(f + 36), 64);
 	CHECK(facs);
-	CHECK_EQ(rd64(f + 132) % 64, 0); /* the FACS must be 64-byte aligned */
+	CHECK_EQ(rd32(f + 36) % 64, 0); /* the FACS must be 64-byte aligned */
 	CHECK(!memcmp(facs, "FACS", 4));
 	CHECK_EQ(rd32(facs + 4), 64);
 	CHECK_EQ(facs[32], 2);
