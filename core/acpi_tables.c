@@ -1,4 +1,5 @@
-/* ACPI tables for rewind's PC (ACPI 6.5, chapter 5). Layout, from ACPI_TABLES_GPA:
+/* ACPI tables for rewind's PC (ACPI 6.5: RSDP 5.2.5, XSDT 5.2.8, FADT 5.2.9, FACS 5.2.10, DSDT
+ * 5.2.11.1, MADT 5.2.12). Layout, from ACPI_TABLES_GPA:
  *   0x000 RSDP (36 bytes)    0x040 XSDT: FADT, MADT    0x080 FACS (64-byte aligned)
  *   0x100 FADT (276 bytes)   0x240 MADT                0x280 DSDT */
 #include "core/acpi_tables.h"
@@ -32,7 +33,7 @@ enum {
 #define FADT_LEN 276
 #define MADT_LEN (SDT_HEADER_LEN + 8 + 8)
 
-/* FADT offsets (ACPI 6.5, table 5.9). */
+/* FADT offsets (ACPI 6.5, 5.2.9). */
 enum {
 	FADT_FIRMWARE_CTRL = 36, FADT_DSDT = 40, FADT_SCI_INT = 46,
 	FADT_PM1A_EVT_BLK = 56, FADT_PM1A_CNT_BLK = 64,
@@ -59,7 +60,7 @@ enum {
 #define FADT_F_FIX_RTC 0x0040
 #define FADT_F_RESET_REG_SUP 0x0400
 
-/* Latencies above these limits say "C2/C3 not supported" (ACPI 6.5, table 5.9). */
+/* Latencies above these limits say "C2/C3 not supported" (ACPI 6.5, 5.2.9). */
 #define P_LVL2_UNSUPPORTED 101
 #define P_LVL3_UNSUPPORTED 1001
 

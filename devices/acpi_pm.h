@@ -23,7 +23,7 @@
 #define ACPI_SLP_TYP_S0 0
 #define ACPI_SLP_TYP_S5 5
 
-/* PM1_EN bits (ACPI 6.5, table 4.14). */
+/* PM1_EN bits (ACPI 6.5, 4.8.3.1, PM1 Event Grouping). */
 #define ACPI_PM1_TMR_EN 0x0001
 #define ACPI_PM1_GBL_EN 0x0020
 #define ACPI_PM1_PWRBTN_EN 0x0100
@@ -34,7 +34,7 @@
 	(ACPI_PM1_TMR_EN | ACPI_PM1_GBL_EN | ACPI_PM1_PWRBTN_EN | ACPI_PM1_SLPBTN_EN |     \
 	 ACPI_PM1_RTC_EN | ACPI_PM1_PCIEXP_WAKE_DIS)
 
-/* PM1_CNT bits (ACPI 6.5, table 4.16). */
+/* PM1_CNT bits (ACPI 6.5, 4.8.3.2, PM1 Control Grouping). */
 #define ACPI_PM1_SCI_EN 0x0001
 #define ACPI_PM1_BM_RLD 0x0002
 #define ACPI_PM1_GBL_RLS 0x0004
