@@ -265,7 +265,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return;	/* a block counted whole may lie in a covered range */
 	if (s->watch_hit && !s->watch_defer)
 		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
-	s->user64 = -1;	/* this instruction may change the privilege or the mode */
+	s->mode64 = -1;	/* this instruction may change the privilege or the mode */
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return halt(s, WHY_KICK);
 	if (s->icount >= s->limit)
@@ -336,6 +336,16 @@ static bool code_io(struct soft *s, uint64_t va, uint8_t *buf, uint32_t len, boo
 	return true;
 }
 
+/* Instructions a block counted whole may hold although the decoder calls them special:
+ * POPF (an interrupt window it opens is seen at the next block's start, a few instructions
+ * late, and the same way on record and replay, which position interrupts by count), and STI
+ * as the block's last instruction (Unicorn ends a block after STI; its shadow is then kept
+ * for the next block's start). Kernel code runs both on every spin_unlock_irqrestore. */
+static bool whole_despite(const struct insn64 *d, bool last)
+{
+	return !d->rep && (d->op == 0x9d || (d->op == 0xfb && last));
+}
+
 static void scan_block(struct soft *s, struct soft_block *b)
 {
 	uc_tb tb;
@@ -343,14 +353,18 @@ static void scan_block(struct soft *s, struct soft_block *b)
 	bool special = false;
 	b->n = 0;
 	b->whole = false;
+	b->ends_in_sti = false;
 	if (!code_io(s, b->pc, b->bytes, b->size, false))
 		return;
 	while (i < b->size && !special) {
-		int len = soft_insn_length64(b->bytes + i, (int)(b->size - i), &special);
+		struct insn64 d;
+		int len = insn_decode64(b->bytes + i, (int)(b->size - i), &d);
 		if (!len)
 			return;
 		b->off[b->n++] = (uint16_t)i;
 		i += (uint32_t)len;
+		special = d.special && !whole_despite(&d, i == b->size);
+		b->ends_in_sti = d.op == 0xfb;
 	}
 	/* uc_ctl_request_cache's UC_CTL_READ_WRITE shifts 3 into the sign bit of an int
 	 * (undefined behaviour): the same control value, built unsigned. */
@@ -426,26 +440,28 @@ static void free_blocks(struct soft *s)
 	s->nblocks = s->block_cap = 0;
 }
 
-/* CPL3 in 64-bit mode: the mode soft_insn_length64 decodes and whole blocks are for. */
-static int user64(struct soft *s)
+/* 64-bit mode, the one soft_decode.c decodes and whole blocks are for: MODE64_USER at CPL3,
+ * MODE64_KERNEL at CPL0-2, 0 in any other mode. */
+static int mode64(struct soft *s)
 {
 	uint64_t cs = soft_reg(s, UC_X86_REG_CS);
 	uc_x86_mmr gdtr;
 	uint8_t d[8];
-	if ((cs & 3) != 3 || (cs & 4) || !(soft_msr(s, 0xc0000080) & (1ULL << 10)) ||
+	if ((cs & 4) || !(soft_msr(s, 0xc0000080) & (1ULL << 10)) ||
 	    uc_reg_read(s->uc, UC_X86_REG_GDTR, &gdtr) ||
-	    soft_read_linear(s, gdtr.base + (cs & ~7ULL), d, sizeof(d), 0))
+	    soft_read_linear(s, gdtr.base + (cs & ~7ULL), d, sizeof(d), 0) ||
+	    (d[6] & 0x60) != 0x20)	/* L=1, D=0 */
 		return 0;
-	return (d[6] & 0x60) == 0x20;	/* L=1, D=0 */
+	return (cs & 3) == 3 ? MODE64_USER : MODE64_KERNEL;
 }
 
 static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
 {
 	if (s->nwatch)
 		return NULL;	/* a data breakpoint hit must stop after its own instruction */
-	if (s->user64 < 0)
-		s->user64 = user64(s);
-	if (!s->user64)
+	if (s->mode64 < 0)
+		s->mode64 = mode64(s);
+	if (!s->mode64)
 		return NULL;
 	/* A direct-mapped cache in front of the hash table: hot loops hit it. */
 	struct soft_block **slot = &s->recent[(pc ^ (pc >> 9)) & (SOFT_RECENT - 1)];
@@ -535,11 +551,23 @@ static void uncache(struct soft *s, uint64_t start, uint64_t end)
 			uncache_phys(s, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
 }
 
+/* Deleting a code hook makes Unicorn drop the translations made under it, found by their
+ * virtual addresses, which it translates through the MMU as they stand now: with the guest's
+ * page tables changed since (the kernel left the decompressor's), a miss there writes the
+ * guest's CR2 (measured: Linux then met its first page fault with the decompressor's CR2). The
+ * engine drops those translations itself, by physical address (uncache). */
+static void del_code_hook(struct soft *s, uc_hook h)
+{
+	identity_mmu(s, true);
+	uc_hook_del(s->uc, h);
+	identity_mmu(s, false);
+}
+
 static void drop_temp(struct soft *s)
 {
 	if (!s->have_temp)
 		return;
-	uc_hook_del(s->uc, s->temp.hook);
+	del_code_hook(s, s->temp.hook);
 	uncache(s, s->temp.start, s->temp.end);
 	s->have_temp = false;
 }
@@ -567,7 +595,7 @@ static int cover(struct soft *s, uint64_t addr, uint64_t size, bool temp)
 		if (r->start <= ne && ns <= r->end) {
 			ns = r->start < ns ? r->start : ns;
 			ne = r->end > ne ? r->end : ne;
-			uc_hook_del(s->uc, r->hook);
+			del_code_hook(s, r->hook);
 			*r = s->ranges[--s->nranges];
 			i = 0;
 			continue;
@@ -643,6 +671,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		s->blk = b;
 		s->blk_base = s->icount;
 		s->icount += b->n;
+		if (b->ends_in_sti)
+			s->shadow_icount = s->icount;
 		s->whole_blocks++;
 		return;
 	}
@@ -652,7 +682,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	s->cover_size = size;
 	/* User code is covered for this run only: a block with a special instruction may run on
 	 * into a hot loop, which must not keep the code hook. Kernel code is covered for good. */
-	s->cover_temp = s->user64 == 1;
+	s->cover_temp = s->mode64 == MODE64_USER;
 	block_halt(s, WHY_RETRANSLATE, addr);
 }
 
@@ -912,7 +942,7 @@ static int arm_watch_hooks(struct soft *s, bool on)
 		}
 	} else {
 		uc_hook_del(s->uc, s->watch_mem_hook);
-		uc_hook_del(s->uc, s->watch_code_hook);
+		del_code_hook(s, s->watch_code_hook);
 		s->watch_hit = 0;
 	}
 	/* Translations decide at translation time whether they call hooks: drop them all. */
@@ -1128,7 +1158,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		s->stopping = false;
 		s->code_stale = true;
 		s->pg_gen++;
-		s->user64 = -1;
+		s->mode64 = -1;
 		s->blk = NULL;
 		s->hlt_next = UINT64_MAX;
 		if (serving)
@@ -1649,7 +1679,7 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	s->shadow_icount = UINT64_MAX;
 	s->hlt_next = UINT64_MAX;
 	s->limit = UINT64_MAX;
-	s->user64 = -1;
+	s->mode64 = -1;
 	s->pg_gen = 1;
 	atomic_init(&s->kicked, 0);
 	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);

@@ -46,11 +46,14 @@ struct soft_watch {
 
 /* A translation block of user code as the block hook sees it: its bytes (compared on every
  * use, so code the guest rewrites is scanned again) and where its instructions begin. */
+enum { MODE64_USER = 1, MODE64_KERNEL = 2 };
+
 struct soft_block {
 	uint64_t pc;
 	uint32_t size;
 	uint16_t n;		/* instructions */
 	bool whole;		/* counted whole: decoded, no special instruction, matches Unicorn */
+	bool ends_in_sti;	/* its last instruction is STI: the next one runs in its shadow */
 	uint32_t checked;	/* code_gen when its bytes were last compared with the guest's */
 	uint16_t *off;		/* n offsets of instruction starts */
 	uint8_t *bytes;		/* size bytes */
@@ -142,7 +145,7 @@ struct soft {
 	uint32_t nblocks, block_cap;
 	const struct soft_block *blk;	/* the block counted whole now running, or NULL */
 	uint64_t blk_base;		/* icount at its start */
-	int user64;			/* the mode allows whole blocks: 1 yes, 0 no, -1 not known */
+	int mode64;			/* 64-bit mode: MODE64_USER, MODE64_KERNEL, 0 (other), -1 not known */
 	struct soft_range {
 		uint64_t start, end;
 		uc_hook hook;
@@ -185,11 +188,6 @@ uint64_t soft_reg(struct soft *s, int id);
 void soft_set_reg(struct soft *s, int id, uint64_t v);
 uint64_t soft_msr(struct soft *s, uint32_t index);
 uint64_t soft_tsc(struct soft *s);
-
-/* soft_decode.c: the length of the 64-bit-mode instruction at b (avail bytes readable), or 0
- * when unknown; *special: the engine must see it run on its own (it answers it, or it changes
- * privilege, paging, or the interrupt flag or shadow). */
-int soft_insn_length64(const uint8_t *b, int avail, bool *special);
 
 /* soft_x86.c */
 #define ACC_WRITE 1
