@@ -62,7 +62,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-acpi
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
 .SECONDARY:
 
 guest:
@@ -87,15 +87,11 @@ linux-guest:
 	@sh tests/linux/assets.sh $(B)/linux
 
 test-linux: deps all linux-guest
-	@sh tests/run.sh tests/linux/boot_qemu.sh
+	@sh tests/run.sh tests/linux/boot_qemu.sh tests/linux/acpi_boot.sh
 
 # Not in CI while the soft engine cannot boot the bzImage (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh
-
-# Linux lists rewind's ACPI tables (tests/linux/acpi_boot.sh); minutes on this host's kvm.
-test-linux-acpi: deps all linux-guest
-	@sh tests/run.sh tests/linux/acpi_boot.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

@@ -2,16 +2,19 @@
 # without "quiet", the kernel lists each table it found from the RSDP, once, with rewind's OEM
 # ids, and complains about none of them. The tables are parsed in setup_arch, long before
 # Linux needs anything this host's engines cannot give it yet (docs/linux.md): the run is
-# ended once the MADT has been used (the CPU count is printed). Engine: LINUX_ACPI_ENGINE (kvm, the faster one here
-# to that point: ~1 min of CPU; soft when /dev/kvm is missing).
+# ended once the MADT has been used (the CPU count is printed). Engine: LINUX_ACPI_ENGINE, soft
+# by default (~2 s of CPU to that point); kvm takes the same path in 60-80 s of CPU here.
 . tests/linux/lib.sh
 
 if ! have_linux_assets; then
 	skip all "no $BZIMAGE or $INITRD: run make linux-guest"
 	exit 0
 fi
-engine=${LINUX_ACPI_ENGINE:-kvm}
-[ "$engine" = kvm ] && ! have_kvm && engine=soft
+engine=${LINUX_ACPI_ENGINE:-soft}
+if [ "$engine" = kvm ] && ! have_kvm; then
+	skip all "/dev/kvm not accessible"
+	exit 0
+fi
 limit=${LINUX_ACPI_TIMEOUT:-900}
 cmdline="console=ttyS0 earlyprintk=ttyS0 nolapic noapic panic=-1 nokaslr -- /etc/rewind/hello.sh"
 stop_line='smpboot: Allowing 1 CPUs, 0 hotplug CPUs'
@@ -21,7 +24,7 @@ start=$(date +%s)
 	--cmdline "$cmdline" "$BZIMAGE" </dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null && ! grep -q "$stop_line" "$TMP/out"; do
-	sleep 2
+	sleep 0.5
 done
 kill "$pid" 2>/dev/null
 wait "$pid"
@@ -54,5 +57,8 @@ check linux-finds-nothing-wrong test -z "$complaints"
 # The MADT keeps the 8259A: one CPU (the stop line), whose local APIC the CPUID model hides,
 # and no I/O APIC, so Linux takes no SMP or interrupt configuration from it.
 check linux-takes-no-apic-from-the-madt sh -c "! grep -q 'IOAPIC\|Using ACPI (MADT)\|Using ACPI for processor' '$TMP/console'"
-# Nothing Linux touched so far went to a port no device claims.
-check no-unclaimed-ports sh -c "! grep -q 'unclaimed' '$TMP/err'"
+# Nothing Linux touched went to a port no device claims, but the chipset's ELCR (0x4d0/0x4d1,
+# not modelled: docs/quirks.md), which ACPI's SCI set-up reads soon after the stop line and a
+# fast engine may reach before the run is stopped.
+grep 'unclaimed' "$TMP/err" | grep -v 'unclaimed port 0x4d[01] ' >"$TMP/unclaimed"
+check no-unclaimed-port-but-the-elcr test ! -s "$TMP/unclaimed"
