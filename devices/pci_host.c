@@ -7,13 +7,14 @@
 
 #define PCI_HOST_TAG STATE_TAG('P', 'C', 'I', 1)
 
-/* Type 0 configuration header offsets of the fields the host bridge answers with. */
+/* The dwords of the type 0 configuration header that are not 0 for the host bridge. */
 enum {
-	CFG_VENDOR = 0x00,	/* u16 */
-	CFG_DEVICE = 0x02,	/* u16 */
-	CFG_REVISION = 0x08,	/* u8, then the 24-bit class code */
-	CFG_HEADER_TYPE = 0x0e, /* u8: 0, a single-function type 0 header */
+	CFG_ID = 0x00,		/* vendor u16, device u16 */
+	CFG_CLASS = 0x08,	/* revision u8, class code u24 */
 };
+
+/* CONFIG_ADDRESS bits 23-8: bus, device and function. */
+#define CONFIG_BUS_DEVFN 0x00ffff00u
 
 /* One byte of 00:00.0's configuration space. The header is read-only: the bridge has no BARs,
  * no interrupt and no capabilities, and its chipset registers (0x40 on) are not modelled. */
@@ -21,14 +22,14 @@ static uint8_t host_bridge_config8(unsigned reg)
 {
 	uint32_t word;
 	switch (reg & ~3u) {
-	case CFG_VENDOR:
+	case CFG_ID:
 		word = PCI_HOST_VENDOR | (uint32_t)PCI_HOST_DEVICE << 16;
 		break;
-	case CFG_REVISION:
+	case CFG_CLASS:
 		word = PCI_HOST_REVISION | (uint32_t)PCI_CLASS_HOST_BRIDGE << 8;
 		break;
 	default:
-		word = 0; /* CFG_HEADER_TYPE's dword included: type 0, single function */
+		word = 0; /* header type (0x0e) included: 0, a single-function type 0 header */
 		break;
 	}
 	return (uint8_t)(word >> (8 * (reg & 3)));
@@ -42,17 +43,9 @@ static uint8_t config_data_read8(void *opaque, unsigned lane)
 {
 	const struct pci_host *ph = opaque;
 	uint32_t a = ph->s.config_address;
-	if (!(a & PCI_CONFIG_ENABLE) || (a & 0x00ffff00u)) /* bus, device or function != 0 */
+	if (!(a & PCI_CONFIG_ENABLE) || (a & CONFIG_BUS_DEVFN)) /* not 00:00.0 */
 		return 0xff;
 	return host_bridge_config8((a & 0xfc) + lane);
-}
-
-/* Writes to the host bridge's read-only header and to absent functions have no effect. */
-static void config_data_write8(void *opaque, unsigned lane, uint8_t v)
-{
-	(void)opaque;
-	(void)lane;
-	(void)v;
 }
 
 static uint64_t config_data_in(void *opaque, uint64_t offset, int size)
@@ -60,9 +53,14 @@ static uint64_t config_data_in(void *opaque, uint64_t offset, int size)
 	return isa_read(config_data_read8, opaque, offset, PCI_CONFIG_DATA_LEN, size);
 }
 
-static void config_data_out(void *opaque, uint64_t offset, uint64_t value, int size)
+/* CONFIG_DATA writes (the host bridge's header is read-only, absent functions take nothing)
+ * and writes to 0xcfa-0xcfb (no register there) have no effect. */
+static void ignore_write(void *opaque, uint64_t offset, uint64_t value, int size)
 {
-	isa_write(config_data_write8, opaque, offset, PCI_CONFIG_DATA_LEN, value, size);
+	(void)opaque;
+	(void)offset;
+	(void)value;
+	(void)size;
 }
 
 static uint64_t all_ones(int size)
@@ -98,17 +96,9 @@ static uint64_t no_register_in(void *opaque, uint64_t offset, int size)
 	return all_ones(size);
 }
 
-static void no_register_out(void *opaque, uint64_t offset, uint64_t value, int size)
-{
-	(void)opaque;
-	(void)offset;
-	(void)value;
-	(void)size;
-}
-
 static const struct io_ops config_address_ops = { config_address_in, config_address_out };
-static const struct io_ops no_register_ops = { no_register_in, no_register_out };
-static const struct io_ops config_data_ops = { config_data_in, config_data_out };
+static const struct io_ops no_register_ops = { no_register_in, ignore_write };
+static const struct io_ops config_data_ops = { config_data_in, ignore_write };
 
 int pci_host_init(struct pci_host *ph, struct bus *bus)
 {
