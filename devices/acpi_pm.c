@@ -39,8 +39,9 @@ static uint8_t acpi_pm_read8(void *opaque, unsigned offset)
 static void sleep_request(struct acpi_pm *pm)
 {
 	unsigned type = (pm->s.pm1_cnt & ACPI_PM1_SLP_TYP) >> ACPI_PM1_SLP_TYP_SHIFT;
-	/* S0 is the working state the machine is in; S1-S4 are not declared in the DSDT, so a
-	 * guest asking for one gets no transition, as from a chipset without that state. */
+	/* S0 is the working state the machine is in; the other types (S1-S4, 6, 7) are not
+	 * declared in the DSDT, and a guest asking for one gets no transition, as from a
+	 * chipset without that state. */
 	if (type == ACPI_SLP_TYP_S5 && pm->on_power_off)
 		pm->on_power_off(pm->ctx);
 }
