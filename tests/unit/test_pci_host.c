@@ -148,6 +148,33 @@ TEST(reset_register_between_them)
 	CHECK_EQ(in(&f, PCI_CONFIG_ADDRESS, 4), 0x80000600u);
 }
 
+/* Linux's probes (arch/x86/pci/direct.c), step by step: mechanism #1 is found and passes the
+ * sanity check through the host bridge's class; mechanism #2 is not found. */
+TEST(linux_finds_mechanism_1_only)
+{
+	struct fixture f;
+	CHECK_EQ(setup(&f), 0);
+	/* pci_check_type1 */
+	out(&f, 0xcfb, 0x01, 1);
+	uint32_t saved = (uint32_t)in(&f, PCI_CONFIG_ADDRESS, 4);
+	out(&f, PCI_CONFIG_ADDRESS, 0x80000000u, 4);
+	CHECK_EQ(in(&f, PCI_CONFIG_ADDRESS, 4), 0x80000000u);
+	/* pci_sanity_check: the first devfn whose class word is a host bridge or VGA. */
+	int found = -1;
+	for (unsigned devfn = 0; devfn < 256 && found < 0; devfn++)
+		if (cfg_read(&f, cfg_addr(0, devfn >> 3, devfn & 7, 0x0a), 2) == 0x0600)
+			found = (int)devfn;
+	CHECK_EQ(found, 0);
+	out(&f, PCI_CONFIG_ADDRESS, saved, 4);
+	CHECK_EQ(in(&f, PCI_CONFIG_ADDRESS, 4), saved);
+	/* pci_check_type2: zeros written to 0xcfb, 0xcf8, 0xcfa must read back as zeros. */
+	out(&f, 0xcfb, 0x00, 1);
+	out(&f, PCI_CONFIG_ADDRESS, 0x00, 1);
+	out(&f, 0xcfa, 0x00, 1);
+	CHECK(in(&f, PCI_CONFIG_ADDRESS, 1) != 0 || in(&f, 0xcfa, 1) != 0);
+	CHECK_EQ(f.resets, 0);
+}
+
 TEST(save_load)
 {
 	struct fixture a, b;
@@ -188,4 +215,4 @@ TEST(garbage_never_crashes)
 
 RUN_TESTS(T(config_address_latch), T(host_bridge_at_00_00_0), T(absent_functions_read_all_ones),
 	  T(disabled_mechanism_reads_all_ones), T(config_data_byte_lanes),
-	  T(reset_register_between_them), T(save_load), T(garbage_never_crashes))
+	  T(reset_register_between_them), T(linux_finds_mechanism_1_only), T(save_load), T(garbage_never_crashes))
