@@ -21,9 +21,11 @@
 #include "core/symbols.h"
 #include "core/vclock.h"
 #include "core/vm_debug.h"
+#include "devices/acpi_pm.h"
 #include "devices/bus.h"
 #include "devices/debug_exit.h"
 #include "devices/device.h"
+#include "devices/pci_host.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/port80.h"
@@ -55,6 +57,9 @@ struct vm_config {
 	FILE *console;			/* where guest UART output goes */
 	bool console_escape;		/* serial_in_fd is a terminal: Ctrl-A is the escape key */
 	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
+	/* The machine as it was before its ACPI tables, PM registers and PCI configuration
+	 * ports: what traces and snapshots written before them replay on (vm_config.h). */
+	bool legacy_machine;
 	uint64_t chaos_seed;
 };
 
@@ -121,7 +126,9 @@ struct vm {
 	struct debug_exit debug_exit;
 	struct port80 port80;
 	struct reset_ctl reset;
-	struct device devices[8];
+	struct acpi_pm acpi_pm;
+	struct pci_host pci_host;
+	struct device devices[10];
 	int ndevices;
 
 	struct symbols syms;

@@ -12,6 +12,8 @@ void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, i
 			 cfg->engine, epoch, cfg->cmdline ? cfg->cmdline : "");
 	if (n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "end=guest-time\n");
+	if (!cfg->legacy_machine && n >= 0 && n < (int)sizeof(out->text))
+		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "machine=pc-acpi\n");
 	if (cfg->chaos && n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "chaos=%" PRIu64 "\n",
 			      cfg->chaos_seed);
@@ -61,6 +63,10 @@ int vm_config_parse(struct vm_config_parsed *out, const void *text, size_t len, 
 			seen |= 4;
 		} else if (!strcmp(line, "end")) {
 			out->end_is_guest_time = !strcmp(v, "guest-time");
+		} else if (!strcmp(line, "machine")) {
+			if (strcmp(v, "pc-acpi"))
+				goto bad;
+			out->acpi_machine = true;
 		} else if (!strcmp(line, "cmdline")) {
 			if (strlen(v) >= sizeof(out->cmdline))
 				goto bad;

@@ -21,6 +21,9 @@ struct vm_config_parsed {
 	/* The final blob's guest time is the last guest time the machine saw (traces written
 	 * since 2026-12-07); before, it was the host's time at close, which no replay reaches. */
 	bool end_is_guest_time;
+	/* "machine=pc-acpi": the machine has ACPI tables, PM registers and PCI configuration
+	 * ports (written since 2026-12-07); without the line, the legacy machine before them. */
+	bool acpi_machine;
 };
 
 void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, int64_t epoch);
