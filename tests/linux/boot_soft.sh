@@ -72,3 +72,11 @@ if [ -s "$LINUX/vmlinux" ]; then
 else
 	skip pvh-linux-sees-the-initrd "no $LINUX/vmlinux (make linux-guest LINUX_DBG=1)"
 fi
+
+# With ACPI (rewind's tables, devices/acpi_pm.c): `poweroff -f` enters S5 and the VM ends with
+# status 0, as on a PC.
+cmdline="$(echo "$LINUX_CMDLINE" | sed 's/ quiet//; s/acpi=off //') -- /bin/busybox poweroff -f"
+soft_linux poweroff "$BZIMAGE" run
+check acpi-poweroff-status-0 [ "$status" -eq 0 ]
+check acpi-supports-s5 grep -q "ACPI: PM: (supports S0 S5)" "$TMP/poweroff.console"
+check acpi-poweroff-enters-s5 grep -q "ACPI: PM: Preparing to enter system sleep state S5" "$TMP/poweroff.console"
