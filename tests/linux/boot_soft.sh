@@ -64,6 +64,26 @@ check replay-says-verified grep -q "verified: .* final state digest .* match" "$
 tr -d '\r' <"$TMP/replay.out" | guest_lines /dev/stdin >"$TMP/replay.txt"
 check replay-output-as-recorded cmp -s "$TMP/record.txt" "$TMP/replay.txt"
 
+# Checkpoints of the Linux trace (the page store: memory once), and a replay from the middle one.
+"$REWIND" trace checkpoint "$TMP/linux.rwd" --every 2 </dev/null >"$TMP/ckpt.out" 2>&1
+nckpt=$("$REWIND" trace info "$TMP/linux.rwd" 2>/dev/null | sed -n 's/^checkpoints: *//p')
+check checkpoints-written [ "${nckpt:-0}" -ge 2 ]
+"$REWIND" replay --from-checkpoint $((${nckpt:-2} / 2)) --verify "$TMP/linux.rwd" </dev/null \
+	>"$TMP/from.out" 2>"$TMP/from.err"
+check replay-from-a-checkpoint-verifies sh -c "[ $? -eq 7 ] && grep -q 'final state digest .* match' '$TMP/from.err'"
+
+# The busybox shell on the serial console, typed input recorded (--serial-in) and replayed
+# without any input.
+printf 'echo typed-$((6*7))\nexit 5\n' >"$TMP/typed.in"
+cmdline_saved=$cmdline
+cmdline="$LINUX_CMDLINE"
+soft_linux shell "$BZIMAGE" record -o "$TMP/shell.rwd" --serial-in "$TMP/typed.in"
+cmdline=$cmdline_saved
+check shell-runs-typed-commands sh -c "[ $status -eq 5 ] && grep -qx 'typed-42' '$TMP/shell.console'"
+"$REWIND" replay --verify "$TMP/shell.rwd" </dev/null >"$TMP/shell-replay.out" 2>"$TMP/shell-replay.err"
+check shell-replay-verifies sh -c "[ $? -eq 5 ] && grep -q 'final state digest .* match' '$TMP/shell-replay.err'"
+check shell-replay-console-as-recorded sh -c "tr -d '\r' <'$TMP/shell-replay.out' | cmp -s - '$TMP/shell.console'"
+
 # The same kernel as a PVH ELF: the initrd reaches Linux as module 0 of hvm_start_info.
 if [ -s "$LINUX/vmlinux" ]; then
 	soft_linux pvh "$LINUX/vmlinux" run
