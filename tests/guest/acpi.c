@@ -116,6 +116,10 @@ void poweroff_start(void)
 	kprintf("poweroff: ACPI S5 through PM1a_CNT 0x%x\n", pm1a_cnt);
 	u16 v = (u16)((slp_typ & 7) << SLP_TYP_SHIFT | SLP_EN);
 	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(pm1a_cnt) : "memory");
+	/* A machine may take a moment to lose power (QEMU stops the vCPU at its next exit to
+	 * the main loop, a busy host later than an idle one); rewind ends the VM at the write. */
+	for (u32 i = 0; i < 200000000; i++)
+		__asm__ volatile("pause");
 	kprintf("poweroff: still running after SLP_EN\n");
 	kexit(4);
 }
