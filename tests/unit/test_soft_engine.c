@@ -1073,6 +1073,19 @@ TEST(random_kernel_sequences_counted_whole)
 	random_sequences(2, 0x6eed0000, DIFF_SEQS / 2, 1);
 }
 
+/* Puts code at DIFF_CODE and the vCPU (in whatever mode it is) at its start, with a stack. */
+static int start_code(struct guest *g, const uint8_t *code, size_t len)
+{
+	struct kvm_regs r;
+	memcpy(g->mem.host + DIFF_CODE, code, len);
+	soft_engine_invalidate(g->e, DIFF_CODE, len);
+	if (g->e->ops->get_regs(g->e, &r))
+		return -1;
+	r.rip = DIFF_CODE;
+	r.rsp = DIFF_STACK - 0x100;
+	return g->e->ops->set_regs(g->e, &r);
+}
+
 struct mmio_log {
 	int reads, writes;
 	uint64_t write_gpa, write_value;
@@ -1116,14 +1129,8 @@ TEST(kernel_mmio_inside_a_block_counted_whole)
 	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
 	CHECK(run_to_step(&one, 2) == 0);
 	soft_engine_set_mmio_handler(g.e, serve_mmio, &log);
-	struct guest *gs[] = { &g, &one };
-	for (int i = 0; i < 2; i++) {
-		memcpy(gs[i]->mem.host + DIFF_CODE, code, sizeof(code));
-		soft_engine_invalidate(gs[i]->e, DIFF_CODE, sizeof(code));
-		CHECK(gs[i]->e->ops->get_regs(gs[i]->e, &r) == 0);
-		r.rip = DIFF_CODE;
-		CHECK(gs[i]->e->ops->set_regs(gs[i]->e, &r) == 0);
-	}
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(start_code(&one, code, sizeof(code)) == 0);
 	uint64_t n0 = soft_engine_icount(g.e), w0 = soft_engine_whole_blocks(g.e);
 	CHECK(g.e->ops->run(g.e, &x) == 0);
 	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
@@ -1174,12 +1181,7 @@ TEST(code_rewritten_twice_in_one_page_runs_new)
 	struct vm_exit x;
 	CHECK(guest_create(&g, make_soft) == 0);
 	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
-	soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
-	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
-	r.rip = DIFF_CODE;
-	r.rsp = DIFF_STACK - 0x100;
-	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->run(g.e, &x) == 0);
 	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
 	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
@@ -1292,11 +1294,7 @@ TEST(mmio_through_a_remapped_window_leaves_cr2)
 	*q(&g, 0x16000) = 0xfec00000ULL | 0x83;	/* 2 MiB at 0xfec00000, not mapped at itself */
 	*q(&g, 0x14000 + 509 * 8) = 0x16000 | 3;	/* virtual 0xffffffff40000000 */
 	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
-	soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
-	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
-	r.rip = DIFF_CODE;
-	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->get_sregs(g.e, &sr) == 0);
 	uint64_t cr2 = sr.cr2;
 	CHECK(g.e->ops->run(g.e, &x) == 0);
