@@ -31,7 +31,6 @@
  * resident until a flush, which clears (and so touches) all of it. */
 #define SOFT_TCG_BUFFER (512u << 20)
 #define SOFT_TCG_BYTES_PER_INSN 512
-#define SOFT_TCG_FLUSH_AT (SOFT_TCG_BUFFER / SOFT_TCG_BYTES_PER_INSN)
 
 static const struct engine_ops soft_ops;
 
@@ -681,7 +680,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return block_halt(s, WHY_KICK, addr);
 	if (s->icount >= s->limit)
 		return block_halt(s, WHY_LIMIT, addr);
-	if (s->translated_insns >= SOFT_TCG_FLUSH_AT)
+	if (s->translated_insns >= s->flush_at)
 		return block_halt(s, WHY_FLUSH, addr);
 	const struct soft_block *b = whole_block(s, addr, size);
 	if (b && s->icount + b->n <= s->limit && !stop_within(s, addr, size)) {
@@ -1235,9 +1234,10 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		uint64_t before = s->icount;
 		s->block_stop = false;
 		s->code_gen++;
-		if (s->translated_insns >= SOFT_TCG_FLUSH_AT) {
+		if (s->translated_insns >= s->flush_at) {
 			uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
 			s->translated_insns = 0;
+			s->flushes++;
 		}
 		/* A pending IN re-runs first in this start, with the VMM's value. */
 		s->in.ready = s->in.pending;
@@ -1452,6 +1452,11 @@ void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx)
 	struct soft *s = to_soft(e);
 	s->mmio_fn = fn;
 	s->mmio_ctx = ctx;
+}
+
+uint64_t soft_engine_flushes(struct engine *e)
+{
+	return to_soft(e)->flushes;
 }
 
 uint64_t soft_engine_whole_blocks(struct engine *e)
@@ -1754,6 +1759,12 @@ static void initial_sregs(struct kvm_sregs *sr)
 struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_model *cpuid, char *err,
 				  int errlen)
 {
+	return soft_engine_create_sized(mem, cpuid, SOFT_TCG_BUFFER, err, errlen);
+}
+
+struct engine *soft_engine_create_sized(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					size_t code_buffer, char *err, int errlen)
+{
 	struct soft *s = calloc(1, sizeof(*s));
 	uc_hook h;
 	uc_err ue;
@@ -1807,7 +1818,8 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		goto fail;
 	}
 	/* Before anything makes Unicorn allocate it. */
-	uc_ctl_set_tcg_buffer_size(s->uc, SOFT_TCG_BUFFER);
+	uc_ctl_set_tcg_buffer_size(s->uc, code_buffer);
+	s->flush_at = code_buffer / SOFT_TCG_BYTES_PER_INSN;
 	/* Last of the three: this control initialises Unicorn, after which the model and the
 	 * buffer size are fixed. The MMU translates through the guest's page tables (Unicorn's
 	 * default in 2.1; said here because everything in this engine depends on it). */

@@ -6,6 +6,7 @@
 #include "core/engine.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Guest-visible TSC ticks per retired instruction when no value source overrides RDTSC. */
@@ -46,6 +47,12 @@ struct soft_stop {
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
 void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx);
+/* soft_engine_create with Unicorn's code buffer of code_buffer bytes (the default is 512 MiB
+ * of address space): for tests that make the engine flush it often. */
+struct engine *soft_engine_create_sized(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					size_t code_buffer, char *err, int errlen);
+/* How many times the engine flushed Unicorn's code buffer. */
+uint64_t soft_engine_flushes(struct engine *e);
 /* Instructions retired since creation (or since soft_engine_set_icount). */
 uint64_t soft_engine_icount(struct engine *e);
 /* Translation blocks counted whole (at their start, without a per-instruction hook). */

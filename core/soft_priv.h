@@ -34,7 +34,7 @@ enum soft_why {
 	WHY_FAIL,	/* s->exit holds an EXIT_FAIL */
 	WHY_SYSRET,	/* a SYSRET to emulate, as SYSCALL is */
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
-	WHY_FLUSH,	/* Unicorn's code buffer is to be flushed between runs (SOFT_TCG_FLUSH_AT) */
+	WHY_FLUSH,	/* Unicorn's code buffer is to be flushed between runs (flush_at) */
 	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
 };
 
@@ -153,6 +153,8 @@ struct soft {
 	struct soft_block *recent[SOFT_RECENT];	/* the last block seen per pc hash */
 	uc_tb translated[SOFT_TRANSLATED];	/* the last translation Unicorn reported per pc hash */
 	uint64_t translated_insns;	/* instructions Unicorn translated since its buffer was empty */
+	uint64_t flush_at;		/* ... at which the engine flushes it (soft_engine.c) */
+	uint64_t flushes;
 	uint32_t nblocks, block_cap;
 	const struct soft_block *blk;	/* the block counted whole now running, or NULL */
 	uint64_t blk_base;		/* icount at its start */

@@ -154,6 +154,13 @@ static struct engine *make_soft(struct guest_mem *mem, const struct cpuid_model 
 	return soft_engine_create(mem, cpuid, err, errlen);
 }
 
+/* A code buffer small enough that the random sequences below fill it many times over. */
+static struct engine *make_soft_small_buffer(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					     char *err, int errlen)
+{
+	return soft_engine_create_sized(mem, cpuid, 1u << 20, err, errlen);
+}
+
 TEST(boot_protected_to_long_mode_and_cpl3)
 {
 	struct guest g;
@@ -1008,12 +1015,13 @@ static bool same_result(struct guest *s, struct guest *k, uint64_t seed)
  * `one_every`-th sequence also runs under a second soft engine one instruction per run, which
  * must retire the same number of instructions as the engine that counts whole blocks and end
  * in the same state. */
-static void random_sequences(int step, uint64_t seed0, int nseqs, int one_every)
+static void random_sequences(engine_factory make, int step, uint64_t seed0, int nseqs,
+			     int one_every, uint64_t *flushes)
 {
 	struct guest s, k, one;
 	uint8_t code[4096], data[PAGE_SIZE];
 	struct kvm_regs start;
-	CHECK(guest_create(&s, make_soft) == 0);
+	CHECK(guest_create(&s, make) == 0);
 	CHECK(guest_create(&one, make_soft) == 0);
 	CHECK(run_to_step(&s, step) == 0);
 	CHECK(run_to_step(&one, step) == 0);
@@ -1055,6 +1063,7 @@ static void random_sequences(int step, uint64_t seed0, int nseqs, int one_every)
 	CHECK_EQ(bad, 0);
 	/* The engine under test did count blocks whole in this mode. */
 	CHECK(soft_engine_whole_blocks(s.e) - whole0 >= (uint64_t)nseqs);
+	*flushes = soft_engine_flushes(s.e);
 	if (have_kvm)
 		guest_destroy(&k);
 	guest_destroy(&one);
@@ -1063,14 +1072,26 @@ static void random_sequences(int step, uint64_t seed0, int nseqs, int one_every)
 
 TEST(random_sequences_match_kvm)
 {
-	random_sequences(3, 0x5eed0000, DIFF_SEQS, 4);
+	uint64_t flushes;
+	random_sequences(make_soft, 3, 0x5eed0000, DIFF_SEQS, 4, &flushes);
 }
 
 /* Kernel code is counted in whole blocks too (Linux runs there): the same sequences at
  * CPL0, each also counted one instruction per run. */
 TEST(random_kernel_sequences_counted_whole)
 {
-	random_sequences(2, 0x6eed0000, DIFF_SEQS / 2, 1);
+	uint64_t flushes;
+	random_sequences(make_soft, 2, 0x6eed0000, DIFF_SEQS / 2, 1, &flushes);
+}
+
+/* Unicorn 2.1.1 crashes after flushing a full code buffer in the middle of a run; the engine
+ * flushes it between runs before it can fill. A 1 MiB buffer, filled many times over by
+ * sequences of new code: the same results, and the engine did the flushing. */
+TEST(small_code_buffer_flushed_between_runs)
+{
+	uint64_t flushes = 0;
+	random_sequences(make_soft_small_buffer, 2, 0x7eed0000, DIFF_SEQS, 8, &flushes);
+	CHECK(flushes > 4);
 }
 
 /* Puts code at DIFF_CODE and the vCPU (in whatever mode it is) at its start, with a stack. */
@@ -1610,6 +1631,7 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(random_sequences_match_kvm), T(random_kernel_sequences_counted_whole),
+	  T(small_code_buffer_flushed_between_runs),
 	  T(code_rewritten_twice_in_one_page_runs_new), T(kernel_mmio_inside_a_block_counted_whole),
 	  T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
 	  T(write_fault_error_code_says_write), T(mmio_through_a_remapped_window_leaves_cr2),
