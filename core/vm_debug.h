@@ -4,8 +4,9 @@
  * A position is (exit index E, step n): the state right after exit E was handled is (E, 0);
  * each single step from there adds one. Stepping passes over code the engine runs natively
  * (CPL3 under the kvm engine here), so n counts CPL0 instructions. A breakpoint hit reached by
- * running freely is (E, ?): its n is found again by stepping from (E, 0) to the same hit of
- * the same address (`hits` counts them since the exit). */
+ * running freely is (E, ?): its n is found again by stepping to the same hit of the same
+ * address from a position known exactly: (E, 0) or where the run started (`hits` counts them
+ * since the later of the two: the debugger clears them when it starts a run). */
 #ifndef REWIND_VM_DEBUG_H
 #define REWIND_VM_DEBUG_H
 #include <stdatomic.h>
@@ -45,7 +46,7 @@ struct vm_debug {
 	void *on_step_ctx;
 	struct vm_hw_point hw[VM_DEBUG_MAX_HW];
 	int nhw;
-	uint32_t hits[VM_DEBUG_MAX_HW];	/* breakpoint hits since the last exit */
+	uint32_t hits[VM_DEBUG_MAX_HW];	/* breakpoint hits since the last exit or clearing */
 	uint64_t pause_at_exit;		/* pause once exit E is handled; VM_PAUSE_NONE */
 	atomic_bool interrupt;
 
