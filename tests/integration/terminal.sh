@@ -135,3 +135,93 @@ interrupted 1 "$TMP/snap.err" run -S "$TMP/s.snap" --snapshot-after 100 --cmdlin
 check snapshot-run-stopped-status-130 [ "$status" -eq 130 ]
 check snapshot-run-stopped-says-none-written grep -q "stopped before guest time 100 s: no snapshot written" "$TMP/snap.err"
 check snapshot-run-stopped-leaves-no-file sh -c "! ls '$TMP'/s.snap* 2>/dev/null"
+
+# Signals at known points of writing checkpoints or a snapshot: gdb stops rewind at a
+# breakpoint there and delivers them. A first signal lets the writing finish; a second one
+# aborts at once, and leaves no partial snapshot or checkpoint directory behind, while the
+# checkpoints written before stay as they were.
+if ! command -v gdb >/dev/null; then
+	skip aborts-while-writing "gdb is not installed"
+	exit 0
+fi
+# under_gdb NAME COMMANDS REWIND-ARGS...: runs rewind under gdb with COMMANDS (breakpoints,
+# `signal`, `shell`); gdb's output in $TMP/NAME.gdb.out ends with rewind's exit status
+# ("$1 = N") and the signal it died of ("$2 = N"), either "void".
+under_gdb() {
+	name=$1 commands=$2; shift 2
+	{
+		printf 'set pagination off\nset confirm off\n'
+		printf 'handle SIGINT SIGTERM SIGHUP SIGUSR1 nostop noprint pass\n%s\n' "$commands"
+		printf 'print $_exitcode\nprint $_exitsignal\n'
+	} >"$TMP/$name.gdb"
+	timeout 300 gdb -batch -nx -x "$TMP/$name.gdb" --args "$REWIND" "$@" </dev/null >"$TMP/$name.gdb.out" 2>&1
+}
+ended() { grep -qx "\\\$$1 = $2" "$TMP/$3.gdb.out"; }
+no_partial_checkpoints() { [ ! -e "$TMP/ck.rwd.ckpt.tmp" ] && [ ! -e "$TMP/ck.rwd.ckpt.old" ]; }
+
+"$REWIND" record -o "$TMP/ck.rwd" --cmdline workload=race "$KERNEL" </dev/null >/dev/null 2>&1
+"$REWIND" trace checkpoint "$TMP/ck.rwd" --every 0.1 >/dev/null 2>&1
+cksum "$TMP"/ck.rwd.ckpt/* >"$TMP/ck.before"
+nbefore=$(ls "$TMP/ck.rwd.ckpt" | grep -c snap)
+# Abort with checkpoint 0 written and checkpoint 1 written but not yet renamed into place.
+under_gdb ck-abort "break snapshot_write
+run
+continue
+signal SIGINT
+delete
+break afile_commit
+continue
+shell ls $TMP/ck.rwd.ckpt.tmp >$TMP/ck-abort.partial
+signal SIGTERM" trace checkpoint "$TMP/ck.rwd" --every 0.05
+check checkpoint-abort-was-mid-write sh -c "grep -qx 0000.snap '$TMP/ck-abort.partial' && grep -q '^0001.snap.tmp-' '$TMP/ck-abort.partial'"
+check checkpoint-abort-dies-of-the-second-signal ended 2 15 ck-abort
+check checkpoint-abort-leaves-no-partial-directory no_partial_checkpoints
+check checkpoint-abort-keeps-the-earlier-set sh -c "cksum '$TMP'/ck.rwd.ckpt/* | cmp -s - '$TMP/ck.before'"
+# Abort as the new set replaces the old one (renamed into place next), where signals wait
+# (a signal sent, as gdb's `signal` cannot deliver one that waits): the swap completes.
+under_gdb ck-swap "break snapshot_write
+run
+signal SIGINT
+delete
+break rename if \$_streq((char *)\$rdi, \"$TMP/ck.rwd.ckpt.tmp\")
+continue
+python import os; os.kill(gdb.selected_inferior().pid, 15)
+delete
+continue" trace checkpoint "$TMP/ck.rwd" --every 0.05
+check checkpoint-abort-in-the-swap-dies-of-it ended 2 15 ck-swap
+check checkpoint-abort-in-the-swap-leaves-no-partial-directory no_partial_checkpoints
+check checkpoint-abort-in-the-swap-puts-the-new-set-in-place \
+	[ "$(ls "$TMP/ck.rwd.ckpt" | grep -c snap)" -gt "$nbefore" ]
+# One signal while the checkpoints are written: they are finished, whole and usable.
+under_gdb ck-first "break snapshot_write
+run
+continue
+signal SIGINT
+delete
+continue" trace checkpoint "$TMP/ck.rwd" --every 0.1
+check checkpoint-signal-lets-the-writing-finish ended 1 0 ck-first
+check checkpoint-signal-leaves-no-partial-directory no_partial_checkpoints
+"$REWIND" replay --verify --from-checkpoint $((nbefore - 1)) "$TMP/ck.rwd" </dev/null >/dev/null 2>"$TMP/ck-first.replay"
+check checkpoint-signal-checkpoints-usable grep -q verified: "$TMP/ck-first.replay"
+
+# run -S: aborted with the snapshot written to its temporary file, not yet renamed: nothing
+# left; with one signal, the snapshot is finished, the run stops (130) and it restores.
+under_gdb snap-abort "break snapshot_file_save
+run
+signal SIGINT
+delete
+break afile_commit
+continue
+shell ls $TMP/abort.snap.tmp-* >$TMP/snap-abort.partial
+signal SIGTERM" run -S "$TMP/abort.snap" --snapshot-after 0.05 --cmdline workload=race "$KERNEL"
+check snapshot-abort-was-mid-write grep -q "abort.snap.tmp-" "$TMP/snap-abort.partial"
+check snapshot-abort-dies-of-the-second-signal ended 2 15 snap-abort
+check snapshot-abort-leaves-no-file sh -c "! ls '$TMP'/abort.snap* 2>/dev/null"
+under_gdb snap-first "break snapshot_file_save
+run
+signal SIGINT
+delete
+continue" run -S "$TMP/first.snap" --snapshot-after 0.05 --cmdline workload=race "$KERNEL"
+check snapshot-signal-lets-the-writing-finish ended 1 130 snap-first
+"$REWIND" restore --timeout 60 "$TMP/first.snap" </dev/null >/dev/null 2>"$TMP/snap-first.restore"
+check snapshot-signal-snapshot-restores [ $? -eq 0 ]
