@@ -191,6 +191,35 @@ check soft-step-into-back-is-before-the-entry before $(spos 2) $(spos 1)
 check soft-step-takes-the-interrupt-whole sh -c "[ -n '$(spc STEPPED)' ] && [ '$(spc STEPPED)' != '$stub' ] && [ '$(spos 3 | cut -d' ' -f1)' -gt '$(spos 1 | cut -d' ' -f1)' ]"
 check soft-step-back-returns-before-the-interrupt sh -c "[ -n '$(spc BACK)' ] && [ '$(spc BACK)' = '$(spc BEFORE)' ] && [ '$(spos 4)' = '$(spos 2)' ]"
 
+# --- breakpoints changed within an exit: a stop at race_spin, then, running freely again, at
+# its loop a few instructions on, in the same exit. Where the second stop is must be found
+# counting hits of the loop's breakpoint alone (one recorded under load, with the timer's
+# interrupt in that exit, could not be found again); stepping there from race_spin agrees.
+cat >"$TMP/change.in" <<'EOG'
+break race_spin
+continue
+delete
+break workloads.c:134
+continue
+printf "FREE %lx\n", $pc
+monitor when
+EOG
+trace=$TMP/soft.rwd session change "$TMP/change.in"
+free_pc=$(grep '^FREE ' "$TMP/change.out" | cut -d' ' -f2)
+cat >"$TMP/stepped.in" <<EOG
+break race_spin
+continue
+monitor when
+delete
+while \$pc != 0x${free_pc:-0}
+stepi
+end
+monitor when
+EOG
+trace=$TMP/soft.rwd session stepped "$TMP/stepped.in"
+check soft-breakpoints-changed-within-an-exit sh -c "[ -n '$free_pc' ] && grep -q '^position' '$TMP/change.out' &&
+	[ \"\$(grep '^position' '$TMP/change.out')\" = \"\$(grep '^position' '$TMP/stepped.out' | sed -n 2p)\" ]"
+
 # --- user code (CPL3) on a soft trace: a breakpoint in the task's code, steps there, and back.
 cat >"$TMP/user.in" <<'EOG'
 break u_race_main
