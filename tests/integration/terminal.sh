@@ -68,8 +68,10 @@ check escape-help grep -q "Ctrl-A h  *this help" "$TMP/esc.log"
 check escape-quit-status-130 [ "$status" = 130 ]
 check escape-terminal-restored grep -q "terminal restored" "$TMP/esc.rep"
 "$REWIND" trace dump "$TMP/esc.rwd" >"$TMP/esc.dump" 2>&1
+printf '%s\n' 'serial_rx len=6 "hello\r"' 'serial_rx len=9 "ab\x03cd\x7f\x01e\r"' >"$TMP/esc.rx-want"
 check escape-trace-has-the-keys-as-received grep -qF 'serial_rx len=9 "ab\x03cd\x7f\x01e\r"' "$TMP/esc.dump"
-check escape-keys-stay-out-of-the-trace [ "$(grep -c serial_rx "$TMP/esc.dump")" -eq 2 ]
+check escape-keys-stay-out-of-the-trace sh -c "grep -o 'serial_rx.*' '$TMP/esc.dump' |
+	cmp -s - '$TMP/esc.rx-want'"
 check escape-quit-replays-verified replay_verifies esc 130
 "$REWIND" trace info "$TMP/esc.rwd" >"$TMP/esc.info" 2>&1
 check escape-quit-trace-info grep -q "ended: *stopped by the user (Ctrl-A x) at exit" "$TMP/esc.info"
@@ -117,8 +119,24 @@ wait
 EOF
 check second-signal-aborts [ "$status" = -2 -o "$status" = -15 ]
 check abort-terminal-restored grep -q "terminal restored" "$TMP/abort.rep"
-"$REWIND" replay --landing-search breakpoint "$TMP/abort.rwd" </dev/null >/dev/null 2>"$TMP/abort.replay"
+"$REWIND" replay --landing-search breakpoint "$TMP/abort.rwd" </dev/null >"$TMP/abort.replayed" 2>"$TMP/abort.replay"
 check aborted-trace-replays-as-far-as-written [ $? -eq 122 ]
+# ... and shows what the recording showed up to there.
+tr -d '\r' <"$TMP/abort.log" | grep -v '^rewind' >"$TMP/abort.seen"
+check aborted-trace-replays-the-output-as-recorded sh -c "grep -q 'workload race' '$TMP/abort.replayed' &&
+	head -c \$(wc -c <'$TMP/abort.replayed') '$TMP/abort.seen' | cmp -s - '$TMP/abort.replayed'"
+
+# hunt at a terminal: one line of progress rewritten in place (CR), the verdict on a line of
+# its own after it. Nothing fails here: status 1.
+drive hunt hunt --runs 3 -o "$TMP/hunt" --cmdline workload=hello "$KERNEL" <<'EOF'
+wait
+EOF
+tr -d '\r' <"$TMP/hunt.log" >"$TMP/hunt.lines"
+check hunt-status-1 [ "$status" = 1 ]
+check hunt-progress-counts-the-runs grep -q "rewind hunt: 3 runs, 0 failures, .* runs/s" "$TMP/hunt.lines"
+check hunt-progress-rewritten-in-place sh -c "[ \$(grep -c 'runs, 0 failures' '$TMP/hunt.lines') -eq 1 ] &&
+	grep -q \"\$(printf '\\r')rewind hunt: 3 runs, \" '$TMP/hunt.log'"
+check hunt-verdict-on-its-own-line grep -q "^rewind hunt: 3 runs in .*, 0 failures kept" "$TMP/hunt.lines"
 
 # Without a terminal too: SIGINT ends a recording that takes checkpoints, closed, with its
 # checkpoints written whole (no half-written directory) and usable.
