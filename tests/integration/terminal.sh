@@ -210,6 +210,18 @@ check checkpoint-abort-in-the-swap-dies-of-it ended 2 15 ck-swap
 check checkpoint-abort-in-the-swap-leaves-no-partial-directory no_partial_checkpoints
 check checkpoint-abort-in-the-swap-puts-the-new-set-in-place \
 	[ "$(ls "$TMP/ck.rwd.ckpt" | grep -c snap)" -gt "$nbefore" ]
+cksum "$TMP"/ck.rwd.ckpt/* >"$TMP/ck.before"
+# One signal while `trace checkpoint` replays, before it writes: it stops (130) and says it
+# wrote none; the set written before stays.
+under_gdb ck-replay "break checkpoints_take
+run
+continue
+signal SIGINT
+delete
+continue" trace checkpoint "$TMP/ck.rwd" --every 0.05
+check checkpoint-replay-stopped-status-130 ended 1 130 ck-replay
+check checkpoint-replay-stopped-says-none-written grep -q "stopped before the end of the trace: no checkpoints written" "$TMP/ck-replay.gdb.out"
+check checkpoint-replay-stopped-keeps-the-earlier-set sh -c "cksum '$TMP'/ck.rwd.ckpt/* | cmp -s - '$TMP/ck.before'"
 # One signal while the checkpoints are written: they are finished, whole and usable.
 under_gdb ck-first "break snapshot_write
 run
