@@ -5,8 +5,9 @@
  * each single step from there adds one. Stepping passes over code the engine runs natively
  * (CPL3 under the kvm engine here), so n counts CPL0 instructions. A breakpoint hit reached by
  * running freely is (E, ?): its n is found again by stepping to the same hit of the same
- * address from a position known exactly: (E, 0) or where the run started (`hits` counts them
- * since the later of the two: the debugger clears them when it starts a run). */
+ * address from a position known exactly: (E, 0), or where the run started when that was in
+ * exit E (`hits` counts them since the exit, and no hit is counted at a position known
+ * exactly: only a run counts them, and its positions are not known). */
 #ifndef REWIND_VM_DEBUG_H
 #define REWIND_VM_DEBUG_H
 #include <stdatomic.h>
@@ -46,7 +47,7 @@ struct vm_debug {
 	void *on_step_ctx;
 	struct vm_hw_point hw[VM_DEBUG_MAX_HW];
 	int nhw;
-	uint32_t hits[VM_DEBUG_MAX_HW];	/* breakpoint hits since the last exit or clearing */
+	uint32_t hits[VM_DEBUG_MAX_HW];	/* breakpoint hits since the last exit */
 	uint64_t pause_at_exit;		/* pause once exit E is handled; VM_PAUSE_NONE */
 	atomic_bool interrupt;
 

@@ -291,9 +291,10 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	int ncounted = g->nhw;
 	memcpy(counted, g->hw, sizeof(counted));
 	arm_free_run(d, data);
-	/* The hits of this run are counted from where it starts, which must then be exact. From
-	 * a stop not located yet, the counts go on from where that run started, and are right
-	 * only for the breakpoints that run counted. */
+	/* The hits of this run are counted from where it starts, which must then be exact (no
+	 * hits are counted yet at a known position: it was reached by restoring, stepping or an
+	 * exit). From a stop not located yet, the counts go on from where that run started, and
+	 * are right only for the breakpoints that run counted. */
 	if (!d->here_known && !same_points(g->hw, g->nhw, counted, ncounted)) {
 		int rc = dbg_locate(d);
 		if (rc)
@@ -301,7 +302,6 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 		arm_free_run(d, data);
 	}
 	if (d->here_known) {
-		memset(g->hits, 0, sizeof(g->hits));
 		d->count_from = d->here;
 		d->count_from_hit = false;
 	}
