@@ -26,8 +26,10 @@ bool outfile_same(const char *a, const char *b);
  * or removed (the path must stay valid until then). A process that aborts on a signal calls
  * outfile_remove_unfinished() from its handler, so that no partial output outlives it. A
  * handler on another thread than the writer's could race with it: signals that abort must be
- * taken on the writing thread. */
-/* Makes directory PATH (mode 0755) for the files that `ours` names. 0, or -errno with err set. */
+ * taken on the writing thread.
+ *
+ * outfile_temp_dir makes directory PATH (mode 0755), unfinished, for the files that `ours`
+ * names. 0, or -errno with err set. */
 int outfile_temp_dir(const char *path, bool (*ours)(const char *name), char *err, size_t errlen);
 void outfile_finished(const char *path);
 /* Removes every unfinished output. Async-signal-safe. */
