@@ -175,6 +175,14 @@ under_gdb() {
 	timeout 300 gdb -batch -nx -x "$TMP/$name.gdb" --args "$REWIND" "$@" </dev/null >"$TMP/$name.gdb.out" 2>&1
 }
 ended() { grep -qx "\\\$$1 = $2" "$TMP/$3.gdb.out"; }
+# one_signal_at FUNCTION N: gdb's commands to send one SIGINT at the N-th call of FUNCTION
+# and let rewind run on.
+one_signal_at() {
+	printf 'break %s\nrun\n' "$1"
+	i=1
+	while [ $i -lt "$2" ]; do printf 'continue\n'; i=$((i + 1)); done
+	printf 'signal SIGINT\ndelete\ncontinue'
+}
 no_partial_checkpoints() { [ ! -e "$TMP/ck.rwd.ckpt.tmp" ] && [ ! -e "$TMP/ck.rwd.ckpt.old" ]; }
 
 "$REWIND" record -o "$TMP/ck.rwd" --cmdline workload=race "$KERNEL" </dev/null >/dev/null 2>&1
@@ -214,22 +222,12 @@ check checkpoint-abort-in-the-swap-puts-the-new-set-in-place \
 cksum "$TMP"/ck.rwd.ckpt/* >"$TMP/ck.before"
 # One signal while `trace checkpoint` replays, before it writes: it stops (130) and says it
 # wrote none; the set written before stays.
-under_gdb ck-replay "break checkpoints_take
-run
-continue
-signal SIGINT
-delete
-continue" trace checkpoint "$TMP/ck.rwd" --every 0.05
+under_gdb ck-replay "$(one_signal_at checkpoints_take 2)" trace checkpoint "$TMP/ck.rwd" --every 0.05
 check checkpoint-replay-stopped-status-130 ended 1 130 ck-replay
 check checkpoint-replay-stopped-says-none-written grep -q "stopped before the end of the trace: no checkpoints written" "$TMP/ck-replay.gdb.out"
 check checkpoint-replay-stopped-keeps-the-earlier-set sh -c "cksum '$TMP'/ck.rwd.ckpt/* | cmp -s - '$TMP/ck.before'"
 # One signal while the checkpoints are written: they are finished, whole and usable.
-under_gdb ck-first "break snapshot_write
-run
-continue
-signal SIGINT
-delete
-continue" trace checkpoint "$TMP/ck.rwd" --every 0.1
+under_gdb ck-first "$(one_signal_at snapshot_write 2)" trace checkpoint "$TMP/ck.rwd" --every 0.1
 check checkpoint-signal-lets-the-writing-finish ended 1 0 ck-first
 check checkpoint-signal-leaves-no-partial-directory no_partial_checkpoints
 "$REWIND" replay --verify --from-checkpoint $((nbefore - 1)) "$TMP/ck.rwd" </dev/null >/dev/null 2>"$TMP/ck-first.replay"
@@ -249,11 +247,7 @@ check snapshot-abort-was-mid-write grep -q "abort.snap.tmp-" "$TMP/snap-abort.pa
 # (How it died gdb cannot always tell: the VM's two threads die at once.)
 check snapshot-abort-stops-the-writing sh -c "! grep -q 'snapshot of guest time' '$TMP/snap-abort.gdb.out'"
 check snapshot-abort-leaves-no-file sh -c "! ls '$TMP'/abort.snap* 2>/dev/null"
-under_gdb snap-first "break snapshot_file_save
-run
-signal SIGINT
-delete
-continue" run -S "$TMP/first.snap" --snapshot-after 0.05 --cmdline workload=race "$KERNEL"
+under_gdb snap-first "$(one_signal_at snapshot_file_save 1)" run -S "$TMP/first.snap" --snapshot-after 0.05 --cmdline workload=race "$KERNEL"
 check snapshot-signal-lets-the-writing-finish ended 1 130 snap-first
 # The snapshot is whole: restore reads it and checks every section. It may then refuse the
 # restored state all the same, about one time in eight here: a flaw of its own, not of this file
