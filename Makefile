@@ -62,7 +62,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug
 .SECONDARY:
 
 guest:
@@ -92,6 +92,11 @@ test-linux: deps all linux-guest
 # Linux on the soft engine: run, record and replay --verify (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh
+
+# Reverse-debugging a Linux kernel crash with gdb on its vmlinux (a 283 MB download, once).
+test-linux-debug: deps all
+	@$(MAKE) --no-print-directory linux-guest LINUX_DBG=1
+	@sh tests/run.sh tests/linux/debug_soft.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

@@ -8,13 +8,6 @@ if ! command -v gdb >/dev/null; then skip all "gdb is not installed"; exit 0; fi
 
 "$REWIND" record -o "$TMP/panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
 
-# wait_for_socket PATH: a server on a soft trace starts slowly on a loaded host (the soft
-# engine zeroes its 1 GiB code buffer first): up to 60 s.
-wait_for_socket() {
-	_n=0
-	while [ ! -S "$1" ] && [ $_n -lt 1200 ]; do sleep 0.05; _n=$((_n + 1)); done
-}
-
 # session NAME SCRIPT: serves the trace on a Unix socket and runs the gdb script against it.
 session() {
 	name=$1 script=$2
