@@ -1107,6 +1107,14 @@ static int start_code(struct guest *g, const uint8_t *code, size_t len)
 	return g->e->ops->set_regs(g->e, &r);
 }
 
+/* A soft guest in CPL0 long mode, at the start of code (start_code). */
+static int cpl0_guest_at(struct guest *g, const uint8_t *code, size_t len)
+{
+	if (guest_create(g, make_soft) || run_to_step(g, 2))
+		return -1;
+	return start_code(g, code, len);
+}
+
 struct mmio_log {
 	int reads, writes;
 	uint64_t write_gpa, write_value;
@@ -1195,9 +1203,7 @@ TEST(sti_ending_a_whole_block_keeps_its_shadow)
 	struct guest g;
 	struct kvm_regs r;
 	struct vm_exit x;
-	CHECK(guest_create(&g, make_soft) == 0);
-	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(cpl0_guest_at(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
 	r.rflags = 2;	/* IF clear: no window before the STI */
 	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
@@ -1232,9 +1238,7 @@ TEST(code_rewritten_twice_in_one_page_runs_new)
 	struct guest g;
 	struct kvm_regs r;
 	struct vm_exit x;
-	CHECK(guest_create(&g, make_soft) == 0);
-	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(cpl0_guest_at(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->run(g.e, &x) == 0);
 	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
 	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
