@@ -15,7 +15,7 @@ enum exit_reason {
 	EXIT_MMIO,	  /* MMIO outside RAM: dispatched to the bus */
 	EXIT_HLT,	  /* guest halted with interrupts enabled, or disabled (check regs) */
 	EXIT_IRQ_WINDOW,  /* the guest can now take the interrupt we asked a window for */
-	EXIT_KICKED,	  /* engine_kick() stopped the run (timer, input, user request) */
+	EXIT_KICKED,	  /* the engine's kick op stopped the run (timer, input, user request) */
 	EXIT_DEBUG,	  /* breakpoint, watchpoint or single-step */
 	EXIT_SHUTDOWN,	  /* triple fault or an instruction the backend cannot run */
 	EXIT_INSN_LIMIT,  /* the instruction count set_icount_stop() asked for was reached */

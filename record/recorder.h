@@ -2,7 +2,7 @@
  * host and logs every value, logs host events (timer expiries, serial bytes), interrupt
  * injections, console output and periodic state digests, each at its position:
  * pos = exit index * 2 + phase (phase 0: at the exit; 1: at kicked exits after the exit's
- * interrupt decision). docs/record-replay.md has the model. */
+ * interrupt decision). docs/design.md ("Determinism") has the model. */
 #ifndef REWIND_RECORDER_H
 #define REWIND_RECORDER_H
 #include <stddef.h>
