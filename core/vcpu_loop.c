@@ -476,7 +476,7 @@ static void vm_log_icount(struct vm *vm)
 {
 	struct engine *e = vm->engine;
 	uint8_t p[8];
-	if (!e->ops->icount || vm->stop != VM_STOP_GUEST_EXIT)
+	if (!e->ops->icount || !vm_stopped_by_guest(vm))
 		return;
 	size_t n = ev_u64_encode(p, e->ops->icount(e));
 	if (vm->rec)

@@ -64,6 +64,17 @@ static void guest_reset(void *ctx)
 	vm->status = STATUS_GUEST_RESET;
 }
 
+/* pvpanic: a panic stops the VM (as QEMU's -action panic=exit-failure does) and vm_run reports
+ * it from the guest's state; a crash kernel taking over is noted and the guest goes on. */
+static void guest_panic_event(void *ctx, uint8_t event)
+{
+	struct vm *vm = ctx;
+	if (event != PVPANIC_PANICKED || vm->stop != VM_RUNNING)
+		return;
+	vm->stop = VM_STOP_GUEST_PANIC;
+	vm->status = STATUS_GUEST_PANIC;
+}
+
 /* ACPI S5: the guest shut the machine down, as a run that ended well. */
 static void guest_power_off(void *ctx)
 {
@@ -104,6 +115,11 @@ static int vm_add_devices(struct vm *vm)
 		return rc;
 	vm->devices[vm->ndevices++] = acpi_pm_device(&vm->acpi_pm);
 	vm->devices[vm->ndevices++] = pci_host_device(&vm->pci_host);
+	if (vm->cfg.without_pvpanic)
+		return 0;
+	if ((rc = pvpanic_init(&vm->pvpanic, &vm->bus, guest_panic_event, vm)))
+		return rc;
+	vm->devices[vm->ndevices++] = pvpanic_device(&vm->pvpanic);
 	return 0;
 }
 
@@ -174,7 +190,7 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 	struct boot_files f = *files;
 	f.cmdline = vm->cfg.cmdline;
 	if (!vm->cfg.legacy_machine) {
-		int rc = acpi_tables_install(&vm->mem);
+		int rc = acpi_tables_install(&vm->mem, !vm->cfg.without_pvpanic);
 		if (rc)
 			return fail(err, errlen, "cannot write the ACPI tables: %s", strerror(-rc));
 		f.acpi_rsdp = ACPI_RSDP_GPA;
