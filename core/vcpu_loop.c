@@ -4,6 +4,7 @@
  * deterministic position record/replay builds on. */
 #include "core/crash.h"
 #include "core/digest.h"
+#include "core/guest_panic.h"
 #include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/waker.h"
@@ -562,6 +563,9 @@ int vm_run(struct vm *vm)
 		break;
 	case VM_STOP_RESET:
 		fprintf(stderr, "rewind: the guest reset the machine\n");
+		break;
+	case VM_STOP_GUEST_PANIC:
+		guest_panic_report(vm, stderr);
 		break;
 	case VM_STOP_USER: {
 		char name[48];

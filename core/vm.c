@@ -211,6 +211,16 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 	return 0;
 }
 
+int vm_load_symbols(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	struct symbols syms;
+	if (symbols_load_file(&syms, path, err, errlen))
+		return -1;
+	symbols_free(&vm->syms);
+	vm->syms = syms;
+	return 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	waker_stop(vm);

@@ -193,6 +193,9 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 int vm_run(struct vm *vm);
 /* What vm_run does first, once: the state before the first instruction (position (0, 0)). */
 int vm_begin(struct vm *vm);
+/* Names guest addresses (reports) with the symbols of the file at path (symbols_load_file)
+ * instead of the kernel image's own. Returns 0, or -1 with err filled. */
+int vm_load_symbols(struct vm *vm, const char *path, char *err, size_t errlen);
 /* Replaces the vCPU by a new one of the same engine (state to be restored next): nothing
  * from the old one, such as an interrupt queued but not yet delivered, carries over. */
 int vm_new_engine(struct vm *vm, char *err, size_t errlen);
