@@ -29,9 +29,13 @@ static const struct symbol *sym_at(const struct panic_view *v, uint64_t addr)
 	return symbols_at(v->syms, addr - (uint64_t)v->offset);
 }
 
-static const char *describe(const struct panic_view *v, uint64_t addr, char *buf, size_t len)
+/* name+offset of addr; of a return address (ret), the function of the call before it: a call
+ * to a function that does not return (panic) may be the last instruction of its function, so
+ * the return address lies past its end. As Linux's %pB prints it. */
+static const char *describe_at(const struct panic_view *v, uint64_t addr, bool ret, char *buf,
+			       size_t len)
 {
-	const struct symbol *s = sym_at(v, addr);
+	const struct symbol *s = sym_at(v, ret ? addr - 1 : addr);
 	if (s && s->code)
 		snprintf(buf, len, "%s+0x%" PRIx64, s->name, addr - (uint64_t)v->offset - s->addr);
 	else if (v->linux_layout && addr >= KERNEL_MAP_END && addr < MODULES_END)
@@ -39,6 +43,11 @@ static const char *describe(const struct panic_view *v, uint64_t addr, char *buf
 	else
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	return buf;
+}
+
+static const char *describe(const struct panic_view *v, uint64_t addr, char *buf, size_t len)
+{
+	return describe_at(v, addr, false, buf, len);
 }
 
 /* The kernel image's first mapped 2 MiB page is _text (Linux clears the mappings below it at
@@ -229,5 +238,6 @@ void guest_panic_report(struct vm *vm, FILE *out)
 		     "by the chain of calls):\n", r.rsp);
 	fprintf(out, "    %s\n", describe(&v, r.rip, name, sizeof(name)));
 	for (int i = 0; i < n; i++)
-		fprintf(out, "    %s%s\n", f[i].reliable ? "" : "? ", describe(&v, f[i].ret, name, sizeof(name)));
+		fprintf(out, "    %s%s\n", f[i].reliable ? "" : "? ",
+			describe_at(&v, f[i].ret, true, name, sizeof(name)));
 }
