@@ -44,6 +44,8 @@ if [ -n "$symbols" ]; then
 		frame=$(sed -n "s/^\[ *[0-9.]*\]  \($fn[.a-z]*+0x[0-9a-f]*\)\/0x[0-9a-f]*\$/\1/p" "$TMP/console" | head -1)
 		check "trace-has-$fn" sh -c "[ -n '$frame' ] && grep -qx '    $frame' '$TMP/record.report'"
 	done
+	# Stale return addresses are on any kernel stack; the scan marks them.
+	check trace-marks-unproven-frames grep -q '^    ? ' "$TMP/record.report"
 else
 	skip panic-symbols "no $LINUX/System.map or vmlinux (make linux-guest LINUX_DBG=1)"
 fi
