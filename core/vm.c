@@ -69,8 +69,16 @@ static void guest_reset(void *ctx)
 static void guest_panic_event(void *ctx, uint8_t event)
 {
 	struct vm *vm = ctx;
-	if (event != PVPANIC_PANICKED || vm->stop != VM_RUNNING)
+	if (event != PVPANIC_PANICKED)
 		return;
+	/* Logged, as a guest exit is: the replay meets it at the same exit, and a replay whose
+	 * guest did not panic there has diverged. */
+	if (vm->rec)
+		recorder_event(vm->rec, EV_PANIC, vm_pos(vm), &event, 1);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_PANIC, &event, 1);
+	if (vm->stop != VM_RUNNING)
+		return; /* the replay diverged */
 	vm->stop = VM_STOP_GUEST_PANIC;
 	vm->status = STATUS_GUEST_PANIC;
 }
