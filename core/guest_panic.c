@@ -214,10 +214,11 @@ void guest_panic_report(struct vm *vm, FILE *out)
 		return;
 	}
 	struct panic_view v = { .vm = vm, .syms = &vm->syms };
+	struct symbols none = { 0 };
 	char name[160];
 	bool named = place_symbols(&v, out);
 	if (!named)
-		v.syms = &(struct symbols){ 0 };
+		v.syms = &none; /* name nothing rather than something wrong */
 	fprintf(out, "  RIP %016llx %s (the pvpanic notifier's write)\n", r.rip,
 		describe(&v, r.rip, name, sizeof(name)));
 	if (!named)

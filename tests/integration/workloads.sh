@@ -46,6 +46,11 @@ check pvpanic-rip-named grep -q "^  RIP 0000000000[0-9a-f]* pvpanic_notify+0x[0-
 sed -n '/^  call trace/,$p' "$TMP/pvpanic.err" | sed 1d | sed 's/+0x[0-9a-f]*$//' >"$TMP/pvpanic.trace"
 printf '    pvpanic_notify\n    pvpanic_start\n    ? kmain\n' >"$TMP/pvpanic.trace.want"
 check pvpanic-call-trace cmp -s "$TMP/pvpanic.trace" "$TMP/pvpanic.trace.want"
+# A kernel without symbols: the report says so and names nothing.
+strip -o "$TMP/stripped.elf" "$KERNEL"
+"$REWIND" run --timeout 60 --cmdline workload=pvpanic "$TMP/stripped.elf" </dev/null >/dev/null 2>"$TMP/bare.err"
+check pvpanic-without-symbols sh -c "[ $? -eq 121 ] && grep -q '^  no kernel symbols' '$TMP/bare.err' &&
+	grep -q '^  RIP [0-9a-f]\{16\} 0x[0-9a-f]* (the pvpanic' '$TMP/bare.err'"
 # A bad --symbols file stops rewind before the guest runs.
 run_guest "$TMP/nopvpanic" pvpanic --engine soft --symbols "$TMP/nosuch"
 check pvpanic-bad-symbols-125 [ "$status" -eq 125 ]
