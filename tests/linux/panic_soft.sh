@@ -53,6 +53,7 @@ fi
 "$REWIND" replay --verify ${symbols:+--symbols "$symbols"} "$TMP/panic.rwd" </dev/null \
 	>"$TMP/replay.out" 2>"$TMP/replay.err"
 rstatus=$?
+echo "# soft engine, replay --verify: status $rstatus; $(grep '^rewind replay:' "$TMP/replay.err" | head -2)" >&2
 check replay-status-121 [ "$rstatus" -eq 121 ]
 check replay-verifies grep -q "verified: .* final state digest .* match" "$TMP/replay.err"
 report "$TMP/replay.err" >"$TMP/replay.report"
