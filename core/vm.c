@@ -65,7 +65,8 @@ static void guest_reset(void *ctx)
 }
 
 /* pvpanic: a panic stops the VM (as QEMU's -action panic=exit-failure does) and vm_run reports
- * it from the guest's state; a crash kernel taking over is noted and the guest goes on. */
+ * it from the guest's state. "Crash loaded" says a kdump kernel takes the panic over: the
+ * guest goes on. */
 static void guest_panic_event(void *ctx, uint8_t event)
 {
 	struct vm *vm = ctx;
