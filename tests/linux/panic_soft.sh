@@ -62,3 +62,15 @@ check replay-prints-the-same-report sh -c "[ -s '$TMP/record.report' ] && cmp -s
 # Without symbols (a bzImage carries none) the report says how to get them.
 "$REWIND" replay "$TMP/panic.rwd" </dev/null >/dev/null 2>"$TMP/bare.err"
 check report-without-symbols-says-so sh -c "[ $? -eq 121 ] && grep -q '^  no kernel symbols .*--symbols' '$TMP/bare.err'"
+
+# Symbols that do not describe the running kernel (here linux_banner put on _text's address)
+# are found out, not trusted.
+case $symbols in
+*System.map)
+	text=$(sed -n 's/^\([0-9a-f]*\) T _text$/\1/p' "$symbols")
+	sed "s/^[0-9a-f]* \(. linux_banner\)\$/$text \1/" "$symbols" >"$TMP/other.map"
+	"$REWIND" replay --symbols "$TMP/other.map" "$TMP/panic.rwd" </dev/null >/dev/null 2>"$TMP/other.err"
+	check other-kernels-symbols-refused sh -c "[ $? -eq 121 ] &&
+		grep -q 'symbols: they are not the running kernel.s' '$TMP/other.err' && ! grep -q sysrq_handle_crash '$TMP/other.err'"
+	;;
+esac
