@@ -91,7 +91,7 @@ test-linux: deps all linux-guest
 
 # Linux on the soft engine: run, record and replay --verify (docs/linux.md).
 test-linux-soft: deps all linux-guest
-	@sh tests/run.sh tests/linux/boot_soft.sh
+	@sh tests/run.sh tests/linux/boot_soft.sh tests/linux/panic_soft.sh
 
 # Reverse-debugging a Linux kernel crash with gdb on its vmlinux (a 283 MB download, once).
 test-linux-debug: deps all

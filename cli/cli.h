@@ -20,6 +20,7 @@ struct vm_options {
 	struct vm_config cfg;
 	const char *kernel;
 	const char *initrd;	/* --initrd FILE, or NULL */
+	const char *symbols;	/* --symbols FILE, or NULL: the kernel image's own */
 	const char *serial_in;	/* --serial-in FILE; NULL or "-": stdin */
 	enum console_mode console;
 	bool help;
@@ -78,6 +79,7 @@ struct replay_session {
 	long from_checkpoint;		/* -1: from the start */
 	struct checkpoint_set *take;	/* take checkpoints into this set and save it; or NULL */
 	FILE *console;			/* the guest's console; NULL = stdout */
+	const char *symbols;		/* --symbols FILE, or NULL: the embedded kernel's own */
 	bool saved;			/* out: `take` was written beside the trace */
 };
 int replay_session(const char *path, struct replay_session *s);

@@ -26,8 +26,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`rewind COMMAND --help` describes a command's options.\n"
-		     "Exit status: the guest's debug-exit value, or 123 guest reset, 124 timeout,\n"
-		     "125 rewind error, 126 guest crashed, 127 replay diverged,\n"
+		     "Exit status: the guest's debug-exit value, or 121 guest kernel panicked (pvpanic),\n"
+		     "123 guest reset, 124 timeout, 125 rewind error, 126 guest crashed, 127 replay diverged,\n"
 		     "122 replay reached the end of a truncated trace, 128 + N stopped by signal N\n"
 		     "(130 Ctrl-C or the console's Ctrl-A x).\n");
 }

@@ -11,7 +11,7 @@
 static void replay_usage(FILE *out)
 {
 	fprintf(out, "usage: rewind replay [--verify] [--from-checkpoint K] [--timeout SECONDS]\n"
-		     "                     [--landing-search soft|breakpoint] FILE\n\n"
+		     "                     [--landing-search soft|breakpoint] [--symbols FILE] FILE\n\n"
 		     "Replays a trace: same console output, same exit status. A divergence stops the\n"
 		     "replay with a report and status 127; the end of a truncated trace, status 122.\n\n"
 		     "options:\n"
@@ -21,6 +21,7 @@ static void replay_usage(FILE *out)
 		     "      --landing-search soft|breakpoint  how a kvm trace's asynchronous landings\n"
 		     "                        are found: run to them on the soft engine (default), or\n"
 		     "                        with a hardware breakpoint at their RIP alone\n"
+		     "      --symbols FILE    the kernel's symbols for reports (a vmlinux or System.map)\n"
 		     "  -h, --help            this help\n");
 }
 
@@ -52,7 +53,8 @@ int replay_session(const char *path, struct replay_session *s)
 	console_attach(&vm, CONSOLE_ESCAPE); /* the trace is the input: only the signals */
 	replayer_attach(rp, &vm);
 	vm.rep = rp;
-	if (vm_boot(&vm, &files, err, sizeof(err))) {
+	if (vm_boot(&vm, &files, err, sizeof(err)) ||
+	    (s->symbols && vm_load_symbols(&vm, s->symbols, err, sizeof(err)))) {
 		fprintf(stderr, "rewind replay: %s\n", err);
 		goto out;
 	}
@@ -79,7 +81,7 @@ int replay_session(const char *path, struct replay_session *s)
 	status = replayer_finish(rp);
 	if (s->take && vm.stop == VM_STOP_USER)
 		fprintf(stderr, "rewind: stopped before the end of the trace: no checkpoints written\n");
-	if (s->take && (vm.stop == VM_STOP_GUEST_EXIT || vm.stop == VM_STOP_TRACE_END)) {
+	if (s->take && (vm_stopped_by_guest(&vm) || vm.stop == VM_STOP_TRACE_END)) {
 		s->saved = !checkpoints_save(s->take, path, replayer_trace_id(rp), err, sizeof(err));
 		if (!s->saved) {
 			fprintf(stderr, "rewind: writing the checkpoints: %s\n", err);
@@ -102,6 +104,7 @@ int cmd_replay(int argc, char **argv)
 		{ "from-checkpoint", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "landing-search", required_argument, NULL, 'l' },
+		{ "symbols", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -133,6 +136,9 @@ int cmd_replay(int argc, char **argv)
 				return STATUS_ERROR;
 			}
 			s.opt.landing_breakpoint = !strcmp(optarg, "breakpoint");
+			break;
+		case 's':
+			s.symbols = optarg;
 			break;
 		case 'h':
 			replay_usage(stdout);

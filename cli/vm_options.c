@@ -16,7 +16,8 @@
 /* Above 3 GiB the RAM would run into the MMIO hole below 4 GiB, which rewind does not split. */
 #define MAX_MEM (3ULL << 30)
 
-enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE, OPT_CONSOLE, OPT_INITRD };
+enum { OPT_CMDLINE = 0x100, OPT_TIMEOUT, OPT_SERIAL_IN, OPT_ENGINE, OPT_CONSOLE, OPT_INITRD,
+       OPT_SYMBOLS };
 
 void vm_options_usage(FILE *out)
 {
@@ -24,6 +25,7 @@ void vm_options_usage(FILE *out)
 		"  -m, --memory SIZE     guest RAM, e.g. 256M or 1G (default 256M; 4M to 3G)\n"
 		"      --cmdline STRING  kernel command line (e.g. \"workload=hello\")\n"
 		"      --initrd FILE     initial ramdisk for the kernel (Linux: an initramfs)\n"
+		"      --symbols FILE    the kernel's symbols for reports (a vmlinux or System.map)\n"
 		"      --engine NAME     kvm (default) or soft\n"
 		"      --timeout SECONDS stop the guest after this much wall time (status 124)\n"
 		"      --serial-in FILE  feed the guest's COM1 input from FILE (default: stdin)\n"
@@ -65,6 +67,7 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "serial-in", required_argument, NULL, OPT_SERIAL_IN },
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -116,6 +119,9 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, const char *cm
 			break;
 		case OPT_INITRD:
 			o->initrd = optarg;
+			break;
+		case OPT_SYMBOLS:
+			o->symbols = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_seconds(cmd, "timeout", optarg, false, &o->cfg.timeout))
@@ -317,7 +323,8 @@ int vm_start(struct vm *vm, struct vm_options *o, struct vm_files *files)
 		return STATUS_ERROR;
 	}
 	console_attach(vm, o->console);
-	if (vm_boot(vm, b, err, sizeof(err))) {
+	if (vm_boot(vm, b, err, sizeof(err)) ||
+	    (o->symbols && vm_load_symbols(vm, o->symbols, err, sizeof(err)))) {
 		fprintf(stderr, "rewind: %s\n", err);
 		return STATUS_ERROR;
 	}

@@ -9,6 +9,7 @@
 
 #include "core/memory.h"
 #include "devices/acpi_pm.h"
+#include "devices/pvpanic.h"
 #include "devices/reset.h"
 
 enum {
@@ -133,6 +134,15 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint16_t port)
 #define AML_PACKAGE_OP 0x12
 #define AML_BYTE_PREFIX 0x0a
 #define AML_ZERO_OP 0x00
+#define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
+#define AML_STRING_PREFIX 0x0d
+#define AML_EXT_OP_PREFIX 0x5b
+#define AML_DEVICE_OP 0x82	/* after AML_EXT_OP_PREFIX */
+/* Small resource descriptors (ACPI 6.5, 6.4.2): I/O port (type 8, 7 bytes), end tag. */
+#define RES_IO_PORT 0x47
+#define RES_IO_DECODE16 0x01
+#define RES_END_TAG 0x79
 
 /* An integer constant: ZeroOp for 0, else ByteConst. */
 static int aml_byte_integer(uint8_t *p, uint8_t v)
@@ -170,11 +180,49 @@ static int aml_sleep_state(uint8_t *p, char digit, uint8_t slp_typ)
 	return n + e;
 }
 
-static uint32_t build_dsdt(uint8_t *p)
+/* Scope (\_SB) { Device (PEVT) { Name (_HID, "QEMU0001")
+ *   Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) }) } }:
+ * QEMU's pvpanic device as its DSDT declares it, which Linux's pvpanic-mmio driver binds to
+ * (devices/pvpanic.c). Every PkgLength here is under 64 bytes: one byte that counts itself. */
+static int aml_pvpanic_device(uint8_t *p)
+{
+	static const uint8_t crs[] = {
+		RES_IO_PORT, RES_IO_DECODE16, PVPANIC_PORT & 0xff, PVPANIC_PORT >> 8,
+		PVPANIC_PORT & 0xff, PVPANIC_PORT >> 8, 1 /* alignment */, 1 /* length */,
+		RES_END_TAG, 0 /* checksum 0: not computed, as ACPI allows */
+	};
+	uint8_t dev[64];
+	int d = 0;
+	dev[d++] = AML_NAME_OP;
+	memcpy(dev + d, "_HID", 4), d += 4;
+	dev[d++] = AML_STRING_PREFIX;
+	memcpy(dev + d, "QEMU0001", 9), d += 9; /* with its NUL */
+	dev[d++] = AML_NAME_OP;
+	memcpy(dev + d, "_CRS", 4), d += 4;
+	dev[d++] = AML_BUFFER_OP;
+	dev[d++] = (uint8_t)(1 + 2 + sizeof(crs)); /* PkgLength, BufferSize, the bytes */
+	d += aml_byte_integer(dev + d, sizeof(crs));
+	memcpy(dev + d, crs, sizeof(crs)), d += (int)sizeof(crs);
+
+	int n = 0;
+	p[n++] = AML_SCOPE_OP;
+	p[n++] = (uint8_t)(1 + 5 + 2 + 1 + 4 + d);
+	memcpy(p + n, "\\_SB_", 5), n += 5;
+	p[n++] = AML_EXT_OP_PREFIX;
+	p[n++] = AML_DEVICE_OP;
+	p[n++] = (uint8_t)(1 + 4 + d);
+	memcpy(p + n, "PEVT", 4), n += 4;
+	memcpy(p + n, dev, (size_t)d);
+	return n + d;
+}
+
+static uint32_t build_dsdt(uint8_t *p, bool pvpanic)
 {
 	int n = SDT_HEADER_LEN;
 	n += aml_sleep_state(p + n, '0', ACPI_SLP_TYP_S0);
 	n += aml_sleep_state(p + n, '5', ACPI_SLP_TYP_S5);
+	if (pvpanic)
+		n += aml_pvpanic_device(p + n);
 	sdt_header(p, "DSDT", (uint32_t)n, 2); /* revision 2: 64-bit integers */
 	set_checksum(p, n, 9);
 	return (uint32_t)n;
@@ -257,10 +305,10 @@ static void build_rsdp(uint8_t *p, uint64_t base)
 	set_checksum(p, RSDP_LEN, 32);
 }
 
-void acpi_tables_build(uint8_t buf[ACPI_TABLES_SIZE])
+void acpi_tables_build(uint8_t buf[ACPI_TABLES_SIZE], bool pvpanic)
 {
 	memset(buf, 0, ACPI_TABLES_SIZE);
-	build_dsdt(buf + DSDT_AT);
+	build_dsdt(buf + DSDT_AT, pvpanic);
 	build_facs(buf + FACS_AT);
 	build_fadt(buf + FADT_AT, ACPI_TABLES_GPA);
 	build_madt(buf + MADT_AT);
@@ -268,11 +316,11 @@ void acpi_tables_build(uint8_t buf[ACPI_TABLES_SIZE])
 	build_rsdp(buf + RSDP_AT, ACPI_TABLES_GPA);
 }
 
-int acpi_tables_install(struct guest_mem *mem)
+int acpi_tables_install(struct guest_mem *mem, bool pvpanic)
 {
 	uint8_t *dst = guest_mem_ptr(mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	if (!dst)
 		return -ERANGE;
-	acpi_tables_build(dst);
+	acpi_tables_build(dst, pvpanic);
 	return 0;
 }

@@ -6,6 +6,7 @@
  * but this code: the same on every host, at record and replay. See docs/devices.md. */
 #ifndef REWIND_ACPI_TABLES_H
 #define REWIND_ACPI_TABLES_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct guest_mem;
@@ -15,9 +16,10 @@ struct guest_mem;
 #define ACPI_TABLES_SIZE 0x400
 #define ACPI_RSDP_GPA ACPI_TABLES_GPA
 
-/* The tables as they are placed at ACPI_TABLES_GPA, every byte defined. */
-void acpi_tables_build(uint8_t buf[ACPI_TABLES_SIZE]);
+/* The tables as they are placed at ACPI_TABLES_GPA, every byte defined; pvpanic: the DSDT
+ * declares the pvpanic device (machines since 2026-12-08, vm_config.h). */
+void acpi_tables_build(uint8_t buf[ACPI_TABLES_SIZE], bool pvpanic);
 /* Writes them into guest RAM. Returns 0, or -ERANGE when RAM does not reach that far. */
-int acpi_tables_install(struct guest_mem *mem) __attribute__((warn_unused_result));
+int acpi_tables_install(struct guest_mem *mem, bool pvpanic) __attribute__((warn_unused_result));
 
 #endif

@@ -2,10 +2,15 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int by_addr(const void *a, const void *b)
 {
@@ -90,7 +95,8 @@ int symbols_load(struct symbols *s, const uint8_t *image, size_t len)
 			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) || !sym.st_value ||
 			    sym.st_name >= strsh.sh_size || !s->strings[sym.st_name])
 				continue;
-			s->sym[s->n++] = (struct symbol){ sym.st_value, sym.st_size, s->strings + sym.st_name };
+			s->sym[s->n++] = (struct symbol){ sym.st_value, sym.st_size, s->strings + sym.st_name,
+							  type == STT_FUNC };
 		}
 		qsort(s->sym, s->n, sizeof(*s->sym), by_addr);
 		return 0;
@@ -105,7 +111,117 @@ void symbols_free(struct symbols *s)
 	memset(s, 0, sizeof(*s));
 }
 
-const char *symbols_describe(const struct symbols *s, uint64_t addr, char *buf, size_t len)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* System.map types of code: text, weak (an undefined weak symbol has no address). */
+static bool code_type(char t)
+{
+	return t == 't' || t == 'T' || t == 'w' || t == 'W';
+}
+
+/* "ADDRESS TYPE NAME" lines, as nm and the kernel write them. Absolute (A), undefined (U) and
+ * zero-address symbols name no place in the kernel and are skipped. The text gives no sizes:
+ * each symbol is taken to reach the next address, the last one to cover its own byte. */
+static int load_map(struct symbols *s, const char *path, const char *text, size_t len, char *err,
+		    size_t errlen)
+{
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	s->sym = calloc(lines + 1, sizeof(*s->sym));
+	s->strings = malloc(len + 1);
+	if (!s->sym || !s->strings)
+		return fail(err, errlen, "%s: %s", path, strerror(ENOMEM));
+	memcpy(s->strings, text, len);
+	s->strings[len] = 0;
+	char *p = s->strings, *end = s->strings + len;
+	for (size_t lineno = 1; p < end; lineno++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *line = p;
+		if (nl)
+			*nl = 0;
+		p = nl ? nl + 1 : end;
+		char *addr_end, *save;
+		char *addr = strtok_r(line, " \t", &save), *type = strtok_r(NULL, " \t", &save);
+		char *name = strtok_r(NULL, " \t", &save), *module = strtok_r(NULL, " \t", &save);
+		if (!addr && !nl)
+			break; /* the end of a file without a final newline */
+		errno = 0;
+		uint64_t a = addr ? strtoull(addr, &addr_end, 16) : 0;
+		if (!addr || errno || *addr_end || !type || strlen(type) != 1 || !name ||
+		    (module && (module[0] != '[' || strtok_r(NULL, " \t", &save))))
+			return fail(err, errlen, "%s: line %zu is not \"ADDRESS TYPE NAME\" (a System.map "
+					    "or /proc/kallsyms line)", path, lineno);
+		if (a && strchr("AaUu", type[0]) == NULL)
+			s->sym[s->n++] = (struct symbol){ a, 0, name, code_type(type[0]) };
+	}
+	qsort(s->sym, s->n, sizeof(*s->sym), by_addr);
+	for (size_t i = 0, next = 0; i < s->n; i++) {
+		while (next < s->n && s->sym[next].addr <= s->sym[i].addr)
+			next++;
+		s->sym[i].size = next < s->n ? s->sym[next].addr - s->sym[i].addr : 1;
+	}
+	return 0;
+}
+
+int symbols_load_file(struct symbols *s, const char *path, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(err, errlen, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) || !st.st_size) {
+		close(fd);
+		return fail(err, errlen, "%s: %s", path, st.st_size ? "not a regular file" : "empty");
+	}
+	/* A vmlinux with debug info is hundreds of MB: map it, read only the symbol table. */
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (map == MAP_FAILED)
+		return fail(err, errlen, "%s: %s", path, strerror(e));
+	size_t len = (size_t)st.st_size;
+	int rc;
+	if (len >= SELFMAG && !memcmp(map, ELFMAG, SELFMAG)) {
+		rc = symbols_load(s, map, len);
+		if (rc)
+			rc = fail(err, errlen, "%s: %s", path, strerror(-rc));
+		else if (!s->n)
+			rc = fail(err, errlen, "%s: an ELF file without a symbol table (stripped?)", path);
+	} else if (memchr(map, 0, len)) {
+		rc = fail(err, errlen, "%s: neither an ELF file nor a text symbol map", path);
+	} else {
+		rc = load_map(s, path, map, len, err, errlen);
+		if (!rc && !s->n)
+			rc = fail(err, errlen, "%s: no symbol with an address in it", path);
+	}
+	munmap(map, len);
+	if (rc)
+		symbols_free(s);
+	return rc;
+}
+
+const struct symbol *symbols_find(const struct symbols *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->sym[i].name, name))
+			return &s->sym[i];
+	return NULL;
+}
+
+const struct symbol *symbols_at(const struct symbols *s, uint64_t addr)
 {
 	/* The last symbol at or below addr; sized symbols must also cover it. */
 	size_t lo = 0, hi = s->n;
@@ -116,11 +232,17 @@ const char *symbols_describe(const struct symbols *s, uint64_t addr, char *buf, 
 		else
 			hi = mid;
 	}
-	if (lo == 0 || (s->sym[lo - 1].size && addr - s->sym[lo - 1].addr >= s->sym[lo - 1].size)) {
+	if (lo == 0 || (s->sym[lo - 1].size && addr - s->sym[lo - 1].addr >= s->sym[lo - 1].size))
+		return NULL;
+	return &s->sym[lo - 1];
+}
+
+const char *symbols_describe(const struct symbols *s, uint64_t addr, char *buf, size_t len)
+{
+	const struct symbol *sym = symbols_at(s, addr);
+	if (!sym)
 		snprintf(buf, len, "?");
-		return buf;
-	}
-	const struct symbol *sym = &s->sym[lo - 1];
-	snprintf(buf, len, "%s+0x%llx", sym->name, (unsigned long long)(addr - sym->addr));
+	else
+		snprintf(buf, len, "%s+0x%llx", sym->name, (unsigned long long)(addr - sym->addr));
 	return buf;
 }

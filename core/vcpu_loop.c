@@ -4,6 +4,7 @@
  * deterministic position record/replay builds on. */
 #include "core/crash.h"
 #include "core/digest.h"
+#include "core/guest_panic.h"
 #include "core/soft_engine.h"
 #include "core/vm.h"
 #include "core/waker.h"
@@ -476,7 +477,7 @@ static void vm_log_icount(struct vm *vm)
 {
 	struct engine *e = vm->engine;
 	uint8_t p[8];
-	if (!e->ops->icount || vm->stop != VM_STOP_GUEST_EXIT)
+	if (!e->ops->icount || !vm_stopped_by_guest(vm))
 		return;
 	size_t n = ev_u64_encode(p, e->ops->icount(e));
 	if (vm->rec)
@@ -562,6 +563,9 @@ int vm_run(struct vm *vm)
 		break;
 	case VM_STOP_RESET:
 		fprintf(stderr, "rewind: the guest reset the machine\n");
+		break;
+	case VM_STOP_GUEST_PANIC:
+		guest_panic_report(vm, stderr);
 		break;
 	case VM_STOP_USER: {
 		char name[48];

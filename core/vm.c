@@ -64,6 +64,26 @@ static void guest_reset(void *ctx)
 	vm->status = STATUS_GUEST_RESET;
 }
 
+/* pvpanic: a panic stops the VM (as QEMU's -action panic=exit-failure does) and vm_run reports
+ * it from the guest's state. "Crash loaded" says a kdump kernel takes the panic over: the
+ * guest goes on. */
+static void guest_panic_event(void *ctx, uint8_t event)
+{
+	struct vm *vm = ctx;
+	if (event != PVPANIC_PANICKED)
+		return;
+	/* Logged, as a guest exit is: the replay meets it at the same exit, and a replay whose
+	 * guest did not panic there has diverged. */
+	if (vm->rec)
+		recorder_event(vm->rec, EV_PANIC, vm_pos(vm), &event, 1);
+	else if (vm->rep)
+		replayer_expect(vm->rep, EV_PANIC, &event, 1);
+	if (vm->stop != VM_RUNNING)
+		return; /* the replay diverged */
+	vm->stop = VM_STOP_GUEST_PANIC;
+	vm->status = STATUS_GUEST_PANIC;
+}
+
 /* ACPI S5: the guest shut the machine down, as a run that ended well. */
 static void guest_power_off(void *ctx)
 {
@@ -104,6 +124,11 @@ static int vm_add_devices(struct vm *vm)
 		return rc;
 	vm->devices[vm->ndevices++] = acpi_pm_device(&vm->acpi_pm);
 	vm->devices[vm->ndevices++] = pci_host_device(&vm->pci_host);
+	if (vm->cfg.without_pvpanic)
+		return 0;
+	if ((rc = pvpanic_init(&vm->pvpanic, &vm->bus, guest_panic_event, vm)))
+		return rc;
+	vm->devices[vm->ndevices++] = pvpanic_device(&vm->pvpanic);
 	return 0;
 }
 
@@ -174,7 +199,7 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 	struct boot_files f = *files;
 	f.cmdline = vm->cfg.cmdline;
 	if (!vm->cfg.legacy_machine) {
-		int rc = acpi_tables_install(&vm->mem);
+		int rc = acpi_tables_install(&vm->mem, !vm->cfg.without_pvpanic);
 		if (rc)
 			return fail(err, errlen, "cannot write the ACPI tables: %s", strerror(-rc));
 		f.acpi_rsdp = ACPI_RSDP_GPA;
@@ -192,6 +217,16 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 	boot_initial_state(&vm->boot, &regs, &sregs);
 	if ((rc = ops->set_sregs(vm->engine, &sregs)) || (rc = ops->set_regs(vm->engine, &regs)))
 		return fail(err, errlen, "setting the vCPU state at the kernel's entry: %s", strerror(-rc));
+	return 0;
+}
+
+int vm_load_symbols(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	struct symbols syms;
+	if (symbols_load_file(&syms, path, err, errlen))
+		return -1;
+	symbols_free(&vm->syms);
+	vm->syms = syms;
 	return 0;
 }
 

@@ -29,12 +29,14 @@
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/port80.h"
+#include "devices/pvpanic.h"
 #include "devices/reset.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
 
 /* Exit statuses of rewind itself; every other status is the guest's debug-exit value. */
 enum {
+	STATUS_GUEST_PANIC = 121,	/* the guest kernel said it panicked (pvpanic) */
 	STATUS_TRACE_END = 122,		/* replay reached the end of a truncated trace */
 	STATUS_GUEST_RESET = 123,	/* the guest reset the machine */
 	STATUS_TIMEOUT = 124,		/* --timeout expired */
@@ -60,12 +62,16 @@ struct vm_config {
 	/* The machine as it was before its ACPI tables, PM registers and PCI configuration
 	 * ports: what traces and snapshots written before them replay on (vm_config.h). */
 	bool legacy_machine;
+	/* The ACPI machine as it was before the pvpanic device (devices/pvpanic.c, in the DSDT):
+	 * what traces and snapshots written before it replay on. */
+	bool without_pvpanic;
 	uint64_t chaos_seed;
 };
 
 enum vm_stop_reason {
 	VM_RUNNING,
 	VM_STOP_GUEST_EXIT,	/* debug-exit port */
+	VM_STOP_GUEST_PANIC,	/* pvpanic: the guest kernel panicked */
 	VM_STOP_RESET,
 	VM_STOP_TIMEOUT,
 	VM_STOP_CRASH,
@@ -128,7 +134,8 @@ struct vm {
 	struct reset_ctl reset;
 	struct acpi_pm acpi_pm;
 	struct pci_host pci_host;
-	struct device devices[10];
+	struct pvpanic pvpanic;
+	struct device devices[12];
 	int ndevices;
 
 	struct symbols syms;
@@ -186,10 +193,19 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 int vm_run(struct vm *vm);
 /* What vm_run does first, once: the state before the first instruction (position (0, 0)). */
 int vm_begin(struct vm *vm);
+/* Names guest addresses (reports) with the symbols of the file at path (symbols_load_file)
+ * instead of the kernel image's own. Returns 0, or -1 with err filled. */
+int vm_load_symbols(struct vm *vm, const char *path, char *err, size_t errlen);
 /* Replaces the vCPU by a new one of the same engine (state to be restored next): nothing
  * from the old one, such as an interrupt queued but not yet delivered, carries over. */
 int vm_new_engine(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
+/* The guest ended the run itself, at an exit (debug-exit, ACPI power-off, pvpanic): a
+ * recording's own end, which a replay reaches and verifies. */
+static inline bool vm_stopped_by_guest(const struct vm *vm)
+{
+	return vm->stop == VM_STOP_GUEST_EXIT || vm->stop == VM_STOP_GUEST_PANIC;
+}
 /* The position events are logged at: exit index and phase. */
 static inline uint64_t vm_pos(const struct vm *vm)
 {

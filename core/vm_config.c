@@ -14,6 +14,8 @@ void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, i
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "end=guest-time\n");
 	if (!cfg->legacy_machine && n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "machine=pc-acpi\n");
+	if (!cfg->legacy_machine && !cfg->without_pvpanic && n >= 0 && n < (int)sizeof(out->text))
+		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "pvpanic=1\n");
 	if (cfg->chaos && n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "chaos=%" PRIu64 "\n",
 			      cfg->chaos_seed);
@@ -67,6 +69,10 @@ int vm_config_parse(struct vm_config_parsed *out, const void *text, size_t len, 
 			if (strcmp(v, "pc-acpi"))
 				goto bad;
 			out->acpi_machine = true;
+		} else if (!strcmp(line, "pvpanic")) {
+			if (strcmp(v, "1"))
+				goto bad;
+			out->pvpanic = true;
 		} else if (!strcmp(line, "cmdline")) {
 			if (strlen(v) >= sizeof(out->cmdline))
 				goto bad;

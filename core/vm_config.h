@@ -24,6 +24,8 @@ struct vm_config_parsed {
 	/* "machine=pc-acpi": the machine has ACPI tables, PM registers and PCI configuration
 	 * ports (written since 2026-12-07); without the line, the legacy machine before them. */
 	bool acpi_machine;
+	/* "pvpanic=1": the ACPI machine has the pvpanic device (written since 2026-12-08). */
+	bool pvpanic;
 };
 
 void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, int64_t epoch);

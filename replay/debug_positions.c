@@ -36,6 +36,7 @@ int dbg_run(struct debugger *d)
 		d->here_known = vm->debug.steps_known;
 		return 0;
 	case VM_STOP_GUEST_EXIT:
+	case VM_STOP_GUEST_PANIC:
 	case VM_STOP_TRACE_END:
 	case VM_STOP_RESET:
 	case VM_STOP_TIMEOUT:

@@ -51,7 +51,7 @@ struct replayer {
 static void stop(struct replayer *rp, enum vm_stop_reason why, int status, const char *fmt, ...)
 {
 	struct vm *vm = rp->vm;
-	if (vm->stop != VM_RUNNING && vm->stop != VM_STOP_GUEST_EXIT)
+	if (vm->stop != VM_RUNNING && !vm_stopped_by_guest(vm))
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -463,6 +463,7 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 	cfg->engine = rp->cfg.engine;
 	cfg->cmdline = rp->cfg.cmdline;
 	cfg->legacy_machine = !rp->cfg.acpi_machine;
+	cfg->without_pvpanic = !rp->cfg.pvpanic;
 	cfg->serial_in_fd = -1; /* the trace is the only input */
 	cfg->console = stdout;
 	*files = (struct boot_files){
@@ -573,7 +574,7 @@ static void verify_run_end(struct replayer *rp, const struct run_end *end)
 int replayer_finish(struct replayer *rp)
 {
 	struct vm *vm = rp->vm;
-	if (vm->stop == VM_STOP_GUEST_EXIT) {
+	if (vm_stopped_by_guest(vm)) {
 		const struct trace_event *ev = peek(rp);
 		if (ev) {
 			char want[300];
@@ -593,7 +594,7 @@ int replayer_finish(struct replayer *rp)
 	 * so it is not compared. A stop event was logged at an exit: that state is compared. */
 	bool stopped_outside = vm->stop == VM_STOP_TRACE_END && !truncated && !rp->stop_event;
 	bool verify_final = rp->opt.verify && blob && !truncated &&
-			    (vm->stop == VM_STOP_GUEST_EXIT ||
+			    (vm_stopped_by_guest(vm) ||
 			     (vm->stop == VM_STOP_TRACE_END && rp->stop_event));
 	char got[33];
 	if (verify_final)

@@ -89,6 +89,12 @@ static void fmt_stop(FILE *out, const uint8_t *p, size_t len)
 	fprintf(out, "status=%" PRIu32 " by=%s", get_le32(p), ev_stop_by_name(p[4], by, sizeof(by)));
 }
 
+static void fmt_panic(FILE *out, const uint8_t *p, size_t len)
+{
+	(void)len;
+	fprintf(out, "pvpanic_event=0x%x", p[0]);
+}
+
 static void fmt_insn_value(FILE *out, const uint8_t *p, size_t len)
 {
 	static const char *const kinds[] = { "rdtsc", "rdrand", "rdseed", "cpuid" };

@@ -25,7 +25,8 @@
 	X(EV_ASYNC_ICOUNT, 12, "async_icount", 8, fmt_icount)                   \
 	X(EV_ICOUNT, 13, "icount", 8, fmt_icount)                               \
 	X(EV_HELD, 14, "held", 1, fmt_held)                                     \
-	X(EV_STOP, 15, "stop", 5, fmt_stop)
+	X(EV_STOP, 15, "stop", 5, fmt_stop)                                     \
+	X(EV_PANIC, 16, "panic", 1, fmt_panic)
 
 /* EV_ASYNC_ICOUNT (engines that count instructions): the u64 number of instructions retired
  * since boot when the interrupt that follows was delivered, between exits. EV_ICOUNT: the
@@ -37,6 +38,9 @@
  * exit status it ended with, u8 what stopped it (EV_STOP_BY_ESCAPE: the console's escape key,
  * otherwise the number of the signal rewind received). */
 enum { EV_STOP_BY_ESCAPE = 0 };
+
+/* EV_PANIC: the guest reported a kernel panic through pvpanic at this exit (the run ends
+ * there, status 121): u8 the event written (devices/pvpanic.h, PVPANIC_PANICKED). */
 
 /* u64 rip, 16 general registers in kvm_regs order, u64 rflags, u32 page count, then per page
  * written since the previous landing: u64 page number, u64 XXH3-64 of its contents. */

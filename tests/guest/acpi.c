@@ -1,8 +1,13 @@
-/* testos: powering the machine off through ACPI as an operating system does: the RSDP from
-   the PVH start info (else the BIOS area scan), the FADT from the XSDT (or the RSDT of a
-   revision 0 RSDP, as QEMU's -M pc has it), \_S5's first sleep type from the DSDT's AML, then
-   SLP_TYPa | SLP_EN written to PM1a_CNT. Under rewind and QEMU alike the run then ends with
-   status 0; if it does not, the workload says so and exits 4. */
+/* testos: what an operating system finds in the ACPI tables. The RSDP from the PVH start info
+   (else the BIOS area scan), the FADT from the XSDT (or the RSDT of a revision 0 RSDP, as
+   QEMU's -M pc has it), the DSDT from the FADT. Then:
+   - poweroff: \_S5's first sleep type from the DSDT's AML, SLP_TYPa | SLP_EN written to
+     PM1a_CNT. Under rewind and QEMU alike the run then ends with status 0; if it does not, the
+     workload says so and exits 4.
+   - pvpanic: the pvpanic device (_HID "QEMU0001") and its I/O port from the DSDT, as Linux's
+     pvpanic-mmio driver finds it; the port's supported events read, and "panicked" written as
+     a kernel's panic notifier does. rewind then stops the guest (status 121) with its panic
+     report; with no such device the workload exits 3, if the write changes nothing, 4. */
 #include "kernel.h"
 
 #define SLP_TYP_SHIFT 10
@@ -11,6 +16,9 @@
 #define AML_ZERO_OP 0x00
 #define AML_ONE_OP 0x01
 #define AML_BYTE_PREFIX 0x0a
+#define AML_STRING_PREFIX 0x0d
+#define RES_IO_PORT 0x47	/* I/O port descriptor: tag, info, min (2), max (2), align, length */
+#define PVPANIC_PANICKED 0x01
 
 static u32 rd32(const u8 *p)
 {
@@ -97,16 +105,28 @@ static int s5_sleep_type(const u8 *dsdt)
 	return -1;
 }
 
-void poweroff_start(void)
+static const u8 *find_dsdt(const u8 *fadt)
+{
+	u64 dsdt_addr = rd32(fadt + 4) >= 148 && rd64(fadt + 140) ? rd64(fadt + 140) : rd32(fadt + 40);
+	return table(dsdt_addr, "DSDT");
+}
+
+/* The FADT, or exit 3 after saying which table is missing. */
+static const u8 *fadt_or_exit(const char *workload)
 {
 	const u8 *rsdp = find_rsdp();
 	const u8 *fadt = rsdp ? find_fadt(rsdp) : NULL;
 	if (!fadt) {
-		kprintf("poweroff: no ACPI tables (RSDP %s)\n", rsdp ? "found, no FADT" : "not found");
+		kprintf("%s: no ACPI tables (RSDP %s)\n", workload, rsdp ? "found, no FADT" : "not found");
 		kexit(3);
 	}
-	u64 dsdt_addr = rd32(fadt + 4) >= 148 && rd64(fadt + 140) ? rd64(fadt + 140) : rd32(fadt + 40);
-	const u8 *dsdt = table(dsdt_addr, "DSDT");
+	return fadt;
+}
+
+void poweroff_start(void)
+{
+	const u8 *fadt = fadt_or_exit("poweroff");
+	const u8 *dsdt = find_dsdt(fadt);
 	int slp_typ = dsdt ? s5_sleep_type(dsdt) : -1;
 	u16 pm1a_cnt = (u16)rd32(fadt + 64);
 	if (slp_typ < 0 || !pm1a_cnt) {
@@ -121,5 +141,45 @@ void poweroff_start(void)
 	for (u32 i = 0; i < 200000000; i++)
 		__asm__ volatile("pause");
 	kprintf("poweroff: still running after SLP_EN\n");
+	kexit(4);
+}
+
+/* The I/O port of the device whose _HID is the string hid: the first I/O port descriptor in
+   the AML after it (the device's _CRS). 0 when there is none. */
+static u16 device_io_port(const u8 *dsdt, const char *hid, size_t hid_len)
+{
+	u32 len = rd32(dsdt + 4);
+	for (u32 i = 36; i + 1 + hid_len < len; i++) {
+		if (dsdt[i] != AML_STRING_PREFIX || !same(dsdt + i + 1, hid, hid_len))
+			continue;
+		for (u32 j = i + 1 + hid_len; j + 8 <= len; j++)
+			if (dsdt[j] == RES_IO_PORT && dsdt[j + 1] == 0x01)
+				return (u16)(dsdt[j + 2] | dsdt[j + 3] << 8);
+		return 0;
+	}
+	return 0;
+}
+
+/* A kernel's panic notifier: a function of its own, so the VMM's report names it. */
+static __attribute__((noinline)) void pvpanic_notify(u16 port)
+{
+	outb(port, PVPANIC_PANICKED);
+}
+
+void pvpanic_start(void)
+{
+	const u8 *dsdt = find_dsdt(fadt_or_exit("pvpanic"));
+	u16 port = dsdt ? device_io_port(dsdt, "QEMU0001", 9) : 0;
+	if (!port) {
+		kprintf("pvpanic: no QEMU0001 device in the DSDT\n");
+		kexit(3);
+	}
+	u8 events = inb(port);
+	kprintf("pvpanic: QEMU0001 at port 0x%x, events 0x%x: telling the VMM we panicked\n", port, events);
+	if (events & PVPANIC_PANICKED)
+		pvpanic_notify(port);
+	for (u32 i = 0; i < 200000000; i++)
+		__asm__ volatile("pause");
+	kprintf("pvpanic: still running after the panic event\n");
 	kexit(4);
 }

@@ -118,6 +118,7 @@ int cmdline_u64(const char *key, u64 def, u64 *out);
 extern u64 boot_rsdp;
 /* acpi.c: the poweroff workload; never returns. */
 void poweroff_start(void);
+void pvpanic_start(void);
 
 /* workloads.c */
 struct workload {

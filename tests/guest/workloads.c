@@ -351,6 +351,7 @@ static const struct workload workloads[] = {
 	{ "flaky", flaky_start, flaky_tick, flaky_finish },
 	{ "diverge", diverge_start, NULL, NULL }, /* start exits */
 	{ "poweroff", poweroff_start, NULL, NULL }, /* start powers off */
+	{ "pvpanic", pvpanic_start, NULL, NULL }, /* start reports a panic to the VMM */
 };
 
 const struct workload *workload_find(const char *name, size_t len)

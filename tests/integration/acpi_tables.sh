@@ -56,3 +56,7 @@ fi
 sed -n '/Evaluation of \\_S5/,/^$/p' "$TMP/exec" | grep -o '\[Integer\] = [0-9A-F]*' >"$TMP/s5"
 printf '[Integer] = %016X\n' 5 5 0 0 >"$TMP/s5.want"
 check dsdt-s5-evaluates-to-5-5-0-0 cmp -s "$TMP/s5" "$TMP/s5.want"
+# The pvpanic device (devices/pvpanic.c) as QEMU's DSDT declares it, which Linux binds to.
+check dsdt-declares-the-pvpanic-device sh -c "grep -q 'Device (PEVT)' '$TMP/DSDT.dsl' &&
+	grep -q 'Name (_HID, \"QEMU0001\")' '$TMP/DSDT.dsl' &&
+	tr -d ' \n' <'$TMP/DSDT.dsl' | grep -q 'IO(Decode16,0x0505,//RangeMinimum0x0505,//RangeMaximum0x01,//Alignment0x01,//Length)'"

@@ -17,3 +17,8 @@ verifies() {
 t=tests/cases/race-soft-search-diverges.rwd
 verifies race-soft-search-verifies "$t"
 verifies race-breakpoint-search-verifies "$t" --landing-search breakpoint
+
+# The ACPI machine before the pvpanic device: no pvpanic=1 line, the 64-byte DSDT, no port
+# 0x505. It replays on that machine, and the final state digest (guest RAM, where the tables
+# are) matches.
+verifies acpi-machine-before-pvpanic-verifies tests/cases/acpi-machine-before-pvpanic.rwd

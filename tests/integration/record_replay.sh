@@ -29,6 +29,15 @@ record_and_replay() {
 		echo "replay $i of $w: status $ps (recorded $rs): $(head -3 "$TMP/rep.err")"
 		return 1
 	fi
+	# A guest kernel panic (pvpanic): the replay's report is the recording's, from the same state.
+	if [ "$want" -eq 121 ]; then
+		grep "^rewind: the guest kernel panicked\|^  " "$TMP/rec.err" >"$TMP/rec.report"
+		grep "^rewind: the guest kernel panicked\|^  " "$TMP/rep.err" >"$TMP/rep.report"
+		if ! grep -q "pvpanic_notify" "$TMP/rec.report" || ! cmp -s "$TMP/rec.report" "$TMP/rep.report"; then
+			echo "replay $i of $w: the panic report differs: $(diff "$TMP/rec.report" "$TMP/rep.report" | head -3)"
+			return 1
+		fi
+	fi
 	if [ "$w" = race ]; then
 		grep "race: counter" "$TMP/rec.out" >>"$TMP/race.outcomes"
 		sed -n 's/.*(\([0-9]*\) found on the soft engine.*/\1/p' "$TMP/rep.err" >>"$TMP/race.soft"
@@ -44,7 +53,7 @@ record_and_replay() {
 	return 0
 }
 
-for w in hello:0 compute:0 echo:0 race:0 panic:3 poweroff:0; do
+for w in hello:0 compute:0 echo:0 race:0 panic:3 poweroff:0 pvpanic:121; do
 	name=${w%%:*} want=${w##*:}
 	failed=""
 	i=1

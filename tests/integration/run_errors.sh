@@ -54,6 +54,25 @@ expect_error initrd-too-big "big.cpio: the initrd (4194304 bytes, 4.0 MiB) does 
 	"$REWIND" run -m 8M --initrd "$TMP/big.cpio" "$KERNEL"
 : >"$TMP/empty.cpio"
 expect_error initrd-empty "empty.cpio: the initrd is empty" "$REWIND" run --initrd "$TMP/empty.cpio" "$KERNEL"
+# --symbols: missing, a directory, empty, Debian's placeholder System.map (the kernel package's
+# own: the real one is in the -dbg package), binary garbage, a stripped ELF. On replay too.
+expect_error symbols-missing "nope.map: No such file" "$REWIND" run --symbols "$TMP/nope.map" "$KERNEL"
+expect_error symbols-directory "$TMP: not a regular file" "$REWIND" run --symbols "$TMP" "$KERNEL"
+expect_error symbols-empty "empty.cpio: empty" "$REWIND" run --symbols "$TMP/empty.cpio" "$KERNEL"
+echo 'ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package' >"$TMP/System.map"
+expect_error symbols-placeholder 'System.map: line 1 is not "ADDRESS TYPE NAME"' \
+	"$REWIND" run --symbols "$TMP/System.map" "$KERNEL"
+printf 'ffffffff81000000 T _text\nffffffff81000010 T\n' >"$TMP/short.map"
+expect_error symbols-short-line 'short.map: line 2 is not' "$REWIND" run --symbols "$TMP/short.map" "$KERNEL"
+head -c 4096 /dev/urandom >"$TMP/garbage.map"
+expect_error symbols-garbage "garbage.map: neither an ELF file nor a text symbol map" \
+	"$REWIND" run --symbols "$TMP/garbage.map" "$KERNEL"
+strip -o "$TMP/stripped.elf" "$KERNEL"
+expect_error symbols-stripped "stripped.elf: an ELF file without a symbol table" \
+	"$REWIND" run --symbols "$TMP/stripped.elf" "$KERNEL"
+"$REWIND" record -o "$TMP/hello.rwd" --engine soft --cmdline workload=hello "$KERNEL" </dev/null >/dev/null 2>&1
+expect_error replay-symbols-missing "rewind replay: .*nope.map: No such file" \
+	"$REWIND" replay --symbols "$TMP/nope.map" "$TMP/hello.rwd"
 expect_error bad-memory-suffix "bad memory size" "$REWIND" run -m 12X "$KERNEL"
 expect_error memory-too-small "bad memory size" "$REWIND" run -m 1M "$KERNEL"
 expect_error memory-too-big "bad memory size" "$REWIND" run -m 100G "$KERNEL"

@@ -3,9 +3,13 @@
 # packages, downloading each package once (kept in OUT/debs):
 #   OUT/bzImage          Debian's cloud kernel (linux-image-*-cloud-amd64: LZ4 bzImage)
 #   OUT/config           its configuration
-#   OUT/initramfs.cpio   busybox-static, /init (tests/linux/guest/init), rewind-exit, segv, the test scripts
+#   OUT/initramfs.cpio   busybox-static, /init (tests/linux/guest/init), rewind-exit, segv, the test
+#                        scripts, the kernel's pvpanic modules
+#   OUT/modules/         those modules (pvpanic.ko, pvpanic-mmio.ko), from the kernel package
 #   OUT/vmlinux          with LINUX_DBG=1 only: the kernel with symbols, from the -dbg package
 #                        (~280 MB download, ~1.7 GB unpacked): for gdb, not needed to boot
+#   OUT/System.map       with LINUX_DBG=1 only: its symbol table, from the same package (the
+#                        kernel package's own System.map is a placeholder)
 #   OUT/versions         which package versions went in
 # LINUX_IMAGE=linux-image-6.1.0-NN-cloud-amd64 picks a kernel; by default the one the
 # linux-image-cloud-amd64 metapackage depends on now.
@@ -40,10 +44,14 @@ download() {
 kdeb=$(download "$image")
 bdeb=$(download busybox-static)
 
-if [ ! -s "$out/bzImage" ] || [ "$kdeb" -nt "$out/bzImage" ]; then
+if [ ! -s "$out/bzImage" ] || [ "$kdeb" -nt "$out/bzImage" ] || [ ! -s "$out/modules/pvpanic-mmio.ko" ]; then
 	rm -rf "$out/kernel.tmp" && mkdir "$out/kernel.tmp"
-	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$out/kernel.tmp" --wildcards './boot/vmlinuz-*' './boot/config-*'
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$out/kernel.tmp" --wildcards './boot/vmlinuz-*' './boot/config-*' \
+		'./lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic.ko' \
+		'./lib/modules/*/kernel/drivers/misc/pvpanic/pvpanic-mmio.ko'
 	cp "$out"/kernel.tmp/boot/config-* "$out/config"
+	rm -rf "$out/modules" && mkdir "$out/modules"
+	cp "$out"/kernel.tmp/lib/modules/*/kernel/drivers/misc/pvpanic/*.ko "$out/modules/"
 	cp "$out"/kernel.tmp/boot/vmlinuz-* "$out/bzImage.tmp" && mv "$out/bzImage.tmp" "$out/bzImage"
 	rm -rf "$out/kernel.tmp"
 fi
@@ -60,12 +68,17 @@ if [ -n "$LINUX_DBG" ] && [ ! -s "$out/vmlinux" ]; then
 	dpkg-deb --fsys-tarfile "$ddeb" | tar -x -O --wildcards './usr/lib/debug/boot/vmlinux-*' >"$out/vmlinux.tmp"
 	mv "$out/vmlinux.tmp" "$out/vmlinux"
 fi
+if [ -n "$LINUX_DBG" ] && [ ! -s "$out/System.map" ]; then
+	ddeb=$(download "$image-dbg")
+	dpkg-deb --fsys-tarfile "$ddeb" | tar -x -O --wildcards './usr/lib/debug/boot/System.map-*' >"$out/System.map.tmp"
+	mv "$out/System.map.tmp" "$out/System.map"
+fi
 
 for prog in rewind-exit segv; do
 	${CC:-cc} -static -O2 -Wall -Wextra -Werror -o "$out/$prog" "$here/guest/$prog.c"
 done
 python3 "$here/mkinitramfs.py" "$out/initramfs.cpio" "$out/busybox" "$here/guest/init" \
-	"$out/rewind-exit" "$out/segv" "$here"/guest/*.sh
+	"$out/rewind-exit" "$out/segv" "$out"/modules/*.ko "$here"/guest/*.sh
 {
 	echo "kernel $(basename "$kdeb")"
 	echo "busybox $(basename "$bdeb")"

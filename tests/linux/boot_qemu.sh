@@ -37,3 +37,18 @@ check hello-init-reports-status grep -q "^init: exit 7" "$TMP/hello.out"
 # Any command's status comes through, not just the script's.
 qemu_linux "$TMP/false.out" /bin/busybox false
 check command-status-1 [ "$status" -eq 3 ]
+
+# The kernel's pvpanic driver (loaded by /init) finds QEMU's pvpanic device through ACPI, as it
+# finds rewind's (tests/linux/panic_soft.sh): with `-action panic=exit-failure` QEMU exits 1
+# at the sysrq crash; without the device the panic resets the machine (-no-reboot: status 0).
+qemu_panic() { # OUT QEMU-OPTIONS...
+	out=$1; shift
+	timeout 300 qemu-system-x86_64 -M pc -m 256 -kernel "$BZIMAGE" -initrd "$INITRD" \
+		-append "console=ttyS0 nolapic noapic panic=-1 -- /etc/rewind/sysrq.sh" \
+		-nographic -no-reboot "$@" </dev/null >"$out" 2>&1
+	status=$?
+}
+qemu_panic "$TMP/pvpanic.out" -device pvpanic -action panic=exit-failure
+check qemu-pvpanic-reports-the-panic sh -c "[ $status -eq 1 ] && grep -q 'Kernel panic - not syncing: sysrq triggered crash' '$TMP/pvpanic.out'"
+qemu_panic "$TMP/nopvpanic.out" -action panic=exit-failure
+check qemu-without-pvpanic-resets sh -c "[ $status -eq 0 ] && grep -q 'Kernel panic - not syncing: sysrq triggered crash' '$TMP/nopvpanic.out'"

@@ -7,8 +7,9 @@ inputs give the same bytes: a trace that embeds the initramfs stays comparable.
 usage: mkinitramfs.py OUT BUSYBOX INIT FILE...
   BUSYBOX      a static busybox: /bin/busybox (/init installs its applet links at boot)
   INIT         the /init script
-  FILE         a script (NAME.sh) is copied to /etc/rewind/, a program (rewind-exit, the test
-               programs) to /bin/, each under its own name
+  FILE         a script (NAME.sh) is copied to /etc/rewind/, a kernel module (NAME.ko) to
+               /lib/modules/, a program (rewind-exit, the test programs) to /bin/, each under
+               its own name
 """
 import os
 import sys
@@ -54,7 +55,7 @@ def main(argv):
         sys.exit(__doc__)
     out, busybox, init, files = argv[1], argv[2], argv[3], argv[4:]
     c = Cpio()
-    for d in ("bin", "dev", "etc", "etc/rewind", "proc", "sys", "tmp"):
+    for d in ("bin", "dev", "etc", "etc/rewind", "lib", "lib/modules", "proc", "sys", "tmp"):
         c.directory(d)
     # The kernel opens /dev/console for init before anything is mounted: without this node
     # init runs with no stdin, stdout or stderr.
@@ -63,7 +64,8 @@ def main(argv):
     c.file("init", init)
     for f in files:
         name = os.path.basename(f)
-        c.file(("etc/rewind/" if name.endswith(".sh") else "bin/") + name, f)
+        folder = {".sh": "etc/rewind/", ".ko": "lib/modules/"}.get(os.path.splitext(name)[1], "bin/")
+        c.file(folder + name, f, 0o644 if name.endswith(".ko") else 0o755)
     c.trailer()
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:

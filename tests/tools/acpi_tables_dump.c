@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: acpi_tables_dump DIR\n");
 		return 2;
 	}
-	acpi_tables_build(tables);
+	acpi_tables_build(tables, true);
 	const uint8_t *rsdp = at(ACPI_RSDP_GPA, 36);
 	uint64_t xsdt = le(rsdp + 24, 8);
 	int rc = dump(argv[1], ACPI_RSDP_GPA, le(rsdp + 20, 4)) | dump(argv[1], xsdt, 0);

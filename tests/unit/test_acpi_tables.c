@@ -56,10 +56,15 @@ static const uint8_t *find_table(const char sig[4])
 	return NULL;
 }
 
-static void build(void)
+static void build_machine(bool pvpanic)
 {
 	memset(tables, 0xa5, sizeof(tables)); /* bytes the builder leaves out would show */
-	acpi_tables_build(tables);
+	acpi_tables_build(tables, pvpanic);
+}
+
+static void build(void)
+{
+	build_machine(true);
 }
 
 TEST(rsdp_is_found_by_the_bios_area_scan)
@@ -152,22 +157,51 @@ TEST(fadt_points_at_facs_and_dsdt)
 	CHECK_EQ(d[8], 2);
 }
 
-/* The DSDT holds exactly Name (\_S0_, Package {0, 0, 0, 0}) and
- * Name (\_S5_, Package {5, 5, 0, 0}) in AML. */
+/* The DSDT of the machine before the pvpanic device holds exactly
+ * Name (\_S0_, Package {0, 0, 0, 0}) and Name (\_S5_, Package {5, 5, 0, 0}) in AML. */
+static const uint8_t sleep_states_aml[] = {
+	0x08, '\\', '_', 'S', '0', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+	0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_SLP_TYP_S5,
+	0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00,
+};
+
+static const uint8_t *dsdt(void)
+{
+	const uint8_t *f = find_table("FACP");
+	return f ? sdt(rd64(f + 140), "DSDT") : NULL;
+}
+
 TEST(dsdt_declares_s0_and_s5)
 {
+	build_machine(false);
+	const uint8_t *d = dsdt();
+	CHECK(d);
+	CHECK_EQ(rd32(d + 4), 36 + sizeof(sleep_states_aml));
+	CHECK(!memcmp(d + 36, sleep_states_aml, sizeof(sleep_states_aml)));
+}
+
+/* Then, as QEMU declares its pvpanic device: Scope (\_SB) { Device (PEVT) {
+ * Name (_HID, "QEMU0001") Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
+ * } }, byte for byte as iasl compiles it. */
+TEST(dsdt_declares_the_pvpanic_device)
+{
 	build();
-	const uint8_t *f = find_table("FACP");
-	CHECK(f);
-	const uint8_t *d = sdt(rd64(f + 140), "DSDT");
+	const uint8_t *d = dsdt();
 	CHECK(d);
 	static const uint8_t aml[] = {
-		0x08, '\\', '_', 'S', '0', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
-		0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_SLP_TYP_S5,
-		0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00,
+		0x10, 0x2f, '\\', '_', 'S', 'B', '_',			  /* Scope, PkgLength 47 */
+		0x5b, 0x82, 0x27, 'P', 'E', 'V', 'T',			  /* Device, PkgLength 39 */
+		0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,	  /* Buffer (10) */
+		0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01, 0x79, 0x00, /* IO, end tag */
 	};
-	CHECK_EQ(rd32(d + 4), 36 + sizeof(aml));
-	CHECK(!memcmp(d + 36, aml, sizeof(aml)));
+	CHECK_EQ(rd32(d + 4), 36 + sizeof(sleep_states_aml) + sizeof(aml));
+	CHECK(!memcmp(d + 36, sleep_states_aml, sizeof(sleep_states_aml)));
+	CHECK(!memcmp(d + 36 + sizeof(sleep_states_aml), aml, sizeof(aml)));
+	uint8_t sum = 0;
+	for (uint32_t i = 0; i < rd32(d + 4); i++)
+		sum = (uint8_t)(sum + d[i]);
+	CHECK_EQ(sum, 0);
 }
 
 TEST(madt_one_cpu_and_the_8259s)
@@ -188,8 +222,8 @@ TEST(bytes_are_the_same_every_time)
 	static uint8_t a[ACPI_TABLES_SIZE], b[ACPI_TABLES_SIZE];
 	memset(a, 0x00, sizeof(a));
 	memset(b, 0xff, sizeof(b));
-	acpi_tables_build(a);
-	acpi_tables_build(b);
+	acpi_tables_build(a, true);
+	acpi_tables_build(b, true);
 	CHECK(!memcmp(a, b, sizeof(a)));
 }
 
@@ -198,16 +232,16 @@ TEST(install_writes_guest_ram)
 	struct guest_mem mem;
 	CHECK_EQ(guest_mem_init(&mem, 2ULL << 20), 0);
 	build();
-	CHECK_EQ(acpi_tables_install(&mem), 0);
+	CHECK_EQ(acpi_tables_install(&mem, true), 0);
 	CHECK(!memcmp(mem.host + ACPI_TABLES_GPA, tables, ACPI_TABLES_SIZE));
 	guest_mem_free(&mem);
 	/* RAM that ends below the BIOS area has no room for them. */
 	CHECK_EQ(guest_mem_init(&mem, 512ULL << 10), 0);
-	CHECK_EQ(acpi_tables_install(&mem), -ERANGE);
+	CHECK_EQ(acpi_tables_install(&mem, true), -ERANGE);
 	guest_mem_free(&mem);
 }
 
 RUN_TESTS(T(rsdp_is_found_by_the_bios_area_scan), T(xsdt_lists_fadt_and_madt),
 	  T(fadt_describes_the_pm_registers_and_reset), T(fadt_points_at_facs_and_dsdt),
-	  T(dsdt_declares_s0_and_s5), T(madt_one_cpu_and_the_8259s),
+	  T(dsdt_declares_s0_and_s5), T(dsdt_declares_the_pvpanic_device), T(madt_one_cpu_and_the_8259s),
 	  T(bytes_are_the_same_every_time), T(install_writes_guest_ram))
