@@ -6,6 +6,8 @@
 #   OUT/initramfs.cpio   busybox-static, /init (tests/linux/guest/init), rewind-exit, segv, the test scripts
 #   OUT/vmlinux          with LINUX_DBG=1 only: the kernel with symbols, from the -dbg package
 #                        (~280 MB download, ~1.7 GB unpacked): for gdb, not needed to boot
+#   OUT/modules/         irqbypass.ko, kvm.ko, kvm-amd.ko from the kernel's package: the nested-SVM
+#                        target (tests/svm/) loads them to give its guest a /dev/kvm
 #   OUT/versions         which package versions went in
 # LINUX_IMAGE=linux-image-6.1.0-NN-cloud-amd64 picks a kernel; by default the one the
 # linux-image-cloud-amd64 metapackage depends on now.
@@ -46,6 +48,19 @@ if [ ! -s "$out/bzImage" ] || [ "$kdeb" -nt "$out/bzImage" ]; then
 	cp "$out"/kernel.tmp/boot/config-* "$out/config"
 	cp "$out"/kernel.tmp/boot/vmlinuz-* "$out/bzImage.tmp" && mv "$out/bzImage.tmp" "$out/bzImage"
 	rm -rf "$out/kernel.tmp"
+fi
+if [ ! -s "$out/modules/kvm-amd.ko" ] || [ "$kdeb" -nt "$out/modules/kvm-amd.ko" ]; then
+	rm -rf "$out/modules.tmp" && mkdir "$out/modules.tmp"
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$out/modules.tmp" --wildcards \
+		'./lib/modules/*/kernel/virt/lib/irqbypass.ko*' './lib/modules/*/kernel/arch/x86/kvm/kvm.ko*' \
+		'./lib/modules/*/kernel/arch/x86/kvm/kvm-amd.ko*'
+	# Debian 12 ships them uncompressed; a kernel that ships .ko.xz gets them unpacked here
+	# (busybox's insmod takes plain modules only).
+	find "$out/modules.tmp" -name '*.ko.xz' -exec xz -d {} +
+	rm -rf "$out/modules" && mkdir "$out/modules"
+	find "$out/modules.tmp" -name '*.ko' -exec mv {} "$out/modules/" \;
+	touch "$out"/modules/*.ko # the package's dates are older than the download
+	rm -rf "$out/modules.tmp"
 fi
 if [ ! -x "$out/busybox" ] || [ "$bdeb" -nt "$out/busybox" ]; then
 	rm -rf "$out/busybox.tmp" && mkdir "$out/busybox.tmp"

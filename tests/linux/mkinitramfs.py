@@ -8,7 +8,9 @@ usage: mkinitramfs.py OUT BUSYBOX INIT FILE...
   BUSYBOX      a static busybox: /bin/busybox (/init installs its applet links at boot)
   INIT         the /init script
   FILE         a script (NAME.sh) is copied to /etc/rewind/, a program (rewind-exit, the test
-               programs) to /bin/, each under its own name
+               programs) to /bin/, each under its own name; PATH=FILE puts FILE at PATH
+               (directories made as needed: a dynamically linked program and its libraries,
+               kernel modules, a guest kernel, traces)
 """
 import os
 import sys
@@ -42,6 +44,16 @@ class Cpio:
         with open(path, "rb") as f:
             self.entry(name, S_IFREG | mode, f.read())
 
+    def file_at(self, name, path, made):
+        """FILE at NAME, after the directories above it that are not in MADE yet."""
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d not in made:
+                made.add(d)
+                self.directory(d)
+        self.file(name, path)
+
     def trailer(self):
         self.ino = 0
         self.entry("TRAILER!!!", 0)
@@ -54,7 +66,8 @@ def main(argv):
         sys.exit(__doc__)
     out, busybox, init, files = argv[1], argv[2], argv[3], argv[4:]
     c = Cpio()
-    for d in ("bin", "dev", "etc", "etc/rewind", "proc", "sys", "tmp"):
+    made = {"bin", "dev", "etc", "etc/rewind", "proc", "sys", "tmp"}
+    for d in sorted(made):
         c.directory(d)
     # The kernel opens /dev/console for init before anything is mounted: without this node
     # init runs with no stdin, stdout or stderr.
@@ -62,6 +75,10 @@ def main(argv):
     c.file("bin/busybox", busybox)
     c.file("init", init)
     for f in files:
+        if "=" in f:
+            name, f = f.split("=", 1)
+            c.file_at(name.strip("/"), f, made)
+            continue
         name = os.path.basename(f)
         c.file(("etc/rewind/" if name.endswith(".sh") else "bin/") + name, f)
     c.trailer()

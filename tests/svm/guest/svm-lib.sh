@@ -1,0 +1,41 @@
+# Sourced by the nested-SVM guest's scripts (tests/svm/guest/): /dev/kvm from Debian's
+# kvm-amd, and files out to the host.
+
+# kvm_up: loads the kvm modules (kvm-amd needs the CPU's SVM: QEMU's -cpu EPYC,+svm) and
+# checks /dev/kvm with nested paging; one result line each ("svm" suite). Non-zero if no kvm.
+kvm_up() {
+	# Kernel messages would land in the middle of result lines on the console.
+	dmesg -n 1
+	for _m in irqbypass kvm kvm-amd; do
+		if ! _err=$(insmod /lib/modules/rewind/$_m.ko 2>&1); then
+			echo "FAIL guest: kvm-modules-load: insmod $_m.ko: $_err"
+			return 1
+		fi
+	done
+	echo "ok guest: kvm-modules-load"
+	if dmesg | grep -q "Nested Paging enabled"; then
+		echo "ok guest: kvm-amd-nested-paging"
+	else
+		echo "FAIL guest: kvm-amd-nested-paging: dmesg: $(dmesg | grep -i -e svm -e kvm | tail -3)"
+	fi
+	if [ -c /dev/kvm ]; then
+		echo "ok guest: dev-kvm"
+	else
+		echo "FAIL guest: dev-kvm: no /dev/kvm after loading kvm-amd"
+		return 1
+	fi
+}
+
+# send_files DIR: the files under DIR to the host, as one tar archive in base64 on the second
+# serial port between "rewind-files begin SHA256" and "rewind-files end" (tests/svm/lib.sh
+# svm_files_out unpacks it). No virtio or disk driver needed, and any size that fits in RAM.
+send_files() {
+	tar -c -C "$1" -f /tmp/files.tar . || return 1
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	{
+		echo "rewind-files begin $(sha256sum </tmp/files.tar | cut -d' ' -f1)"
+		base64 /tmp/files.tar
+		echo "rewind-files end"
+	} >/dev/ttyS1
+	rm -f /tmp/files.tar
+}
