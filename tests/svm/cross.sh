@@ -4,6 +4,7 @@
 # a trace and direction, "cross NAME: HOW: verified" or the replay's status and first message.
 # Exits non-zero only when the measurement itself could not be made. docs/platform.md.
 . tests/svm/lib.sh
+. tests/svm/guest/svm-lib.sh
 svm_skip_unless_ready
 host=$(grep -qw -e vmx -e svm /proc/cpuinfo && echo "hardware kvm" || echo "kvm without VT-x/AMD-V (PVM)")
 echo "# this host: $host"
@@ -13,24 +14,13 @@ workloads="hello=workload=hello panic=workload=panic compute=workload=compute"
 workloads="$workloads race-1=workload=race race-2=workload=race race-3=workload=race"
 workloads="$workloads race-loops-1=workload=race+ticks=10+loops=1 race-loops-300=workload=race+ticks=10+loops=300"
 
-# report NAME HOW TRACE: as the guest's (tests/svm/guest/cross.sh).
-report() {
-	"$REWIND" replay --verify "$3" </dev/null >/dev/null 2>"$TMP/replay.err"
-	s=$?
-	if [ $s -eq 0 ] && grep -q "verified:" "$TMP/replay.err"; then
-		echo "cross $1: $2: verified"
-	else
-		echo "cross $1: $2: status $s: $(grep -v '^  ' "$TMP/replay.err" | head -2 | tr '\n' ' ')"
-	fi
-}
-
 mkdir -p "$TMP/here"
 set --
 for w in $workloads; do
 	name=${w%%=*}
 	"$REWIND" record -o "$TMP/here/$name.rwd" --timeout 120 --cmdline "$(echo "${w#*=}" | tr '+' ' ')" \
 		"$KERNEL" </dev/null >/dev/null 2>&1
-	report "$name" "recorded on the host, replayed on the host" "$TMP/here/$name.rwd"
+	cross_report "$REWIND" "$TMP/replay.err" "$name" "recorded on the host, replayed on the host" "$TMP/here/$name.rwd"
 	set -- "$@" "in/$name.rwd=$TMP/here/$name.rwd"
 done
 svm_initramfs "$TMP/cross.cpio" "$@" || exit 1
@@ -47,5 +37,5 @@ if ! msg=$(svm_files_out "$TMP/files" "$TMP/there"); then
 	exit 1
 fi
 for t in "$TMP"/there/*.rwd; do
-	report "$(basename "$t" .rwd)" "recorded in SVM, replayed on the host" "$t"
+	cross_report "$REWIND" "$TMP/replay.err" "$(basename "$t" .rwd)" "recorded in SVM, replayed on the host" "$t"
 done

@@ -9,25 +9,14 @@ kvm_up || exit 1
 R=/rewind/build/rewind
 K=/rewind/build/guest/testos.elf
 
-# report NAME HOW TRACE: replays TRACE with --verify and says how it went.
-report() {
-	"$R" replay --verify "$3" </dev/null >/dev/null 2>/tmp/replay.err
-	_s=$?
-	if [ $_s -eq 0 ] && grep -q "verified:" /tmp/replay.err; then
-		echo "cross $1: $2: verified"
-	else
-		echo "cross $1: $2: status $_s: $(grep -v '^  ' /tmp/replay.err | head -2 | tr '\n' ' ')"
-	fi
-}
-
 for t in /in/*.rwd; do
-	[ -f "$t" ] && report "$(basename "$t" .rwd)" "recorded on the host, replayed in SVM" "$t"
+	[ -f "$t" ] && cross_report "$R" /tmp/replay.err "$(basename "$t" .rwd)" "recorded on the host, replayed in SVM" "$t"
 done
 mkdir -p /tmp/out
 for w in $(echo "$svm_workloads" | tr ',' ' '); do
 	name=${w%%=*}
 	"$R" record -o "/tmp/out/$name.rwd" --timeout 120 --cmdline "$(echo "${w#*=}" | tr '+' ' ')" "$K" \
 		</dev/null >/dev/null 2>&1
-	report "$name" "recorded in SVM, replayed in SVM" "/tmp/out/$name.rwd"
+	cross_report "$R" /tmp/replay.err "$name" "recorded in SVM, replayed in SVM" "/tmp/out/$name.rwd"
 done
 send_files /tmp/out

@@ -1,5 +1,5 @@
 # Sourced by the nested-SVM guest's scripts (tests/svm/guest/): /dev/kvm from Debian's
-# kvm-amd, and files out to the host.
+# kvm-amd, and files out to the host. tests/svm/cross.sh sources it too, for cross_report.
 
 # kvm_up: loads the kvm modules (kvm-amd needs the CPU's SVM: QEMU's -cpu EPYC,+svm) and
 # checks /dev/kvm with nested paging; one result line each ("svm" suite). Non-zero if no kvm.
@@ -38,4 +38,17 @@ send_files() {
 		echo "rewind-files end"
 	} >/dev/ttyS1
 	rm -f /tmp/files.tar
+}
+
+# cross_report REWIND ERRFILE NAME HOW TRACE: replays TRACE with --verify and prints one line,
+# "cross NAME: HOW: verified" or the replay's status and first lines (tests/svm/cross.sh, on
+# both sides).
+cross_report() {
+	"$1" replay --verify "$5" </dev/null >/dev/null 2>"$2"
+	_s=$?
+	if grep -q "^rewind replay: verified:" "$2"; then
+		echo "cross $3: $4: verified"
+	else
+		echo "cross $3: $4: status $_s: $(grep -v '^  ' "$2" | head -2 | tr '\n' ' ')"
+	fi
 }
