@@ -12,7 +12,7 @@ echo "# this host: $host"
 # NAME=CMDLINE, spaces as '+' (they go through the kernel command line to the guest).
 workloads="hello=workload=hello panic=workload=panic compute=workload=compute"
 workloads="$workloads race-1=workload=race race-2=workload=race race-3=workload=race"
-workloads="$workloads race-loops-1=workload=race+ticks=10+loops=1 race-loops-300=workload=race+ticks=10+loops=300"
+workloads="$workloads race-loops-1=workload=race+ticks=10+loops=1 race-loops-4=workload=race+ticks=10+loops=4"
 
 mkdir -p "$TMP/here"
 set --
