@@ -26,18 +26,20 @@ kvm_up() {
 	fi
 }
 
-# send_files DIR: the files under DIR to the host, as one tar archive in base64 on the second
-# serial port between "rewind-files begin SHA256" and "rewind-files end" (tests/svm/lib.sh
-# svm_files_out unpacks it). No virtio or disk driver needed, and any size that fits in RAM.
+# send_files DIR [PORT]: the files under DIR to the host, as one tar archive in base64 on the
+# second serial port (or PORT) between "rewind-files begin SHA256" and "rewind-files end"
+# (tests/svm/lib.sh svm_files_out unpacks it). No virtio or disk driver needed, and any size
+# that fits in RAM.
 send_files() {
-	tar -c -C "$1" -f /tmp/files.tar . || return 1
-	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	_port=${2:-/dev/ttyS1}
+	tar -c -C "$1" -f "$1.tar" . || return 1
+	[ -c "$_port" ] && stty -F "$_port" raw -echo 2>/dev/null
 	{
-		echo "rewind-files begin $(sha256sum </tmp/files.tar | cut -d' ' -f1)"
-		base64 /tmp/files.tar
+		echo "rewind-files begin $(sha256sum <"$1.tar" | cut -d' ' -f1)"
+		base64 "$1.tar"
 		echo "rewind-files end"
-	} >/dev/ttyS1
-	rm -f /tmp/files.tar
+	} >"$_port"
+	rm -f "$1.tar"
 }
 
 # cross_report REWIND ERRFILE NAME HOW TRACE: replays TRACE with --verify and prints one line,
