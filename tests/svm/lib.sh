@@ -34,10 +34,7 @@ svm_skip_unless_ready() {
 # PATH=FILE adds FILE at PATH (a trace to replay there).
 svm_initramfs() {
 	_out=$1; shift
-	# Without its debug sections rewind is a fifth of the size (the symbol table stays, for
-	# its crash reports); the initramfs is unpacked by an emulated CPU.
-	strip --strip-debug -o "$TMP/rewind" "$REWIND"
-	set -- "$@" rewind/build/rewind="$TMP/rewind" rewind/build/guest/testos.elf="$KERNEL" \
+	set -- "$@" rewind/build/rewind="$REWIND" rewind/build/guest/testos.elf="$KERNEL" \
 		rewind/build/tests/tools/trace_splice=build/tests/tools/trace_splice
 	# trace_splice (divergence.sh) links the same libraries.
 	for _lib in $(ldd "$REWIND" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
