@@ -41,8 +41,12 @@ class Cpio:
         self.entry(name, S_IFDIR | 0o755)
 
     def file(self, name, path, mode=0o755):
-        with open(path, "rb") as f:
-            self.entry(name, S_IFREG | mode, f.read())
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            sys.exit(f"mkinitramfs: {path} (for /{name}): {e.strerror}")
+        self.entry(name, S_IFREG | mode, data)
 
     def file_at(self, name, path, made):
         """FILE at NAME, after the directories above it that are not in MADE yet."""
