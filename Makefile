@@ -10,6 +10,8 @@
 #                 ~28 MB of Debian packages once; LINUX_DBG=1 adds vmlinux, ~280 MB more)
 #   make test-linux   boot them (QEMU TCG; docs/linux.md)
 #   make test-linux-soft  boot them on the soft engine (minutes; not in CI yet)
+#   make test-svm the kvm engine's suites inside a nested-SVM guest (QEMU TCG, kvm-amd; docs/platform.md)
+#   make svm-cross  a report: traces recorded here replayed under nested SVM, and the reverse
 #   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
@@ -62,7 +64,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug \
+	test-svm svm-cross
 .SECONDARY:
 
 guest:
@@ -97,6 +100,15 @@ test-linux-soft: deps all linux-guest
 test-linux-debug: deps all
 	@$(MAKE) --no-print-directory linux-guest LINUX_DBG=1
 	@sh tests/run.sh tests/linux/debug_soft.sh
+
+# The kvm engine on hardware-virtualization semantics: Debian's cloud kernel under QEMU TCG with
+# an SVM CPU loads kvm-amd, and the kvm engine's suites run inside (tests/svm/).
+test-svm: deps all linux-guest
+	@sh tests/run.sh tests/svm/svm.sh
+
+# Not a test: how traces fare between this host's kvm and nested SVM's, both ways (issue 18).
+svm-cross: deps all linux-guest
+	@sh tests/svm/cross.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

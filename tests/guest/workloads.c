@@ -63,9 +63,10 @@ struct race {
 
 static struct race race;
 
-/* race loops=1 (tests/integration/landing.sh): the no-exit window is two loops that pass the
- * same RIPs LOOP_PASSES times, long enough (~0.1 ms each) that interrupts waiting for an exit
- * land in them. In the first only memory tells one pass from the next (its counter is
+/* race loops=N (tests/integration/landing.sh): the no-exit window is two loops that pass the
+ * same RIPs N * LOOP_PASSES times, long enough (~0.1 ms each at N = 1 where kernel code is
+ * emulated, as under PVM; a host that runs it natively needs a larger N) that interrupts
+ * waiting for an exit land in them. In the first only memory tells one pass from the next (its counter is
  * added to and compared in place), in the second only a register does. The timer adds up the
  * passes it landed in, so a replay that delivers an interrupt in another pass than the
  * recording did ends in another state. */
@@ -79,9 +80,11 @@ static struct {
 
 static void loops_run(void)
 {
+	u64 passes = race.loops * LOOP_PASSES;
+
 	loops.count = 0;
-	__asm__ volatile("1: addq $1, %0\n\tcmpq %1, %0\n\tjb 1b" : "+m"(loops.count) : "i"(LOOP_PASSES));
-	for (u64 k = 0; k < LOOP_PASSES; k++) {
+	__asm__ volatile("1: addq $1, %0\n\tcmpq %1, %0\n\tjb 1b" : "+m"(loops.count) : "r"(passes));
+	for (u64 k = 0; k < passes; k++) {
 		__asm__ volatile("" : "+r"(k));
 		if (READ_ONCE(loops.ticked)) {
 			loops.landed += k;
@@ -103,8 +106,8 @@ static void race_start(void)
 	u64 ticks;
 
 	if (cmdline_u64("ticks=", RACE_TICKS, &ticks) || !ticks ||
-	    cmdline_u64("loops=", 0, &race.loops)) {
-		kprintf("race: bad ticks= (a number of timer ticks, at least 1) or loops=\n");
+	    cmdline_u64("loops=", 0, &race.loops) || race.loops > 100000) {
+		kprintf("race: bad ticks= (a number of timer ticks, at least 1) or loops= (0 to 100000)\n");
 		kexit(2);
 	}
 	kprintf("race: a system call and the timer interrupt increment one counter unlocked\n");

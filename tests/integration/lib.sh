@@ -22,6 +22,10 @@ wait_for_socket() {
 }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+# kernel_code_native: the CPU has VT-x or AMD-V, so kvm runs the guest's kernel code natively
+# (PVM emulates it, ~1000 times slower: docs/platform.md). The test kernel's stretches of kernel
+# code without exits are then far shorter than the recorder's grace period (nested SVM, tests/svm/).
+kernel_code_native() { grep -qw -e vmx -e svm /proc/cpuinfo; }
 
 # run_guest OUT WORKLOAD [rewind options]: runs the test kernel; sets $status.
 run_guest() {

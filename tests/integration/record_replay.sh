@@ -66,10 +66,18 @@ done
 
 outcomes=$(sort -u "$TMP/race.outcomes" 2>/dev/null | wc -l)
 check race-outcomes-vary [ "$outcomes" -ge 2 ]
-# race holds kernel code without exits: some interrupts land there, asynchronously.
-check race-async-landings-in-cpl0 grep -q '"async":[1-9]' "$TMP/race.info"
-# Replay finds them on the soft engine (core/landing_search.c).
-check race-landings-found-on-the-soft-engine grep -q '^[1-9]' "$TMP/race.soft"
+# race holds kernel code without exits: where that code is emulated some interrupts land
+# there, asynchronously. Where it runs natively the stretch is too short for any, and
+# landing.sh makes its own longer ones.
+if kernel_code_native; then
+	why="kernel code runs natively here: no stretch without exits outlasts the grace period"
+	skip race-async-landings-in-cpl0 "$why"
+	skip race-landings-found-on-the-soft-engine "$why"
+else
+	check race-async-landings-in-cpl0 grep -q '"async":[1-9]' "$TMP/race.info"
+	# Replay finds them on the soft engine (core/landing_search.c).
+	check race-landings-found-on-the-soft-engine grep -q '^[1-9]' "$TMP/race.soft"
+fi
 
 # --timeout is wall time for a replay too: a longer race stopped early, status 124, and says so.
 # (With the breakpoint landing search: the soft engine's first state load can take seconds on

@@ -10,6 +10,8 @@
 #                        (~280 MB download, ~1.7 GB unpacked): for gdb, not needed to boot
 #   OUT/System.map       with LINUX_DBG=1 only: its symbol table, from the same package (the
 #                        kernel package's own System.map is a placeholder)
+#   OUT/svm-modules/     irqbypass.ko, kvm.ko, kvm-amd.ko from the kernel's package: the nested-SVM
+#                        target (tests/svm/) loads them to give its guest a /dev/kvm
 #   OUT/versions         which package versions went in
 # LINUX_IMAGE=linux-image-6.1.0-NN-cloud-amd64 picks a kernel; by default the one the
 # linux-image-cloud-amd64 metapackage depends on now.
@@ -54,6 +56,19 @@ if [ ! -s "$out/bzImage" ] || [ "$kdeb" -nt "$out/bzImage" ] || [ ! -s "$out/mod
 	cp "$out"/kernel.tmp/lib/modules/*/kernel/drivers/misc/pvpanic/*.ko "$out/modules/"
 	cp "$out"/kernel.tmp/boot/vmlinuz-* "$out/bzImage.tmp" && mv "$out/bzImage.tmp" "$out/bzImage"
 	rm -rf "$out/kernel.tmp"
+fi
+if [ ! -s "$out/svm-modules/kvm-amd.ko" ] || [ "$kdeb" -nt "$out/svm-modules/kvm-amd.ko" ]; then
+	rm -rf "$out/modules.tmp" && mkdir "$out/modules.tmp"
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$out/modules.tmp" --wildcards \
+		'./lib/modules/*/kernel/virt/lib/irqbypass.ko*' './lib/modules/*/kernel/arch/x86/kvm/kvm.ko*' \
+		'./lib/modules/*/kernel/arch/x86/kvm/kvm-amd.ko*'
+	# Debian 12 ships them uncompressed; a kernel that ships .ko.xz gets them unpacked here
+	# (busybox's insmod takes plain modules only).
+	find "$out/modules.tmp" -name '*.ko.xz' -exec xz -d {} +
+	rm -rf "$out/svm-modules" && mkdir "$out/svm-modules"
+	find "$out/modules.tmp" -name '*.ko' -exec mv {} "$out/svm-modules/" \;
+	touch "$out"/svm-modules/*.ko # the package's dates are older than the download
+	rm -rf "$out/modules.tmp"
 fi
 if [ ! -x "$out/busybox" ] || [ "$bdeb" -nt "$out/busybox" ]; then
 	rm -rf "$out/busybox.tmp" && mkdir "$out/busybox.tmp"

@@ -9,7 +9,9 @@ usage: mkinitramfs.py OUT BUSYBOX INIT FILE...
   INIT         the /init script
   FILE         a script (NAME.sh) is copied to /etc/rewind/, a kernel module (NAME.ko) to
                /lib/modules/, a program (rewind-exit, the test programs) to /bin/, each under
-               its own name
+               its own name; PATH=FILE puts FILE at PATH (directories made as needed: a
+               dynamically linked program and its libraries, kernel modules, a guest kernel,
+               traces)
 """
 import os
 import sys
@@ -40,8 +42,22 @@ class Cpio:
         self.entry(name, S_IFDIR | 0o755)
 
     def file(self, name, path, mode=0o755):
-        with open(path, "rb") as f:
-            self.entry(name, S_IFREG | mode, f.read())
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            sys.exit(f"mkinitramfs: {path} (for /{name}): {e.strerror}")
+        self.entry(name, S_IFREG | mode, data)
+
+    def file_at(self, name, path, made):
+        """FILE at NAME, after the directories above it that are not in MADE yet."""
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d not in made:
+                made.add(d)
+                self.directory(d)
+        self.file(name, path)
 
     def trailer(self):
         self.ino = 0
@@ -55,7 +71,8 @@ def main(argv):
         sys.exit(__doc__)
     out, busybox, init, files = argv[1], argv[2], argv[3], argv[4:]
     c = Cpio()
-    for d in ("bin", "dev", "etc", "etc/rewind", "lib", "lib/modules", "proc", "sys", "tmp"):
+    made = {"bin", "dev", "etc", "etc/rewind", "lib", "lib/modules", "proc", "sys", "tmp"}
+    for d in sorted(made):
         c.directory(d)
     # The kernel opens /dev/console for init before anything is mounted: without this node
     # init runs with no stdin, stdout or stderr.
@@ -63,6 +80,10 @@ def main(argv):
     c.file("bin/busybox", busybox)
     c.file("init", init)
     for f in files:
+        if "=" in f:
+            name, f = f.split("=", 1)
+            c.file_at(name.strip("/"), f, made)
+            continue
         name = os.path.basename(f)
         folder = {".sh": "etc/rewind/", ".ko": "lib/modules/"}.get(os.path.splitext(name)[1], "bin/")
         c.file(folder + name, f, 0o644 if name.endswith(".ko") else 0o755)
