@@ -6,6 +6,9 @@
  *   MODE=1 PIO:   COUNT `outb` to port 0x80 (COUNT a multiple of 16), then exit.
  *   MODE=2 TICKS: PIT channel 0 in mode 2 with DIVISOR (1193182/DIVISOR Hz), IRQ0 unmasked,
  *                 `hlt` until TICKS timer interrupts have been taken, then exit.
+ *   MODE=3 LOOP:  COUNT iterations of a 5-instruction CPL0 loop (a load, an add, a store to
+ *                 a writable and executable page, as kernel data is while Linux boots, a
+ *                 decrement and a branch), then exit: the emulators' speed on kernel code.
  * The exit is status 0 written to the debug-exit port 0xf4 (QEMU: isa-debug-exit, status 1).
  * Boots under rewind and under QEMU (-kernel), which both enter at the PVH note's address in
  * flat 32-bit protected mode; the guest loads its own GDT since neither promises one. */
@@ -47,7 +50,15 @@ pvh_start:
 
 	.code64
 long_mode:
-.if MODE == 1
+.if MODE == 3
+	movl $COUNT, %ecx
+	movl $loop_data, %esi
+5:	movq (%rsi), %rax
+	addq %rcx, %rax
+	movq %rax, 8(%rsi)
+	decq %rcx
+	jnz 5b
+.elseif MODE == 1
 	xorl %eax, %eax
 	movl $(COUNT / 16), %ecx
 	/* Unrolled so that the loop's own emulated instructions are 1/8 of the `outb`s. */
@@ -137,6 +148,10 @@ idt_desc:
 	.quad idt
 ticks:
 	.long 0
+	/* A page of its own: a store to the page of the GDT traps on a PVM host's kvm. */
+	.p2align 12
+loop_data:
+	.quad 0, 0
 
 	/* The first GiB identity mapped with 2 MiB pages. */
 	.p2align 12

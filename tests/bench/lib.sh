@@ -9,3 +9,16 @@ bench_setup() {
 	S=$B/samples.txt
 	: >"$S"
 }
+
+# bench_guest NAME DEFSYMS...: $B/NAME.elf, tests/bench/bench_guest.S assembled with
+# --defsym DEFSYMS (its header lists the modes) and linked at 1 MiB.
+bench_guest() {
+	name=$1
+	shift
+	syms=
+	for d in "$@"; do syms="$syms --defsym $d"; done
+	as --64 $syms -o "$B/$name.o" tests/bench/bench_guest.S &&
+		ld -m elf_x86_64 -nostdlib -static -z max-page-size=4096 -z noexecstack \
+			--no-warn-rwx-segments -Ttext-segment=0x100000 -e pvh_start \
+			-o "$B/$name.elf" "$B/$name.o"
+}

@@ -54,24 +54,14 @@ if ! cc -O2 -Wall -Wextra -Werror -o $B/timeit tests/bench/timeit.c ||
 	exit 1
 fi
 
-# guest NAME DEFSYMS...: $B/NAME.elf from bench_guest.S.
-guest() {
-	name=$1
-	shift
-	syms=
-	for d in "$@"; do syms="$syms --defsym $d"; done
-	as --64 $syms -o $B/$name.o tests/bench/bench_guest.S &&
-		ld -m elf_x86_64 -nostdlib -static -z max-page-size=4096 -z noexecstack \
-			--no-warn-rwx-segments -Ttext-segment=0x100000 -e pvh_start \
-			-o $B/$name.elf $B/$name.o
-}
-guest pio_small MODE=1 COUNT=$PIO_SMALL &&
-	guest pio_large MODE=1 COUNT=$PIO_LARGE &&
-	guest qpio_large MODE=1 COUNT=$QPIO_LARGE &&
-	guest tick_sat_small MODE=2 DIVISOR=60 TICKS=$SAT_SMALL &&
-	guest tick_sat MODE=2 DIVISOR=60 TICKS=$SAT_TICKS &&
-	guest tick_khz_small MODE=2 DIVISOR=1193 TICKS=$KHZ_SMALL &&
-	guest tick_khz MODE=2 DIVISOR=1193 TICKS=$KHZ_TICKS ||
+. tests/bench/lib.sh
+bench_guest pio_small MODE=1 COUNT=$PIO_SMALL &&
+	bench_guest pio_large MODE=1 COUNT=$PIO_LARGE &&
+	bench_guest qpio_large MODE=1 COUNT=$QPIO_LARGE &&
+	bench_guest tick_sat_small MODE=2 DIVISOR=60 TICKS=$SAT_SMALL &&
+	bench_guest tick_sat MODE=2 DIVISOR=60 TICKS=$SAT_TICKS &&
+	bench_guest tick_khz_small MODE=2 DIVISOR=1193 TICKS=$KHZ_SMALL &&
+	bench_guest tick_khz MODE=2 DIVISOR=1193 TICKS=$KHZ_TICKS ||
 	{
 		echo "bench: cannot assemble tests/bench/bench_guest.S" >&2
 		exit 1
