@@ -20,6 +20,8 @@ struct hit {
 	uint32_t count;
 };
 
+struct hit_exits;
+
 struct scan {
 	struct debugger *d;
 	struct pos end;		/* pause here */
@@ -39,6 +41,8 @@ struct scan {
 	/* forward continue by steps (watchpoints): the stop that ended it */
 	bool forward;
 	struct hit found;
+	/* reverse-continue with the soft engine's physical watches: the exits they stopped in */
+	struct hit_exits *exits;
 };
 
 static uint64_t read_value(struct debugger *d, const struct watch *w)
@@ -206,25 +210,30 @@ int dbg_locate(struct debugger *d)
 	return rc;
 }
 
-/* Stop events (breakpoints, watchpoints) strictly between the checkpoint `from` and `end`. */
-static int scan_back(struct debugger *d, size_t from, struct pos end, struct scan *s)
+/* Steps from where the VM stands (a position known exactly) to `end`, collecting the stop
+ * events after here and before end. */
+static int scan_to(struct debugger *d, struct pos end, struct scan *s)
 {
-	int rc = dbg_restore(d, from);
-	if (rc)
-		return rc;
 	s->end = end;
 	s->stop_on_end = true;
 	s->collect = true;
 	scan_begin(d, s);
 	if (!pos_cmp(d->here, end))
 		return 0;
-	rc = dbg_run(d);
+	int rc = dbg_run(d);
 	if (!rc && pos_cmp(d->here, end) && !d->at_end) {
 		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
 			 (unsigned long long)end.exits, (unsigned long long)end.steps);
 		rc = -EIO;
 	}
 	return rc;
+}
+
+/* Stop events (breakpoints, watchpoints) strictly between the checkpoint `from` and `end`. */
+static int scan_back(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	int rc = dbg_restore(d, from);
+	return rc ? rc : scan_to(d, end, s);
 }
 
 /* Whether the watchpoints can be the CPU's data breakpoints: only the soft engine checks
@@ -324,24 +333,37 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	return 0;
 }
 
-/* Breakpoint hits strictly between the checkpoint `from` and `end`, when the hardware can
- * watch every breakpoint and there are no watchpoints: the VM runs freely with breakpoints
- * armed up to end's exit, and only that exit's own steps are stepped. Returns 0, 1 when it
- * cannot be done that way, or an error. */
-static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
+/* The number of breakpoints (not watchpoints) in gdb's table. */
+static int exec_breakpoints(const struct debugger *d)
 {
-	int nexec = 0;
+	int n = 0;
 	for (int i = 0; i < d->nbps; i++)
-		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
-	if (d->nwatch || nexec > VM_DEBUG_MAX_HW)
-		return 1;
-	int rc = dbg_restore(d, from);
+		n += d->bps[i].type <= GDB_BP_HARDWARE;
+	return n;
+}
+
+/* Breakpoints at the position the VM stands at, an exit's start, which a scan that steps from
+ * there does not see: added as hits. */
+static bool add_start_breakpoints(struct debugger *d, struct scan *s)
+{
+	for (int i = 0; i < d->nbps; i++)
+		if (d->bps[i].type <= GDB_BP_HARDWARE && breakpoint_at_start(d, d->bps[i].addr) &&
+		    !add_hit(s, d->here, bp_reason(d, d->bps[i].addr), 0))
+			return false;
+	return true;
+}
+
+/* Runs freely from where the VM stands, with what dbg_mode and the engine have armed, to the
+ * start of exit end.exits, calling on_stop at each pause before it (false: out of memory). */
+static int free_run_to(struct debugger *d, struct pos end, bool (*on_stop)(struct scan *),
+		       struct scan *s)
+{
 	struct vm_debug *g = &d->vm->debug;
-	dbg_mode(d, false, NULL, NULL, true);
 	g->pause_at_exit = end.exits;
-	while (!rc && d->here.exits < end.exits) {
-		if ((rc = dbg_run(d)))
-			break;
+	while (d->here.exits < end.exits) {
+		int rc = dbg_run(d);
+		if (rc)
+			return rc;
 		if (d->at_end && d->here.exits == end.exits)
 			break;	/* `end` is the end of the recording */
 		if (d->at_end || g->stop == DEBUG_STOP_INTERRUPT) {
@@ -350,31 +372,118 @@ static int scan_back_free(struct debugger *d, size_t from, struct pos end, struc
 				 (unsigned long long)end.exits, (unsigned long long)end.steps);
 			return -EIO;
 		}
-		if (g->stop != DEBUG_STOP_BREAK)
-			continue;
-		uint64_t bp = g->hw[g->stop_bp].addr;
-		if (!add_hit(s, (struct pos){ d->vm->exits, 0 }, bp_reason(d, bp), 0))
+		if (g->stop != DEBUG_STOP_AT_EXIT && !on_stop(s))
 			return -ENOMEM;
-		s->hits[s->nhits - 1].bp = bp;
-		s->hits[s->nhits - 1].count = g->hits[g->stop_bp];
 	}
-	if (rc || !end.steps)
+	return 0;
+}
+
+/* A free run's breakpoint stop: the count-th hit of its breakpoint in the exit of the stop. */
+static bool on_free_break(struct scan *s)
+{
+	struct debugger *d = s->d;
+	struct vm_debug *g = &d->vm->debug;
+	if (g->stop != DEBUG_STOP_BREAK)
+		return true;
+	uint64_t bp = g->hw[g->stop_bp].addr;
+	if (!add_hit(s, (struct pos){ d->vm->exits, 0 }, bp_reason(d, bp), 0))
+		return false;
+	s->hits[s->nhits - 1].bp = bp;
+	s->hits[s->nhits - 1].count = g->hits[g->stop_bp];
+	return true;
+}
+
+/* Breakpoint hits strictly between the checkpoint `from` and `end`, when the hardware can
+ * watch every breakpoint and there are no watchpoints: the VM runs freely with breakpoints
+ * armed up to end's exit, and only that exit's own steps are stepped. Returns 0, 1 when it
+ * cannot be done that way, or an error. */
+static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	if (d->nwatch || exec_breakpoints(d) > VM_DEBUG_MAX_HW)
+		return 1;
+	int rc = dbg_restore(d, from);
+	if (rc)
+		return rc;
+	dbg_mode(d, false, NULL, NULL, true);
+	if ((rc = free_run_to(d, end, on_free_break, s)) || !end.steps)
 		return rc;
 	/* The last exit's steps: the start itself first. */
-	for (int i = 0; i < g->nhw; i++)
-		if (breakpoint_at_start(d, g->hw[i].addr) &&
-		    !add_hit(s, d->here, bp_reason(d, g->hw[i].addr), 0))
-			return -ENOMEM;
-	s->end = end;
-	s->stop_on_end = true;
-	s->collect = true;
-	scan_begin(d, s);
-	rc = dbg_run(d);
-	if (!rc && pos_cmp(d->here, end)) {
-		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
-			 (unsigned long long)end.exits, (unsigned long long)end.steps);
-		rc = -EIO;
+	return add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
+}
+
+/* The exits a free run with the soft engine's physical watches stopped in. */
+struct hit_exits {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static bool on_watch_run_stop(struct scan *s)
+{
+	struct debugger *d = s->d;
+	struct hit_exits *x = s->exits;
+	enum vm_debug_stop why = d->vm->debug.stop;
+	if (why != DEBUG_STOP_BREAK && why != DEBUG_STOP_PHYS_WATCH)
+		return true;
+	for (int i = 0; i < d->nwatch; i++)
+		s->values[i] = read_value(d, &d->watch[i]);
+	if (x->n && x->v[x->n - 1] == d->vm->exits)
+		return true;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		uint64_t *v = realloc(x->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		x->v = v;
+		x->cap = cap;
 	}
+	x->v[x->n++] = d->vm->exits;
+	return true;
+}
+
+/* Stop events strictly between the checkpoint `from` and `end` with watchpoints, on a
+ * soft-engine trace, without stepping the whole interval: a free run with the engine's
+ * physical watches (blocks still counted whole) and the breakpoints armed finds the exits in
+ * which an instruction touched a watched byte or reached a breakpoint; then only end's own
+ * steps, and those exits from the latest, are stepped, until one holds a stop. Returns 0, 1
+ * when it cannot be done that way (another engine; more breakpoints than the hardware's; a
+ * watched value the run saw change with no instruction touching it: the engine's own
+ * writes), or an error. */
+static int scan_back_watch(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	if (!d->nwatch || !engine_is_soft(d->vm->engine) || exec_breakpoints(d) > VM_DEBUG_MAX_HW)
+		return 1;
+	struct soft_phys_watch pw[MAX_WATCH];
+	for (int i = 0; i < d->nwatch; i++)
+		pw[i] = (struct soft_phys_watch){ d->watch[i].gpa, d->watch[i].len,
+						  d->watch[i].type != GDB_WATCH_WRITE };
+	struct hit_exits x = { 0 };
+	int rc = dbg_restore(d, from);
+	if (rc)
+		return rc;
+	if (soft_engine_watch_phys(d->vm->engine, pw, d->nwatch))
+		return -ENOMEM;
+	dbg_mode(d, false, NULL, NULL, true);
+	for (int i = 0; i < d->nwatch; i++)
+		s->values[i] = read_value(d, &d->watch[i]);
+	s->exits = &x;
+	rc = free_run_to(d, end, on_watch_run_stop, s);
+	s->exits = NULL;
+	soft_engine_watch_phys(d->vm->engine, NULL, 0);
+	for (int i = 0; !rc && i < d->nwatch; i++)
+		if (read_value(d, &d->watch[i]) != s->values[i])
+			rc = 1;
+	if (!rc && end.steps && d->here.exits == end.exits && !d->at_end) {
+		rc = add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
+	}
+	for (size_t i = x.n; !rc && !s->nhits && i-- > 0;) {
+		struct pos next = { x.v[i] + 1, 0 };
+		if (!(rc = dbg_goto_exit(d, x.v[i])) && x.v[i] > d->ck.v[from].exits &&
+		    !add_start_breakpoints(d, s))
+			rc = -ENOMEM;
+		if (!rc)
+			rc = scan_to(d, pos_cmp(next, end) < 0 ? next : end, s);
+	}
+	free(x.v);
 	return rc;
 }
 
@@ -404,6 +513,8 @@ int dbg_reverse_continue(struct debugger *d, struct gdb_stop *stop)
 		struct pos from = { d->ck.v[best].exits, 0 };
 		struct scan s = { .d = d };
 		int rc = scan_back_free(d, (size_t)best, end, &s);
+		if (rc == 1)
+			rc = scan_back_watch(d, (size_t)best, end, &s);
 		if (rc == 1)
 			rc = scan_back(d, (size_t)best, end, &s);
 		if (!rc && s.nhits) {
