@@ -114,6 +114,7 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 	struct debugger *d = s->d;
 	struct pos here = { vm->exits, vm->debug.steps };
 	struct kvm_regs r;
+	d->scanned++;
 	if (vm->engine->ops->get_regs(vm->engine, &r))
 		return true;
 	if (s->regs) {

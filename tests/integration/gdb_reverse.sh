@@ -288,6 +288,49 @@ check watch-reverse-continue-stops grep -q "Hardware watchpoint 1: active_sessio
 check watch-stops-at-the-null-store grep -q "active_session = NULL" "$TMP/watch.out"
 check watch-pc-is-the-store sh -c "grep -A1 '^STOPPED' '$TMP/watch.out' | grep -q 'movq   \$0x0,.*<active_session>'"
 
+# --- the same panic recorded on the soft engine: going back, a watchpoint runs freely with the
+# engine's physical watches and steps only the exits they name (docs/gdb.md); with three
+# breakpoints (more than the hardware's two, never hit) the target steps every instruction
+# instead. Both stop at the same positions: the NULL store in the tick (one stepi later the
+# pointer is NULL), the store before it, and the last read.
+"$REWIND" record --engine soft -o "$TMP/soft-panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
+cat >"$TMP/swback.in" <<'EOG'
+continue
+watch active_session
+reverse-continue
+echo WSTOP\n
+monitor when
+x/i $pc
+printf "BEFORE %lx\n", active_session
+stepi
+printf "AFTER %lx\n", active_session
+reverse-stepi
+reverse-continue
+echo WPREV\n
+monitor when
+x/i $pc
+delete
+rwatch active_session
+reverse-continue
+echo RSTOP\n
+monitor when
+x/i $pc
+monitor info
+EOG
+for how in free stepped; do
+	{ [ $how = stepped ] && printf 'break *0x10\nbreak *0x20\nbreak *0x30\n'; cat "$TMP/swback.in"; } >"$TMP/swback-$how.in"
+	trace=$TMP/soft-panic.rwd session "swback-$how" "$TMP/swback-$how.in"
+done
+swpos() { grep -A1 "^$2\$" "$TMP/swback-$1.out" | sed -n 's/^position \([0-9.]*\) .*/\1/p'; }
+check soft-watch-reverse-stops-at-the-null-store sh -c "sed -n '/^WSTOP/,/^BEFORE/p' '$TMP/swback-free.out' | grep -q 'movq   \$0x0,.*<active_session>'"
+check soft-watch-reverse-stops-right-before-the-write sh -c "grep -q '^BEFORE [1-9a-f]' '$TMP/swback-free.out' && grep -q '^AFTER 0$' '$TMP/swback-free.out'"
+check soft-watch-reverse-previous-store sh -c "sed -n '/^WPREV/,/^RSTOP/p' '$TMP/swback-free.out' | grep -q 'movq   \$0x[1-9a-f][0-9a-f]*,.*<active_session>'"
+stepped() { sed -n 's/^searches for breakpoints and watchpoints stepped \([0-9]*\) times/\1/p' "$TMP/swback-$1.out"; }
+check soft-watch-reverse-free-steps-less sh -c "[ -n '$(stepped free)' ] && [ $(stepped free)0 -lt $(stepped stepped)0 ]"
+for stop in WSTOP WPREV RSTOP; do
+	check "soft-watch-reverse-free-and-stepped-agree-$stop" sh -c "[ -n '$(swpos free $stop)' ] && [ '$(swpos free $stop)' = '$(swpos stepped $stop)' ]"
+done
+
 # --- read and access watchpoints on the same pointer: going back from the panic, the last
 # read is the panicking line's load; with an access watchpoint the accesses before it are the
 # NULL store, then the tick's test of the pointer; going forward with a read watchpoint stops
