@@ -62,7 +62,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug soak-linux
 .SECONDARY:
 
 guest:
@@ -97,6 +97,11 @@ test-linux-soft: deps all linux-guest
 test-linux-debug: deps all
 	@$(MAKE) --no-print-directory linux-guest LINUX_DBG=1
 	@sh tests/run.sh tests/linux/debug_soft.sh
+
+# The hello boot recorded LINUX_SOAK_N times (20), two at a time, each replayed with --verify
+# (docs/linux.md; ~10 minutes on 2 cores).
+soak-linux: deps all linux-guest
+	@sh tests/run.sh tests/linux/soak.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

@@ -41,8 +41,10 @@ struct scan {
 	/* forward continue by steps (watchpoints): the stop that ended it */
 	bool forward;
 	struct hit found;
-	/* reverse-continue with the soft engine's physical watches: the exits they stopped in */
+	/* reverse-continue with the soft engine's physical watches: the exits they stopped in;
+	 * and where a scan of one of them can end: the soft engine's count at its last stop */
 	struct hit_exits *exits;
+	uint64_t until_icount;
 };
 
 static uint64_t read_value(struct debugger *d, const struct watch *w)
@@ -158,7 +160,7 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 	bool at_end = s->stop_on_end && !pos_cmp(here, s->end);
 	if (!at_end)
 		s->prev = here;
-	return at_end;
+	return at_end || (s->until_icount && soft_engine_icount(vm->engine) >= s->until_icount);
 }
 
 static void scan_begin(struct debugger *d, struct scan *s)
@@ -222,7 +224,7 @@ static int scan_to(struct debugger *d, struct pos end, struct scan *s)
 	if (!pos_cmp(d->here, end))
 		return 0;
 	int rc = dbg_run(d);
-	if (!rc && pos_cmp(d->here, end) && !d->at_end) {
+	if (!rc && pos_cmp(d->here, end) && !d->at_end && !s->until_icount) {
 		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
 			 (unsigned long long)end.exits, (unsigned long long)end.steps);
 		rc = -EIO;
@@ -343,6 +345,13 @@ static int exec_breakpoints(const struct debugger *d)
 	return n;
 }
 
+/* Whether a search for stops runs freely (scan_back_free, scan_back_watch) rather than
+ * stepping every instruction (scan_back). */
+static bool searches_freely(struct debugger *d)
+{
+	return exec_breakpoints(d) <= VM_DEBUG_MAX_HW && (!d->nwatch || engine_is_soft(d->vm->engine));
+}
+
 /* Breakpoints at the position the VM stands at, an exit's start, which a scan that steps from
  * there does not see: added as hits. */
 static bool add_start_breakpoints(struct debugger *d, struct scan *s)
@@ -400,7 +409,7 @@ static bool on_free_break(struct scan *s)
  * cannot be done that way, or an error. */
 static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
 {
-	if (d->nwatch || exec_breakpoints(d) > VM_DEBUG_MAX_HW)
+	if (d->nwatch || !searches_freely(d))
 		return 1;
 	int rc = dbg_restore(d, from);
 	if (rc)
@@ -412,9 +421,12 @@ static int scan_back_free(struct debugger *d, size_t from, struct pos end, struc
 	return add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
 }
 
-/* The exits a free run with the soft engine's physical watches stopped in. */
+/* The exits a free run with the soft engine's physical watches (or breakpoints) stopped in,
+ * and the engine's instruction count at the last stop in each: the hits lie before it. */
 struct hit_exits {
-	uint64_t *v;
+	struct hit_exit {
+		uint64_t exits, icount;
+	} *v;
 	size_t n, cap;
 };
 
@@ -427,17 +439,20 @@ static bool on_watch_run_stop(struct scan *s)
 		return true;
 	for (int i = 0; i < d->nwatch; i++)
 		s->values[i] = read_value(d, &d->watch[i]);
-	if (x->n && x->v[x->n - 1] == d->vm->exits)
+	uint64_t icount = soft_engine_icount(d->vm->engine);
+	if (x->n && x->v[x->n - 1].exits == d->vm->exits) {
+		x->v[x->n - 1].icount = icount;
 		return true;
+	}
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? 2 * x->cap : 64;
-		uint64_t *v = realloc(x->v, cap * sizeof(*v));
+		struct hit_exit *v = realloc(x->v, cap * sizeof(*v));
 		if (!v)
 			return false;
 		x->v = v;
 		x->cap = cap;
 	}
-	x->v[x->n++] = d->vm->exits;
+	x->v[x->n++] = (struct hit_exit){ d->vm->exits, icount };
 	return true;
 }
 
@@ -445,13 +460,14 @@ static bool on_watch_run_stop(struct scan *s)
  * soft-engine trace, without stepping the whole interval: a free run with the engine's
  * physical watches (blocks still counted whole) and the breakpoints armed finds the exits in
  * which an instruction touched a watched byte or reached a breakpoint; then only end's own
- * steps, and those exits from the latest, are stepped, until one holds a stop. Returns 0, 1
+ * steps, and those exits from the latest (each up to its last stop), are stepped, until one
+ * holds a stop. Returns 0, 1
  * when it cannot be done that way (another engine; more breakpoints than the hardware's; a
  * watched value the run saw change with no instruction touching it: the engine's own
  * writes), or an error. */
 static int scan_back_watch(struct debugger *d, size_t from, struct pos end, struct scan *s)
 {
-	if (!d->nwatch || !engine_is_soft(d->vm->engine) || exec_breakpoints(d) > VM_DEBUG_MAX_HW)
+	if (!d->nwatch || !searches_freely(d))
 		return 1;
 	struct soft_phys_watch pw[MAX_WATCH];
 	for (int i = 0; i < d->nwatch; i++)
@@ -476,13 +492,17 @@ static int scan_back_watch(struct debugger *d, size_t from, struct pos end, stru
 	if (!rc && end.steps && d->here.exits == end.exits && !d->at_end) {
 		rc = add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
 	}
+	/* Each exit is stepped up to its last stop, not to its end: an exit can be millions of
+	 * instructions long (Linux's early boot). */
 	for (size_t i = x.n; !rc && !s->nhits && i-- > 0;) {
-		struct pos next = { x.v[i] + 1, 0 };
-		if (!(rc = dbg_goto_exit(d, x.v[i])) && x.v[i] > d->ck.v[from].exits &&
+		struct pos next = { x.v[i].exits + 1, 0 };
+		if (!(rc = dbg_goto_exit(d, x.v[i].exits)) && x.v[i].exits > d->ck.v[from].exits &&
 		    !add_start_breakpoints(d, s))
 			rc = -ENOMEM;
+		s->until_icount = x.v[i].icount;
 		if (!rc)
 			rc = scan_to(d, pos_cmp(next, end) < 0 ? next : end, s);
+		s->until_icount = 0;
 	}
 	free(x.v);
 	return rc;
@@ -505,11 +525,23 @@ static int goto_hit(struct debugger *d, const struct hit *h)
 int dbg_reverse_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct pos end = d->here;
-	for (;;) {
+	/* The latest stretch first. Running freely, each one that holds no stop makes the next,
+	 * before it, twice as many checkpoint intervals long: a stop far back costs a few
+	 * restores, not one per interval, and at most twice the replay of the distance to it.
+	 * Stepping costs the same per instruction however it is cut: one interval at a time. */
+	unsigned grow = searches_freely(d) ? 2 : 1;
+	for (unsigned span = 1;; span *= grow) {
 		long best = dbg_checkpoint_before(d, end, true);
 		if (best < 0) {
 			stop->reason = GDB_STOP_REPLAY_BEGIN;
 			return dbg_goto_pos(d, (struct pos){ 0, 0 });
+		}
+		for (unsigned i = 1; i < span; i++) {
+			long earlier = dbg_checkpoint_before(d, (struct pos){ d->ck.v[best].exits, 0 },
+						     true);
+			if (earlier < 0)
+				break;
+			best = earlier;
 		}
 		struct pos from = { d->ck.v[best].exits, 0 };
 		struct scan s = { .d = d };
