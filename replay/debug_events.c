@@ -273,20 +273,111 @@ static void arm_free_run(struct debugger *d, bool data)
 			(uint8_t)d->watch[i].len };
 }
 
+/* The number of breakpoints (not watchpoints) in gdb's table. */
+static int exec_breakpoints(const struct debugger *d)
+{
+	int n = 0;
+	for (int i = 0; i < d->nbps; i++)
+		n += d->bps[i].type <= GDB_BP_HARDWARE;
+	return n;
+}
+
+/* Whether a search for stops runs freely (scan_back_free, scan_back_watch) rather than
+ * stepping every instruction (scan_back). */
+static bool searches_freely(struct debugger *d)
+{
+	return exec_breakpoints(d) <= VM_DEBUG_MAX_HW && (!d->nwatch || engine_is_soft(d->vm->engine));
+}
+
+/* Arms the breakpoints and, on the watched bytes, the soft engine's physical watches for a
+ * free run. */
+static int arm_phys_watches(struct debugger *d)
+{
+	struct soft_phys_watch pw[MAX_WATCH];
+	for (int i = 0; i < d->nwatch; i++)
+		pw[i] = (struct soft_phys_watch){ d->watch[i].gpa, d->watch[i].len,
+						  d->watch[i].type != GDB_WATCH_WRITE };
+	if (soft_engine_watch_phys(d->vm->engine, pw, d->nwatch))
+		return -ENOMEM;
+	dbg_mode(d, false, NULL, NULL, true);
+	return 0;
+}
+
+/* Forward continue with watchpoints on a soft-engine recording: runs freely with the engine's
+ * physical watches and the breakpoints armed; at each stop, the part of its exit since the run
+ * started (or since the exit's start) is stepped and compared up to the stop, as a stepped
+ * continue does, and its first event is the stop gdb gets. A part with none (a write that
+ * changed nothing) runs on from the stop. Returns 1 when it cannot be done that way (a live
+ * VM cannot go back to step). */
+static int forward_watch(struct debugger *d, struct gdb_stop *stop)
+{
+	if (d->live || !d->nwatch || !searches_freely(d))
+		return 1;
+	int rc = dbg_locate(d);
+	struct vm_debug *g = &d->vm->debug;
+	while (!rc) {
+		struct pos start = d->here;
+		uint64_t before[MAX_WATCH];
+		struct kvm_regs r;
+		for (int i = 0; i < d->nwatch; i++)
+			before[i] = read_value(d, &d->watch[i]);
+		if ((rc = arm_phys_watches(d)) || (rc = d->vm->engine->ops->get_regs(d->vm->engine, &r)))
+			return rc;
+		/* A continue that starts on a breakpoint leaves it first. */
+		for (int i = 0; i < g->nhw; i++)
+			g->step_over |= g->hw[i].addr == r.rip;
+		rc = dbg_run(d);
+		soft_engine_watch_phys(d->vm->engine, NULL, 0);
+		if (rc || d->at_end)
+			return rc;
+		if (g->stop == DEBUG_STOP_INTERRUPT) {
+			dbg_record_stop(d);
+			stop->signo = GDB_SIGINT;
+			return 0;
+		}
+		uint64_t until = soft_engine_icount(d->vm->engine);
+		struct pos from = d->vm->exits == start.exits ? start : (struct pos){ d->vm->exits, 0 };
+		if ((rc = dbg_goto_pos(d, from)))
+			return rc;
+		/* A change between start and the stop's exit that no instruction made (the engine's
+		 * own writes): step from the start. */
+		bool unseen = false;
+		for (int i = 0; i < d->nwatch && pos_cmp(from, start); i++)
+			unseen |= read_value(d, &d->watch[i]) != before[i];
+		if (unseen && (rc = dbg_goto_pos(d, start)))
+			return rc;
+		struct scan s = { .d = d, .forward = true, .until_icount = until };
+		scan_begin(d, &s);
+		if ((rc = dbg_run(d)) || d->at_end)
+			return rc;
+		if (g->stop == DEBUG_STOP_INTERRUPT) {
+			stop->signo = GDB_SIGINT;
+			return 0;
+		}
+		if (s.found.reason != GDB_STOP_SIGNAL) {
+			stop->reason = s.found.reason;
+			stop->addr = s.found.addr;
+			return 0;
+		}
+	}
+	return rc;
+}
+
 int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
+	int rc = forward_watch(d, stop);
+	if (rc != 1)
+		return rc;
 	struct kvm_regs r;
 	d->vm->engine->ops->get_regs(d->vm->engine, &r);
-	int nexec = 0;
-	for (int i = 0; i < d->nbps; i++)
-		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
+	int nexec = exec_breakpoints(d);
 	bool data = d->nwatch && data_breakpoints(d, nexec);
 	if ((d->nwatch && !data) || nexec > VM_DEBUG_MAX_HW) {
 		/* Watchpoints, and breakpoints beyond the hardware's, are software here: step and
 		 * compare after every instruction. */
 		struct scan s = { .d = d, .forward = true };
 		scan_begin(d, &s);
-		int rc = dbg_run(d);
+		rc = dbg_run(d);
 		if (rc || d->at_end)
 			return rc;
 		if (d->vm->debug.stop == DEBUG_STOP_INTERRUPT) {
@@ -308,8 +399,7 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	 * exit). From a stop not located yet, the counts go on from where that run started, and
 	 * are right only for the breakpoints that run counted. */
 	if (!d->here_known && !same_points(g->hw, g->nhw, counted, ncounted)) {
-		int rc = dbg_locate(d);
-		if (rc)
+		if ((rc = dbg_locate(d)))
 			return rc;
 		arm_free_run(d, data);
 	}
@@ -320,7 +410,7 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	/* A continue that starts on a breakpoint leaves it first. */
 	for (int i = 0; i < g->nhw; i++)
 		g->step_over |= g->hw[i].kind == HW_EXEC && g->hw[i].addr == r.rip;
-	int rc = dbg_run(d);
+	rc = dbg_run(d);
 	if (rc || d->at_end)
 		return rc;
 	dbg_record_stop(d);
@@ -334,22 +424,6 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 		stop->reason = bp_reason(d, d->here_regs.rip);
 	}
 	return 0;
-}
-
-/* The number of breakpoints (not watchpoints) in gdb's table. */
-static int exec_breakpoints(const struct debugger *d)
-{
-	int n = 0;
-	for (int i = 0; i < d->nbps; i++)
-		n += d->bps[i].type <= GDB_BP_HARDWARE;
-	return n;
-}
-
-/* Whether a search for stops runs freely (scan_back_free, scan_back_watch) rather than
- * stepping every instruction (scan_back). */
-static bool searches_freely(struct debugger *d)
-{
-	return exec_breakpoints(d) <= VM_DEBUG_MAX_HW && (!d->nwatch || engine_is_soft(d->vm->engine));
 }
 
 /* Breakpoints at the position the VM stands at, an exit's start, which a scan that steps from
@@ -469,17 +543,10 @@ static int scan_back_watch(struct debugger *d, size_t from, struct pos end, stru
 {
 	if (!d->nwatch || !searches_freely(d))
 		return 1;
-	struct soft_phys_watch pw[MAX_WATCH];
-	for (int i = 0; i < d->nwatch; i++)
-		pw[i] = (struct soft_phys_watch){ d->watch[i].gpa, d->watch[i].len,
-						  d->watch[i].type != GDB_WATCH_WRITE };
 	struct hit_exits x = { 0 };
 	int rc = dbg_restore(d, from);
-	if (rc)
+	if (rc || (rc = arm_phys_watches(d)))
 		return rc;
-	if (soft_engine_watch_phys(d->vm->engine, pw, d->nwatch))
-		return -ENOMEM;
-	dbg_mode(d, false, NULL, NULL, true);
 	for (int i = 0; i < d->nwatch; i++)
 		s->values[i] = read_value(d, &d->watch[i]);
 	s->exits = &x;

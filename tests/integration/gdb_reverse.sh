@@ -237,23 +237,29 @@ upos() { grep '^position' "$TMP/user.out" | sed -n "$1p" | sed 's/position \([0-
 set -- $(upos 1) $(upos 2)
 check soft-user-two-steps-apart sh -c "[ $# -eq 4 ] && [ '$1' = '$3' ] && [ '${2:-0}' -eq $((${4:-0} + 2)) ]"
 
-# --- watchpoints on the soft engine run freely with its data breakpoints when they can (a
-# write or access watchpoint, aligned); with a read watchpoint the target steps and decodes.
-# Both ways an access watchpoint stops at the same position, right after the access: one step
-# back is an instruction that accesses the counter. Which access that is depends on the
+# --- watchpoints on a soft trace run freely with the engine's physical watches, then step the
+# exit of each stop (hw: a write and an access watchpoint; sw: a read one too); with three
+# breakpoints (more than the hardware's two, never hit) the target steps every instruction
+# (stepped). All stop an access watchpoint at the same position, right after the access: one
+# step back is an instruction that accesses the counter. Which access that is depends on the
 # recording: the system call's read; or its write, when a timer tick landed in race_spin (the
 # tick's increment is then the change the write watchpoint stops at), which happens more often
 # in a recording made on a loaded host, where more host time passes in each guest instruction.
-for how in hw sw; do
-	extra=
+for how in hw sw stepped; do
+	extra= many=
 	[ $how = sw ] && extra='rwatch active_session'
+	[ $how = stepped ] && many='break *0x10
+break *0x20
+break *0x30'
 	cat >"$TMP/swatch-$how.in" <<EOG
 break race_spin
 continue
 delete
+$many
 watch race.counter
 continue
 delete
+$many
 awatch race.counter
 $extra
 continue
@@ -271,7 +277,7 @@ apos() { sed -n '/^AWATCH/,$p' "$TMP/swatch-$1.out" | grep '^position'; }
 check soft-watch-stops-on-the-change grep -q "Old value = .*" "$TMP/swatch-hw.out"
 counter=$(sed -n 's/^COUNTER //p' "$TMP/swatch-hw.out")
 check soft-awatch-stops-right-after-the-access sh -c "[ -n '$counter' ] && sed -n '/^ACCESS/{n;p}' '$TMP/swatch-hw.out' | grep -q '# 0x$counter '"
-check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ]"
+check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ] && [ '$(apos hw)' = '$(apos stepped)' ]"
 
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'

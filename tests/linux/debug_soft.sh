@@ -55,6 +55,9 @@ printf "VALUE-AFTER %d\n", console_printk[0]
 echo MARK-WATCH-AGAIN\n
 reverse-continue
 printf "VALUE-BEFORE %d\n", console_printk[0]
+echo MARK-WATCH-FORWARD\n
+continue
+printf "VALUE-AFTER %d\n", console_printk[0]
 echo MARK-END\n
 EOG
 sock="$TMP/debug.sock"
@@ -99,3 +102,7 @@ section MARK-WATCH-AGAIN | grep -q '^Old value = 7$' && section MARK-WATCH-AGAIN
 	section MARK-WATCH-AGAIN | grep -q '^VALUE-BEFORE 4$' &&
 	section MARK-WATCH-AGAIN | grep -q '^__handle_sysrq (' &&
 	ok watch-reverse-again-finds-the-raise || fail watch-reverse-again-finds-the-raise "$(section MARK-WATCH-AGAIN | head -8)"
+# Forward again from there, the watchpoint stops right after the raise (4 -> 7).
+section MARK-WATCH-FORWARD | grep -q '^Old value = 4$' && section MARK-WATCH-FORWARD | grep -q '^New value = 7$' &&
+	section MARK-WATCH-FORWARD | grep -q '^VALUE-AFTER 7$' &&
+	ok watch-continue-stops-right-after-the-raise || fail watch-continue-stops-right-after-the-raise "$(section MARK-WATCH-FORWARD | head -8)"
