@@ -535,10 +535,9 @@ static bool on_watch_run_stop(struct scan *s)
  * physical watches (blocks still counted whole) and the breakpoints armed finds the exits in
  * which an instruction touched a watched byte or reached a breakpoint; then only end's own
  * steps, and those exits from the latest (each up to its last stop), are stepped, until one
- * holds a stop. Returns 0, 1
- * when it cannot be done that way (another engine; more breakpoints than the hardware's; a
- * watched value the run saw change with no instruction touching it: the engine's own
- * writes), or an error. */
+ * holds a stop. Returns 0, 1 when it cannot be done that way (another engine; more
+ * breakpoints than the hardware's; a watched value the run saw change with no instruction
+ * touching it: the engine's own writes), or an error. */
 static int scan_back_watch(struct debugger *d, size_t from, struct pos end, struct scan *s)
 {
 	if (!d->nwatch || !searches_freely(d))
@@ -556,9 +555,8 @@ static int scan_back_watch(struct debugger *d, size_t from, struct pos end, stru
 	for (int i = 0; !rc && i < d->nwatch; i++)
 		if (read_value(d, &d->watch[i]) != s->values[i])
 			rc = 1;
-	if (!rc && end.steps && d->here.exits == end.exits && !d->at_end) {
+	if (!rc && end.steps && d->here.exits == end.exits && !d->at_end)
 		rc = add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
-	}
 	/* Each exit is stepped up to its last stop, not to its end: an exit can be millions of
 	 * instructions long (Linux's early boot). */
 	for (size_t i = x.n; !rc && !s->nhits && i-- > 0;) {
