@@ -374,8 +374,11 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	bool data = d->nwatch && data_breakpoints(d, nexec);
 	if ((d->nwatch && !data) || nexec > VM_DEBUG_MAX_HW) {
 		/* Watchpoints, and breakpoints beyond the hardware's, are software here: step and
-		 * compare after every instruction. */
+		 * compare after every instruction, from a position made exact first (the stop it
+		 * leads to is known by its steps from there). */
 		struct scan s = { .d = d, .forward = true };
+		if ((rc = dbg_locate(d)))
+			return rc;
 		scan_begin(d, &s);
 		rc = dbg_run(d);
 		if (rc || d->at_end)

@@ -279,6 +279,39 @@ counter=$(sed -n 's/^COUNTER //p' "$TMP/swatch-hw.out")
 check soft-awatch-stops-right-after-the-access sh -c "[ -n '$counter' ] && sed -n '/^ACCESS/{n;p}' '$TMP/swatch-hw.out' | grep -q '# 0x$counter '"
 check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ] && [ '$(apos hw)' = '$(apos stepped)' ]"
 
+# --- continue after continue inside one exit: race_spin's loop counter (a volatile local)
+# is stored 2000 times with no exit between; each continue stops right after the next store
+# (free with physical watches, and stepping every instruction: the same positions). The
+# stepped continue from the breakpoint's stop, a stop found by running freely, used to leave
+# its position unknown: `monitor when` then went back to the breakpoint.
+kline=$(grep -n 'for (volatile u64 k = 0' tests/guest/workloads.c | cut -d: -f1)
+for how in free stepped; do
+	many=
+	[ $how = stepped ] && many='break *0x10
+break *0x20
+break *0x30'
+	cat >"$TMP/kwatch-$how.in" <<EOG
+break workloads.c:$kline
+continue
+delete
+$many
+watch -l k
+continue
+continue
+echo K1\n
+monitor when
+continue
+echo K2\n
+monitor when
+EOG
+	trace=$TMP/soft.rwd session "kwatch-$how" "$TMP/kwatch-$how.in"
+done
+kpos() { grep -A1 "^$2\$" "$TMP/kwatch-$1.out" | sed -n 's/^position \([0-9.]*\) .*/\1/p'; }
+knew() { grep '^New value = ' "$TMP/kwatch-free.out" | sed -n "$1s/New value = //p"; }
+k2=$(knew 2) k3=$(knew 3)
+check soft-watch-continue-next-store-in-the-exit sh -c "[ -n '$k3' ] && [ '$k3' -eq '$((${k2:-0} + 1))' ]"
+check soft-watch-continue-free-and-stepped-agree sh -c "[ -n '$(kpos free K2)' ] && [ '$(kpos free K1)' = '$(kpos stepped K1)' ] && [ '$(kpos free K2)' = '$(kpos stepped K2)' ]"
+
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'
 continue
