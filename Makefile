@@ -12,6 +12,7 @@
 #   make test-linux-soft  boot them on the soft engine (minutes; not in CI yet)
 #   make test-svm the kvm engine's suites inside a nested-SVM guest (QEMU TCG, kvm-amd; docs/platform.md)
 #   make svm-cross  a report: traces recorded here replayed under nested SVM, and the reverse
+#   make soak-linux   record the hello boot 20 times, two at a time, replay each with --verify
 #   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
@@ -65,7 +66,7 @@ $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
 .PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug \
-	test-svm svm-cross
+	test-svm svm-cross soak-linux
 .SECONDARY:
 
 guest:
@@ -109,6 +110,11 @@ test-svm: deps all linux-guest
 # Not a test: how traces fare between this host's kvm and nested SVM's, both ways (issue 18).
 svm-cross: deps all linux-guest
 	@sh tests/svm/cross.sh
+
+# The hello boot recorded LINUX_SOAK_N times (20), two at a time, each replayed with --verify
+# (docs/linux.md; ~10 minutes on 2 cores).
+soak-linux: deps all linux-guest
+	@sh tests/run.sh tests/linux/soak.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

@@ -40,6 +40,9 @@ struct vm_exit {
 		} mmio;
 		struct {
 			uint64_t dr6, pc;
+			/* A physical watch hit (soft_engine_watch_phys): this stop may be up
+			 * to a translation block after the instruction that made it. */
+			bool phys;
 		} debug;
 		struct {
 			uint32_t hw_reason;	/* backend's own reason code (e.g. KVM_EXIT_*) */

@@ -273,7 +273,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	}
 	if (s->stopping || s->blk)
 		return;	/* a block counted whole may lie in a covered range */
-	if (s->watch_hit && !s->watch_defer)
+	if ((s->watch_hit || s->phys_hit) && !s->watch_defer)
 		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
 	s->mode64 = -1;	/* this instruction may change the privilege or the mode */
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
@@ -676,7 +676,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	s->blk = NULL;
 	if (s->in_tramp || s->probing || s->stopping)
 		return;
-	if (s->watch_hit && !s->watch_defer)
+	if ((s->watch_hit || s->phys_hit) && !s->watch_defer)
 		return block_halt(s, WHY_WATCH, addr);
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return block_halt(s, WHY_KICK, addr);
@@ -1019,6 +1019,54 @@ static int arm_watch_hooks(struct soft *s, bool on)
 	return 0;
 }
 
+/* ---- physical watches ----
+ *
+ * Unicorn calls a memory hook only for accesses whose guest-physical start lies in the
+ * hook's range, and takes its slow path for every access once any memory hook exists (the
+ * engine's hook_no_write already makes it); so hooks on the watched bytes alone cost nothing
+ * while nothing touches them, and blocks keep running whole. */
+static void hook_phys_watch(uc_engine *uc, uc_mem_type type, uint64_t gpa, int size,
+			    int64_t value, void *user)
+{
+	struct soft *s = user;
+	(void)uc;
+	(void)value;
+	if (s->in_tramp || s->probing)
+		return;
+	for (int i = 0; i < s->nphys; i++) {
+		const struct soft_phys_watch *w = &s->phys[i];
+		if ((w->reads || type == UC_MEM_WRITE) && gpa < w->gpa + w->len &&
+		    w->gpa < gpa + (uint64_t)size)
+			s->phys_hit = true;
+	}
+}
+
+int soft_engine_watch_phys(struct engine *e, const struct soft_phys_watch *w, int n)
+{
+	struct soft *s = to_soft(e);
+	if (n < 0 || n > SOFT_MAX_PHYS_WATCH)
+		return -ENOSPC;
+	for (int i = 0; i < s->nphys; i++)
+		uc_hook_del(s->uc, s->phys_hook[i]);
+	s->nphys = 0;
+	s->phys_hit = false;
+	for (int i = 0; i < n; i++) {
+		/* An access of up to 8 bytes that starts before the watched ones reaches them. */
+		uint64_t begin = w[i].gpa > 7 ? w[i].gpa - 7 : 0;
+		int type = UC_HOOK_MEM_WRITE | (w[i].reads ? UC_HOOK_MEM_READ : 0);
+		if (uc_hook_add(s->uc, &s->phys_hook[i], type, (void *)hook_phys_watch, s, begin,
+				w[i].gpa + w[i].len - 1)) {
+			soft_engine_watch_phys(e, NULL, 0);
+			return -ENOMEM;
+		}
+		s->phys[i] = w[i];
+		s->nphys = i + 1;
+	}
+	/* Whether an access calls memory hooks is decided when its block is translated. */
+	uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	return 0;
+}
+
 struct access_probe {
 	struct soft *s;
 	uint64_t page;	/* the faulting linear page (CR2's) */
@@ -1311,7 +1359,9 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			x->debug.dr6 = 0xffff0ff0ULL | s->watch_hit |
 				       (s->single_step && s->icount != before ? 1ULL << 14 : 0);
 			x->debug.pc = rip;
+			x->debug.phys = s->phys_hit;
 			s->watch_hit = 0;
+			s->phys_hit = false;
 			return 0;
 		case WHY_KICK:
 			atomic_store(&s->kicked, 0);

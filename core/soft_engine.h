@@ -65,6 +65,22 @@ void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len);
 /* Names the Unicorn this binary runs the soft engine on ("Unicorn 2.1.1"). */
 void soft_engine_version(char *buf, int len);
+/* Guest-physical bytes to watch cheaply: [gpa, gpa+len), written (or, with reads, accessed)
+ * by an instruction. */
+struct soft_phys_watch {
+	uint64_t gpa;
+	uint32_t len;
+	bool reads;
+};
+#define SOFT_MAX_PHYS_WATCH 4
+/* Arms n physical watches (0 disarms them). Unlike data breakpoints (set_guest_debug), which
+ * make every instruction run under the per-instruction hook to stop right after the one that
+ * hit, these leave blocks counted whole: a hit stops the run (EXIT_DEBUG with debug.phys) at
+ * the next instruction or block start, in the same exit, up to a block late. For finding
+ * cheaply where to look exactly (reverse-continue: replay/debug_events.c). Accesses the engine
+ * makes itself (interrupt frames) and the part of a page-crossing write beyond its first
+ * page are not seen. 0, or -ENOSPC / -ENOMEM. */
+int soft_engine_watch_phys(struct engine *e, const struct soft_phys_watch *w, int n);
 /* True when e is a soft engine (so the calls above are valid on it). */
 bool engine_is_soft(const struct engine *e);
 

@@ -89,6 +89,12 @@ struct soft {
 	uc_hook watch_mem_hook, watch_code_hook;
 	uint64_t watch_hit;	/* DR6 B0-B3 of the accesses of the instruction that last ran */
 	bool watch_defer;	/* complete_io: a hit is reported by the next run instead */
+	/* Physical watches (soft_engine_watch_phys): a memory hook on those bytes alone, blocks
+	 * still counted whole; phys_hit stops the run at the next instruction or block start. */
+	int nphys;
+	struct soft_phys_watch phys[SOFT_MAX_PHYS_WATCH];
+	uc_hook phys_hook[SOFT_MAX_PHYS_WATCH];
+	bool phys_hit;
 	atomic_int kicked;
 
 	enum soft_why why;

@@ -132,6 +132,10 @@ void vm_debug_exit(struct vm *vm, const struct vm_exit *x)
 			pause(vm, DEBUG_STOP_STEP, -1);
 		return;
 	}
+	if (x->debug.phys) {
+		pause(vm, DEBUG_STOP_PHYS_WATCH, -1);
+		return;
+	}
 	for (int i = 0; i < d->nhw && !(dr6 & DR6_BS); i++) {
 		if (!(dr6 & (2ULL << i)))
 			continue;

@@ -27,6 +27,7 @@ enum vm_debug_stop {
 	DEBUG_STOP_STEP,	/* a single step (or on_step asked to pause) */
 	DEBUG_STOP_BREAK,	/* hardware breakpoint hw[stop_bp] */
 	DEBUG_STOP_WATCH,	/* hardware data breakpoint hw[stop_bp] (trap after the access) */
+	DEBUG_STOP_PHYS_WATCH,	/* the soft engine's physical watch: up to a block after the access */
 	DEBUG_STOP_AT_EXIT,	/* reached pause_at_exit */
 	DEBUG_STOP_INTERRUPT,	/* vm_debug_interrupt() */
 };

@@ -20,6 +20,8 @@ struct hit {
 	uint32_t count;
 };
 
+struct hit_exits;
+
 struct scan {
 	struct debugger *d;
 	struct pos end;		/* pause here */
@@ -39,6 +41,10 @@ struct scan {
 	/* forward continue by steps (watchpoints): the stop that ended it */
 	bool forward;
 	struct hit found;
+	/* reverse-continue with the soft engine's physical watches: the exits they stopped in;
+	 * and where a scan of one of them can end: the soft engine's count at its last stop */
+	struct hit_exits *exits;
+	uint64_t until_icount;
 };
 
 static uint64_t read_value(struct debugger *d, const struct watch *w)
@@ -110,6 +116,7 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 	struct debugger *d = s->d;
 	struct pos here = { vm->exits, vm->debug.steps };
 	struct kvm_regs r;
+	d->scanned++;
 	if (vm->engine->ops->get_regs(vm->engine, &r))
 		return true;
 	if (s->regs) {
@@ -153,7 +160,7 @@ static bool on_scan_step(struct vm *vm, void *ctx)
 	bool at_end = s->stop_on_end && !pos_cmp(here, s->end);
 	if (!at_end)
 		s->prev = here;
-	return at_end;
+	return at_end || (s->until_icount && soft_engine_icount(vm->engine) >= s->until_icount);
 }
 
 static void scan_begin(struct debugger *d, struct scan *s)
@@ -206,25 +213,30 @@ int dbg_locate(struct debugger *d)
 	return rc;
 }
 
-/* Stop events (breakpoints, watchpoints) strictly between the checkpoint `from` and `end`. */
-static int scan_back(struct debugger *d, size_t from, struct pos end, struct scan *s)
+/* Steps from where the VM stands (a position known exactly) to `end`, collecting the stop
+ * events after here and before end. */
+static int scan_to(struct debugger *d, struct pos end, struct scan *s)
 {
-	int rc = dbg_restore(d, from);
-	if (rc)
-		return rc;
 	s->end = end;
 	s->stop_on_end = true;
 	s->collect = true;
 	scan_begin(d, s);
 	if (!pos_cmp(d->here, end))
 		return 0;
-	rc = dbg_run(d);
-	if (!rc && pos_cmp(d->here, end) && !d->at_end) {
+	int rc = dbg_run(d);
+	if (!rc && pos_cmp(d->here, end) && !d->at_end && !s->until_icount) {
 		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
 			 (unsigned long long)end.exits, (unsigned long long)end.steps);
 		rc = -EIO;
 	}
 	return rc;
+}
+
+/* Stop events (breakpoints, watchpoints) strictly between the checkpoint `from` and `end`. */
+static int scan_back(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	int rc = dbg_restore(d, from);
+	return rc ? rc : scan_to(d, end, s);
 }
 
 /* Whether the watchpoints can be the CPU's data breakpoints: only the soft engine checks
@@ -261,20 +273,114 @@ static void arm_free_run(struct debugger *d, bool data)
 			(uint8_t)d->watch[i].len };
 }
 
+/* The number of breakpoints (not watchpoints) in gdb's table. */
+static int exec_breakpoints(const struct debugger *d)
+{
+	int n = 0;
+	for (int i = 0; i < d->nbps; i++)
+		n += d->bps[i].type <= GDB_BP_HARDWARE;
+	return n;
+}
+
+/* Whether a search for stops runs freely (scan_back_free, scan_back_watch) rather than
+ * stepping every instruction (scan_back). */
+static bool searches_freely(struct debugger *d)
+{
+	return exec_breakpoints(d) <= VM_DEBUG_MAX_HW && (!d->nwatch || engine_is_soft(d->vm->engine));
+}
+
+/* Arms the breakpoints and, on the watched bytes, the soft engine's physical watches for a
+ * free run. */
+static int arm_phys_watches(struct debugger *d)
+{
+	struct soft_phys_watch pw[MAX_WATCH];
+	for (int i = 0; i < d->nwatch; i++)
+		pw[i] = (struct soft_phys_watch){ d->watch[i].gpa, d->watch[i].len,
+						  d->watch[i].type != GDB_WATCH_WRITE };
+	if (soft_engine_watch_phys(d->vm->engine, pw, d->nwatch))
+		return -ENOMEM;
+	dbg_mode(d, false, NULL, NULL, true);
+	return 0;
+}
+
+/* Forward continue with watchpoints on a soft-engine recording: runs freely with the engine's
+ * physical watches and the breakpoints armed; at each stop, the part of its exit since the run
+ * started (or since the exit's start) is stepped and compared up to the stop, as a stepped
+ * continue does, and its first event is the stop gdb gets. A part with none (a write that
+ * changed nothing) runs on from the stop. Returns 1 when it cannot be done that way (a live
+ * VM cannot go back to step). */
+static int forward_watch(struct debugger *d, struct gdb_stop *stop)
+{
+	if (d->live || !d->nwatch || !searches_freely(d))
+		return 1;
+	int rc = dbg_locate(d);
+	struct vm_debug *g = &d->vm->debug;
+	while (!rc) {
+		struct pos start = d->here;
+		uint64_t before[MAX_WATCH];
+		struct kvm_regs r;
+		for (int i = 0; i < d->nwatch; i++)
+			before[i] = read_value(d, &d->watch[i]);
+		if ((rc = arm_phys_watches(d)) || (rc = d->vm->engine->ops->get_regs(d->vm->engine, &r)))
+			return rc;
+		/* A continue that starts on a breakpoint leaves it first. */
+		for (int i = 0; i < g->nhw; i++)
+			g->step_over |= g->hw[i].addr == r.rip;
+		rc = dbg_run(d);
+		soft_engine_watch_phys(d->vm->engine, NULL, 0);
+		if (rc || d->at_end)
+			return rc;
+		if (g->stop == DEBUG_STOP_INTERRUPT) {
+			dbg_record_stop(d);
+			stop->signo = GDB_SIGINT;
+			return 0;
+		}
+		uint64_t until = soft_engine_icount(d->vm->engine);
+		struct pos from = d->vm->exits == start.exits ? start : (struct pos){ d->vm->exits, 0 };
+		if ((rc = dbg_goto_pos(d, from)))
+			return rc;
+		/* A change between start and the stop's exit that no instruction made (the engine's
+		 * own writes): step from the start. */
+		bool unseen = false;
+		for (int i = 0; i < d->nwatch && pos_cmp(from, start); i++)
+			unseen |= read_value(d, &d->watch[i]) != before[i];
+		if (unseen && (rc = dbg_goto_pos(d, start)))
+			return rc;
+		struct scan s = { .d = d, .forward = true, .until_icount = until };
+		scan_begin(d, &s);
+		if ((rc = dbg_run(d)) || d->at_end)
+			return rc;
+		if (g->stop == DEBUG_STOP_INTERRUPT) {
+			stop->signo = GDB_SIGINT;
+			return 0;
+		}
+		if (s.found.reason != GDB_STOP_SIGNAL) {
+			stop->reason = s.found.reason;
+			stop->addr = s.found.addr;
+			return 0;
+		}
+	}
+	return rc;
+}
+
 int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
+	int rc = forward_watch(d, stop);
+	if (rc != 1)
+		return rc;
 	struct kvm_regs r;
 	d->vm->engine->ops->get_regs(d->vm->engine, &r);
-	int nexec = 0;
-	for (int i = 0; i < d->nbps; i++)
-		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
+	int nexec = exec_breakpoints(d);
 	bool data = d->nwatch && data_breakpoints(d, nexec);
 	if ((d->nwatch && !data) || nexec > VM_DEBUG_MAX_HW) {
 		/* Watchpoints, and breakpoints beyond the hardware's, are software here: step and
-		 * compare after every instruction. */
+		 * compare after every instruction, from a position made exact first (the stop it
+		 * leads to is known by its steps from there). */
 		struct scan s = { .d = d, .forward = true };
+		if ((rc = dbg_locate(d)))
+			return rc;
 		scan_begin(d, &s);
-		int rc = dbg_run(d);
+		rc = dbg_run(d);
 		if (rc || d->at_end)
 			return rc;
 		if (d->vm->debug.stop == DEBUG_STOP_INTERRUPT) {
@@ -296,8 +402,7 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	 * exit). From a stop not located yet, the counts go on from where that run started, and
 	 * are right only for the breakpoints that run counted. */
 	if (!d->here_known && !same_points(g->hw, g->nhw, counted, ncounted)) {
-		int rc = dbg_locate(d);
-		if (rc)
+		if ((rc = dbg_locate(d)))
 			return rc;
 		arm_free_run(d, data);
 	}
@@ -308,7 +413,7 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	/* A continue that starts on a breakpoint leaves it first. */
 	for (int i = 0; i < g->nhw; i++)
 		g->step_over |= g->hw[i].kind == HW_EXEC && g->hw[i].addr == r.rip;
-	int rc = dbg_run(d);
+	rc = dbg_run(d);
 	if (rc || d->at_end)
 		return rc;
 	dbg_record_stop(d);
@@ -324,24 +429,28 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 	return 0;
 }
 
-/* Breakpoint hits strictly between the checkpoint `from` and `end`, when the hardware can
- * watch every breakpoint and there are no watchpoints: the VM runs freely with breakpoints
- * armed up to end's exit, and only that exit's own steps are stepped. Returns 0, 1 when it
- * cannot be done that way, or an error. */
-static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
+/* Breakpoints at the position the VM stands at, an exit's start, which a scan that steps from
+ * there does not see: added as hits. */
+static bool add_start_breakpoints(struct debugger *d, struct scan *s)
 {
-	int nexec = 0;
 	for (int i = 0; i < d->nbps; i++)
-		nexec += d->bps[i].type <= GDB_BP_HARDWARE;
-	if (d->nwatch || nexec > VM_DEBUG_MAX_HW)
-		return 1;
-	int rc = dbg_restore(d, from);
+		if (d->bps[i].type <= GDB_BP_HARDWARE && breakpoint_at_start(d, d->bps[i].addr) &&
+		    !add_hit(s, d->here, bp_reason(d, d->bps[i].addr), 0))
+			return false;
+	return true;
+}
+
+/* Runs freely from where the VM stands, with what dbg_mode and the engine have armed, to the
+ * start of exit end.exits, calling on_stop at each pause before it (false: out of memory). */
+static int free_run_to(struct debugger *d, struct pos end, bool (*on_stop)(struct scan *),
+		       struct scan *s)
+{
 	struct vm_debug *g = &d->vm->debug;
-	dbg_mode(d, false, NULL, NULL, true);
 	g->pause_at_exit = end.exits;
-	while (!rc && d->here.exits < end.exits) {
-		if ((rc = dbg_run(d)))
-			break;
+	while (d->here.exits < end.exits) {
+		int rc = dbg_run(d);
+		if (rc)
+			return rc;
 		if (d->at_end && d->here.exits == end.exits)
 			break;	/* `end` is the end of the recording */
 		if (d->at_end || g->stop == DEBUG_STOP_INTERRUPT) {
@@ -350,31 +459,120 @@ static int scan_back_free(struct debugger *d, size_t from, struct pos end, struc
 				 (unsigned long long)end.exits, (unsigned long long)end.steps);
 			return -EIO;
 		}
-		if (g->stop != DEBUG_STOP_BREAK)
-			continue;
-		uint64_t bp = g->hw[g->stop_bp].addr;
-		if (!add_hit(s, (struct pos){ d->vm->exits, 0 }, bp_reason(d, bp), 0))
+		if (g->stop != DEBUG_STOP_AT_EXIT && !on_stop(s))
 			return -ENOMEM;
-		s->hits[s->nhits - 1].bp = bp;
-		s->hits[s->nhits - 1].count = g->hits[g->stop_bp];
 	}
-	if (rc || !end.steps)
+	return 0;
+}
+
+/* A free run's breakpoint stop: the count-th hit of its breakpoint in the exit of the stop. */
+static bool on_free_break(struct scan *s)
+{
+	struct debugger *d = s->d;
+	struct vm_debug *g = &d->vm->debug;
+	if (g->stop != DEBUG_STOP_BREAK)
+		return true;
+	uint64_t bp = g->hw[g->stop_bp].addr;
+	if (!add_hit(s, (struct pos){ d->vm->exits, 0 }, bp_reason(d, bp), 0))
+		return false;
+	s->hits[s->nhits - 1].bp = bp;
+	s->hits[s->nhits - 1].count = g->hits[g->stop_bp];
+	return true;
+}
+
+/* Breakpoint hits strictly between the checkpoint `from` and `end`, when the hardware can
+ * watch every breakpoint and there are no watchpoints: the VM runs freely with breakpoints
+ * armed up to end's exit, and only that exit's own steps are stepped. Returns 0, 1 when it
+ * cannot be done that way, or an error. */
+static int scan_back_free(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	if (d->nwatch || !searches_freely(d))
+		return 1;
+	int rc = dbg_restore(d, from);
+	if (rc)
+		return rc;
+	dbg_mode(d, false, NULL, NULL, true);
+	if ((rc = free_run_to(d, end, on_free_break, s)) || !end.steps)
 		return rc;
 	/* The last exit's steps: the start itself first. */
-	for (int i = 0; i < g->nhw; i++)
-		if (breakpoint_at_start(d, g->hw[i].addr) &&
-		    !add_hit(s, d->here, bp_reason(d, g->hw[i].addr), 0))
-			return -ENOMEM;
-	s->end = end;
-	s->stop_on_end = true;
-	s->collect = true;
-	scan_begin(d, s);
-	rc = dbg_run(d);
-	if (!rc && pos_cmp(d->here, end)) {
-		snprintf(d->error, sizeof(d->error), "the scan did not come back to %llu.%llu",
-			 (unsigned long long)end.exits, (unsigned long long)end.steps);
-		rc = -EIO;
+	return add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
+}
+
+/* The exits a free run with the soft engine's physical watches (or breakpoints) stopped in,
+ * and the engine's instruction count at the last stop in each: the hits lie before it. */
+struct hit_exits {
+	struct hit_exit {
+		uint64_t exits, icount;
+	} *v;
+	size_t n, cap;
+};
+
+static bool on_watch_run_stop(struct scan *s)
+{
+	struct debugger *d = s->d;
+	struct hit_exits *x = s->exits;
+	enum vm_debug_stop why = d->vm->debug.stop;
+	if (why != DEBUG_STOP_BREAK && why != DEBUG_STOP_PHYS_WATCH)
+		return true;
+	for (int i = 0; i < d->nwatch; i++)
+		s->values[i] = read_value(d, &d->watch[i]);
+	uint64_t icount = soft_engine_icount(d->vm->engine);
+	if (x->n && x->v[x->n - 1].exits == d->vm->exits) {
+		x->v[x->n - 1].icount = icount;
+		return true;
 	}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		struct hit_exit *v = realloc(x->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = (struct hit_exit){ d->vm->exits, icount };
+	return true;
+}
+
+/* Stop events strictly between the checkpoint `from` and `end` with watchpoints, on a
+ * soft-engine trace, without stepping the whole interval: a free run with the engine's
+ * physical watches (blocks still counted whole) and the breakpoints armed finds the exits in
+ * which an instruction touched a watched byte or reached a breakpoint; then only end's own
+ * steps, and those exits from the latest (each up to its last stop), are stepped, until one
+ * holds a stop. Returns 0, 1 when it cannot be done that way (another engine; more
+ * breakpoints than the hardware's; a watched value the run saw change with no instruction
+ * touching it: the engine's own writes), or an error. */
+static int scan_back_watch(struct debugger *d, size_t from, struct pos end, struct scan *s)
+{
+	if (!d->nwatch || !searches_freely(d))
+		return 1;
+	struct hit_exits x = { 0 };
+	int rc = dbg_restore(d, from);
+	if (rc || (rc = arm_phys_watches(d)))
+		return rc;
+	for (int i = 0; i < d->nwatch; i++)
+		s->values[i] = read_value(d, &d->watch[i]);
+	s->exits = &x;
+	rc = free_run_to(d, end, on_watch_run_stop, s);
+	s->exits = NULL;
+	soft_engine_watch_phys(d->vm->engine, NULL, 0);
+	for (int i = 0; !rc && i < d->nwatch; i++)
+		if (read_value(d, &d->watch[i]) != s->values[i])
+			rc = 1;
+	if (!rc && end.steps && d->here.exits == end.exits && !d->at_end)
+		rc = add_start_breakpoints(d, s) ? scan_to(d, end, s) : -ENOMEM;
+	/* Each exit is stepped up to its last stop, not to its end: an exit can be millions of
+	 * instructions long (Linux's early boot). */
+	for (size_t i = x.n; !rc && !s->nhits && i-- > 0;) {
+		struct pos next = { x.v[i].exits + 1, 0 };
+		if (!(rc = dbg_goto_exit(d, x.v[i].exits)) && x.v[i].exits > d->ck.v[from].exits &&
+		    !add_start_breakpoints(d, s))
+			rc = -ENOMEM;
+		s->until_icount = x.v[i].icount;
+		if (!rc)
+			rc = scan_to(d, pos_cmp(next, end) < 0 ? next : end, s);
+		s->until_icount = 0;
+	}
+	free(x.v);
 	return rc;
 }
 
@@ -395,15 +593,29 @@ static int goto_hit(struct debugger *d, const struct hit *h)
 int dbg_reverse_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct pos end = d->here;
-	for (;;) {
+	/* The latest stretch first. Running freely, each one that holds no stop makes the next,
+	 * before it, twice as many checkpoint intervals long: a stop far back costs a few
+	 * restores, not one per interval, and at most twice the replay of the distance to it.
+	 * Stepping costs the same per instruction however it is cut: one interval at a time. */
+	unsigned grow = searches_freely(d) ? 2 : 1;
+	for (unsigned span = 1;; span *= grow) {
 		long best = dbg_checkpoint_before(d, end, true);
 		if (best < 0) {
 			stop->reason = GDB_STOP_REPLAY_BEGIN;
 			return dbg_goto_pos(d, (struct pos){ 0, 0 });
 		}
+		for (unsigned i = 1; i < span; i++) {
+			long earlier = dbg_checkpoint_before(d, (struct pos){ d->ck.v[best].exits, 0 },
+						     true);
+			if (earlier < 0)
+				break;
+			best = earlier;
+		}
 		struct pos from = { d->ck.v[best].exits, 0 };
 		struct scan s = { .d = d };
 		int rc = scan_back_free(d, (size_t)best, end, &s);
+		if (rc == 1)
+			rc = scan_back_watch(d, (size_t)best, end, &s);
 		if (rc == 1)
 			rc = scan_back(d, (size_t)best, end, &s);
 		if (!rc && s.nhits) {

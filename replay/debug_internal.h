@@ -58,6 +58,7 @@ struct debugger {
 	bool at_end;		/* the recording ends here (the guest exited, or the trace ends) */
 	bool step_into_interrupts; /* `monitor step-into-interrupts on`: steps enter handlers */
 	bool broken;		/* the replay diverged: nothing can run any more */
+	uint64_t scanned;	/* stops the scans for events stepped through (monitor info) */
 	int exit_status;
 	char error[512];
 };

@@ -188,9 +188,11 @@ static int target_monitor(void *t, const char *cmd, struct gdb_out *out)
 		for (size_t i = 0; i < d->ck.n; i++)
 			gdb_out_printf(out, "%s%llu", i ? ", " : "", (unsigned long long)d->ck.v[i].exits);
 		gdb_out_printf(out, "\npage store %llu unique pages, %llu bytes (budget %llu); a checkpoint "
-				    "every %llu exits\n",
+				    "every %llu exits\nsearches for breakpoints and watchpoints stepped "
+				    "%llu times\n",
 			       (unsigned long long)st.unique_pages, (unsigned long long)st.bytes_stored,
-			       (unsigned long long)d->budget, (unsigned long long)d->every);
+			       (unsigned long long)d->budget, (unsigned long long)d->every,
+			       (unsigned long long)d->scanned);
 		return 0;
 	}
 	gdb_out_printf(out, "monitor commands: when, goto EXIT[.STEP], checkpoint, info, "

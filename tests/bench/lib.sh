@@ -22,3 +22,26 @@ bench_guest() {
 			--no-warn-rwx-segments -Ttext-segment=0x100000 -e pvh_start \
 			-o "$B/$name.elf" "$B/$name.o"
 }
+
+# gdb_timer: gdb script lines that define timed(NAME, COMMAND) in gdb's Python: it runs the
+# command and prints "TIME NAME SECONDS ok" (or "error: ...") and "AT NAME" with the
+# instruction gdb stopped at.
+gdb_timer() {
+	cat <<'EOG'
+python
+import time
+def timed(name, cmd):
+    t = time.monotonic()
+    try:
+        gdb.execute(cmd)
+        ok = 'ok'
+    except gdb.error as e:
+        ok = 'error: %s' % e
+    print('TIME %s %.4f %s' % (name, time.monotonic() - t, ok))
+    try:
+        print('AT %s %s' % (name, gdb.execute('x/i $pc', to_string=True).strip()))
+    except gdb.error as e:
+        print('AT %s nowhere: %s' % (name, e))
+end
+EOG
+}

@@ -15,6 +15,7 @@
 # info) and the server's RSS (/proc/PID/status) are read at the end.
 # Output: "TIME NAME SECONDS" lines per engine, then a table; raw output in build/bench/reverse/.
 cd "$(dirname "$0")/../.." || exit 1
+. tests/bench/lib.sh
 
 TICKS=${REVERSE_TICKS:-100}
 B=${REVERSE_DIR:-build/bench/reverse}
@@ -39,21 +40,7 @@ script() {
 set pagination off
 set confirm off
 target remote $target
-python
-import time
-def timed(name, cmd):
-    t = time.monotonic()
-    try:
-        gdb.execute(cmd)
-        ok = 'ok'
-    except gdb.error as e:
-        ok = 'error: %s' % e
-    print('TIME %s %.4f %s' % (name, time.monotonic() - t, ok))
-    try:
-        print('AT %s %s' % (name, gdb.execute('x/i \$pc', to_string=True).strip()))
-    except gdb.error as e:
-        print('AT %s nowhere: %s' % (name, e))
-end
+$(gdb_timer)
 break race_finish
 python timed('continue-to-end', 'continue')
 delete

@@ -237,23 +237,29 @@ upos() { grep '^position' "$TMP/user.out" | sed -n "$1p" | sed 's/position \([0-
 set -- $(upos 1) $(upos 2)
 check soft-user-two-steps-apart sh -c "[ $# -eq 4 ] && [ '$1' = '$3' ] && [ '${2:-0}' -eq $((${4:-0} + 2)) ]"
 
-# --- watchpoints on the soft engine run freely with its data breakpoints when they can (a
-# write or access watchpoint, aligned); with a read watchpoint the target steps and decodes.
-# Both ways an access watchpoint stops at the same position, right after the access: one step
-# back is an instruction that accesses the counter. Which access that is depends on the
+# --- watchpoints on a soft trace run freely with the engine's physical watches, then step the
+# exit of each stop (hw: a write and an access watchpoint; sw: a read one too); with three
+# breakpoints (more than the hardware's two, never hit) the target steps every instruction
+# (stepped). All stop an access watchpoint at the same position, right after the access: one
+# step back is an instruction that accesses the counter. Which access that is depends on the
 # recording: the system call's read; or its write, when a timer tick landed in race_spin (the
 # tick's increment is then the change the write watchpoint stops at), which happens more often
 # in a recording made on a loaded host, where more host time passes in each guest instruction.
-for how in hw sw; do
-	extra=
+for how in hw sw stepped; do
+	extra= many=
 	[ $how = sw ] && extra='rwatch active_session'
+	[ $how = stepped ] && many='break *0x10
+break *0x20
+break *0x30'
 	cat >"$TMP/swatch-$how.in" <<EOG
 break race_spin
 continue
 delete
+$many
 watch race.counter
 continue
 delete
+$many
 awatch race.counter
 $extra
 continue
@@ -271,7 +277,40 @@ apos() { sed -n '/^AWATCH/,$p' "$TMP/swatch-$1.out" | grep '^position'; }
 check soft-watch-stops-on-the-change grep -q "Old value = .*" "$TMP/swatch-hw.out"
 counter=$(sed -n 's/^COUNTER //p' "$TMP/swatch-hw.out")
 check soft-awatch-stops-right-after-the-access sh -c "[ -n '$counter' ] && sed -n '/^ACCESS/{n;p}' '$TMP/swatch-hw.out' | grep -q '# 0x$counter '"
-check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ]"
+check soft-awatch-free-and-stepped-agree sh -c "[ -n '$(apos hw)' ] && [ '$(apos hw)' = '$(apos sw)' ] && [ '$(apos hw)' = '$(apos stepped)' ]"
+
+# --- continue after continue inside one exit: race_spin's loop counter (a volatile local)
+# is stored 2000 times with no exit between; each continue stops right after the next store
+# (free with physical watches, and stepping every instruction: the same positions). The
+# stepped continue from the breakpoint's stop, a stop found by running freely, used to leave
+# its position unknown: `monitor when` then went back to the breakpoint.
+kline=$(grep -n 'for (volatile u64 k = 0' tests/guest/workloads.c | cut -d: -f1)
+for how in free stepped; do
+	many=
+	[ $how = stepped ] && many='break *0x10
+break *0x20
+break *0x30'
+	cat >"$TMP/kwatch-$how.in" <<EOG
+break workloads.c:$kline
+continue
+delete
+$many
+watch -l k
+continue
+continue
+echo K1\n
+monitor when
+continue
+echo K2\n
+monitor when
+EOG
+	trace=$TMP/soft.rwd session "kwatch-$how" "$TMP/kwatch-$how.in"
+done
+kpos() { grep -A1 "^$2\$" "$TMP/kwatch-$1.out" | sed -n 's/^position \([0-9.]*\) .*/\1/p'; }
+knew() { grep '^New value = ' "$TMP/kwatch-free.out" | sed -n "$1s/New value = //p"; }
+k2=$(knew 2) k3=$(knew 3)
+check soft-watch-continue-next-store-in-the-exit sh -c "[ -n '$k3' ] && [ '$k3' -eq '$((${k2:-0} + 1))' ]"
+check soft-watch-continue-free-and-stepped-agree sh -c "[ -n '$(kpos free K2)' ] && [ '$(kpos free K1)' = '$(kpos stepped K1)' ] && [ '$(kpos free K2)' = '$(kpos stepped K2)' ]"
 
 # --- the panic: a watchpoint on the pointer, run backwards to the store that NULLed it.
 cat >"$TMP/watch.in" <<'EOG'
@@ -287,6 +326,49 @@ check panic-run-reaches-end grep -q "No more reverse-execution history" "$TMP/wa
 check watch-reverse-continue-stops grep -q "Hardware watchpoint 1: active_session" "$TMP/watch.out"
 check watch-stops-at-the-null-store grep -q "active_session = NULL" "$TMP/watch.out"
 check watch-pc-is-the-store sh -c "grep -A1 '^STOPPED' '$TMP/watch.out' | grep -q 'movq   \$0x0,.*<active_session>'"
+
+# --- the same panic recorded on the soft engine: going back, a watchpoint runs freely with the
+# engine's physical watches and steps only the exits they name (docs/gdb.md); with three
+# breakpoints (more than the hardware's two, never hit) the target steps every instruction
+# instead. Both stop at the same positions: the NULL store in the tick (one stepi later the
+# pointer is NULL), the store before it, and the last read.
+"$REWIND" record --engine soft -o "$TMP/soft-panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
+cat >"$TMP/swback.in" <<'EOG'
+continue
+watch active_session
+reverse-continue
+echo WSTOP\n
+monitor when
+x/i $pc
+printf "BEFORE %lx\n", active_session
+stepi
+printf "AFTER %lx\n", active_session
+reverse-stepi
+reverse-continue
+echo WPREV\n
+monitor when
+x/i $pc
+delete
+rwatch active_session
+reverse-continue
+echo RSTOP\n
+monitor when
+x/i $pc
+monitor info
+EOG
+for how in free stepped; do
+	{ [ $how = stepped ] && printf 'break *0x10\nbreak *0x20\nbreak *0x30\n'; cat "$TMP/swback.in"; } >"$TMP/swback-$how.in"
+	trace=$TMP/soft-panic.rwd session "swback-$how" "$TMP/swback-$how.in"
+done
+swpos() { grep -A1 "^$2\$" "$TMP/swback-$1.out" | sed -n 's/^position \([0-9.]*\) .*/\1/p'; }
+check soft-watch-reverse-stops-at-the-null-store sh -c "sed -n '/^WSTOP/,/^BEFORE/p' '$TMP/swback-free.out' | grep -q 'movq   \$0x0,.*<active_session>'"
+check soft-watch-reverse-stops-right-before-the-write sh -c "grep -q '^BEFORE [1-9a-f]' '$TMP/swback-free.out' && grep -q '^AFTER 0$' '$TMP/swback-free.out'"
+check soft-watch-reverse-previous-store sh -c "sed -n '/^WPREV/,/^RSTOP/p' '$TMP/swback-free.out' | grep -q 'movq   \$0x[1-9a-f][0-9a-f]*,.*<active_session>'"
+stepped() { sed -n 's/^searches for breakpoints and watchpoints stepped \([0-9]*\) times/\1/p' "$TMP/swback-$1.out"; }
+check soft-watch-reverse-free-steps-less sh -c "[ -n '$(stepped free)' ] && [ $(stepped free)0 -lt $(stepped stepped)0 ]"
+for stop in WSTOP WPREV RSTOP; do
+	check "soft-watch-reverse-free-and-stepped-agree-$stop" sh -c "[ -n '$(swpos free $stop)' ] && [ '$(swpos free $stop)' = '$(swpos stepped $stop)' ]"
+done
 
 # --- read and access watchpoints on the same pointer: going back from the panic, the last
 # read is the panicking line's load; with an access watchpoint the accesses before it are the

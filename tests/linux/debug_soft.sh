@@ -2,7 +2,9 @@
 # /proc/sysrq-trigger`, tests/linux/guest/sysrq.sh) recorded on the soft engine, then served by
 # `rewind debug` to real gdb on the same kernel's vmlinux with its debug info (make linux-guest
 # LINUX_DBG=1): continue to the panic, the backtrace through sysrq, reverse-finish and
-# reverse-step back into sysrq_handle_crash, a breakpoint reached by reverse-continue.
+# reverse-step back into sysrq_handle_crash, a breakpoint reached by reverse-continue, and a
+# watchpoint on a kernel variable in reverse: console_loglevel (console_printk[0]), which
+# __handle_sysrq raises to 7 for its header and puts back to the boot's 4 (`quiet`).
 . tests/linux/lib.sh
 
 if ! have_linux_assets || [ ! -s "$LINUX/vmlinux" ]; then
@@ -40,6 +42,23 @@ echo MARK-REVERSE-CONTINUE\n
 break __handle_sysrq
 reverse-continue
 bt 1
+delete
+break panic
+continue
+delete
+watch console_printk[0]
+echo MARK-WATCH\n
+reverse-continue
+printf "VALUE-BEFORE %d\n", console_printk[0]
+stepi
+printf "VALUE-AFTER %d\n", console_printk[0]
+echo MARK-WATCH-AGAIN\n
+reverse-continue
+printf "VALUE-BEFORE %d\n", console_printk[0]
+echo MARK-WATCH-FORWARD\n
+continue
+printf "VALUE-AFTER %d\n", console_printk[0]
+echo MARK-END\n
 EOG
 sock="$TMP/debug.sock"
 timeout 600 "$REWIND" debug --socket "$sock" "$TMP/sysrq.rwd" >"$TMP/server.out" 2>&1 &
@@ -68,3 +87,22 @@ section MARK-STEP | grep -q '^#0 .*sysrq_handle_crash' &&
 section MARK-REVERSE-CONTINUE | grep -q '^Breakpoint 2, __handle_sysrq' &&
 	ok reverse-continue-stops-at-__handle_sysrq ||
 	fail reverse-continue-stops-at-__handle_sysrq "$(section MARK-REVERSE-CONTINUE | tail -3)"
+# Back from the panic, the last change of console_loglevel is __handle_sysrq putting it back
+# (7 -> 4): the stop is right before that store (7 there; one stepi later, 4). The change
+# before it is __handle_sysrq raising it (4 -> 7): gdb, which compares values itself, steps
+# back over the stop before the store it has just seen.
+section MARK-WATCH | grep -q '^__handle_sysrq (.*sysrq.c:[0-9]*' &&
+	section MARK-WATCH | grep -q '^Old value = 4$' && section MARK-WATCH | grep -q '^New value = 7$' &&
+	ok watch-reverse-continue-stops-in-__handle_sysrq-4-to-7 ||
+	fail watch-reverse-continue-stops-in-__handle_sysrq-4-to-7 "$(section MARK-WATCH | head -8)"
+section MARK-WATCH | grep -q '^VALUE-BEFORE 7$' && section MARK-WATCH | grep -q '^VALUE-AFTER 4$' &&
+	ok watch-reverse-stops-right-before-the-store ||
+	fail watch-reverse-stops-right-before-the-store "$(section MARK-WATCH | grep VALUE)"
+section MARK-WATCH-AGAIN | grep -q '^Old value = 7$' && section MARK-WATCH-AGAIN | grep -q '^New value = 4$' &&
+	section MARK-WATCH-AGAIN | grep -q '^VALUE-BEFORE 4$' &&
+	section MARK-WATCH-AGAIN | grep -q '^__handle_sysrq (' &&
+	ok watch-reverse-again-finds-the-raise || fail watch-reverse-again-finds-the-raise "$(section MARK-WATCH-AGAIN | head -8)"
+# Forward again from there, the watchpoint stops right after the raise (4 -> 7).
+section MARK-WATCH-FORWARD | grep -q '^Old value = 4$' && section MARK-WATCH-FORWARD | grep -q '^New value = 7$' &&
+	section MARK-WATCH-FORWARD | grep -q '^VALUE-AFTER 7$' &&
+	ok watch-continue-stops-right-after-the-raise || fail watch-continue-stops-right-after-the-raise "$(section MARK-WATCH-FORWARD | head -8)"

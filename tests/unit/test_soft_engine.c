@@ -1570,6 +1570,77 @@ TEST(data_watchpoint_with_single_step_in_cpl0)
 	guest_destroy(&g);
 }
 
+/* Runs watch_code with physical watches armed: each stop must be a physical watch's, and
+ * between two stops (from the start, up to the last) must lie at least one of the exact hits
+ * (`hits`: instruction counts into watch_code after which a data breakpoint on the same bytes
+ * traps), none after the last. Returns the number of stops, or -1; *first: the count at the
+ * first stop. */
+static int expect_phys_stops(struct guest *g, const uint64_t *hits, int nhits, uint64_t *first)
+{
+	struct engine *e = g->e;
+	struct vm_exit x;
+	uint64_t base = restart_watch_code(g), prev = 0;
+	int stops = 0, next = 0;
+	for (;;) {
+		if (e->ops->run(e, &x))
+			return -1;
+		uint64_t n = soft_engine_icount(e) - base;
+		if (is_step(&x, 0x20))
+			return next == nhits ? stops : -1;
+		if (x.reason != EXIT_DEBUG || !x.debug.phys || (x.debug.dr6 & 0xf) ||
+		    next == nhits || hits[next] <= prev || hits[next] > n) {
+			printf("  stop %d: exit %d phys %d at +%llu; next exact hit +%llu\n", stops,
+			       x.reason, x.debug.phys, (unsigned long long)n,
+			       (unsigned long long)(next < nhits ? hits[next] : 0));
+			return -1;
+		}
+		while (next < nhits && hits[next] <= n)
+			next++;
+		if (!stops)
+			*first = n;
+		prev = n;
+		stops++;
+	}
+}
+
+/* Physical watches leave kernel blocks counted whole: a hit stops the run at the next block
+ * start (or, under the code hook, the next instruction), never before the access and never
+ * without one. Reads count only when asked for; other linear addresses of the same bytes hit. */
+TEST(physical_watch_stops_at_most_a_block_late)
+{
+	struct guest g;
+	uint64_t first;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 1) == 0);		/* CPL0 */
+	CHECK(expect_phys_stops(&g, NULL, 0, &first) == 0);	/* translated without the hooks */
+	/* The first hits come before the 150-instruction loop, the next after it: the first stop
+	 * must come before the loop ends (+157). */
+	static const uint64_t writes[] = { 2, 5, 157, 163, 164, 165, 166 };
+	struct soft_phys_watch w = { WVAR, 4, false };
+	CHECK(soft_engine_watch_phys(e, &w, 1) == 0);
+	uint64_t whole = soft_engine_whole_blocks(e);
+	int stops = expect_phys_stops(&g, writes, 7, &first);
+	CHECK(stops > 0 && stops < 7);		/* some hits share a block */
+	CHECK(first < 157);
+	CHECK(soft_engine_whole_blocks(e) > whole);
+	static const uint64_t accesses[] = { 2, 3, 5, 157, 163, 164, 165, 166, 171 };
+	w.reads = true;
+	CHECK(soft_engine_watch_phys(e, &w, 1) == 0);
+	CHECK(expect_phys_stops(&g, accesses, 9, &first) > 0);
+	CHECK(first < 157);
+	/* One byte inside the dword: the dword stores that start before it reach it. */
+	static const uint64_t byte1[] = { 2, 5, 157, 164 };
+	w = (struct soft_phys_watch){ WVAR + 1, 1, false };
+	CHECK(soft_engine_watch_phys(e, &w, 1) == 0);
+	CHECK(expect_phys_stops(&g, byte1, 4, &first) > 0);
+	CHECK(first < 157);
+	CHECK(soft_engine_watch_phys(e, NULL, 0) == 0);
+	CHECK(expect_phys_stops(&g, NULL, 0, &first) == 0);
+	CHECK(soft_engine_watch_phys(e, &w, SOFT_MAX_PHYS_WATCH + 1) == -ENOSPC);
+	guest_destroy(&g);
+}
+
 /* Runs the guest to its MMIO read at 0xd0000000 with an access watchpoint on it in `slot`;
  * answers the read. Returns the instruction count before the read, or 0 on failure. */
 static uint64_t watch_the_mmio_read(struct guest *g, int slot, struct vm_exit *x)
@@ -1676,4 +1747,5 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
 	  T(data_watchpoint_on_an_mmio_read),
 	  T(data_watchpoint_hit_by_complete_io_reports_next),
+	  T(physical_watch_stops_at_most_a_block_late),
 	  T(speed_report))
