@@ -37,6 +37,15 @@ struct soft_stop {
 	bool fail_at_syscall;
 };
 
+/* What SYSCALL does: the manual's, or the one of the host a kvm recording ran on. */
+enum soft_syscall_model {
+	SOFT_SYSCALL_ARCH,	/* CPL0 at LSTAR with STAR's flat CS and SS (the default) */
+	/* PVM's (docs/platform.md): RCX, R11, RFLAGS and RIP as the manual says, but CS and SS
+	 * stay, so the guest is still at CPL3 and the fetch at LSTAR takes a #PF (error code
+	 * P|U, CR2 = LSTAR) into the kernel through the IDT. */
+	SOFT_SYSCALL_PVM,
+};
+
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
 /* Instructions retired since creation (or since soft_engine_set_icount). */
 uint64_t soft_engine_icount(struct engine *e);
@@ -46,6 +55,7 @@ void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
 /* The VMM wrote guest code behind the engine's back (loader, DMA into code pages): forget
  * the translations of guest-physical [gpa, gpa+len), whatever virtual addresses ran them. */
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len);
+void soft_engine_set_syscall_model(struct engine *e, enum soft_syscall_model m);
 /* Names the Unicorn this binary runs the soft engine on ("Unicorn 2.1.1"). */
 void soft_engine_version(char *buf, int len);
 /* True when e is a soft engine (so the calls above are valid on it). */

@@ -129,6 +129,7 @@ struct soft {
 	void *vctx;
 	int64_t tsc_offset;
 	bool sysret64;	/* the SYSRET to emulate has REX.W */
+	enum soft_syscall_model syscall_model;
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 
@@ -213,6 +214,7 @@ enum soft_event {
  * -1 with `why` when the guest cannot take it (the caller reports a shutdown). */
 int soft_deliver(struct soft *s, uint8_t vector, int64_t err, enum soft_event ev, char *why,
 		 int whylen);
+/* SYSCALL as s->syscall_model says, and SYSRET. 0, or -1 with `why`. */
 int soft_do_syscall(struct soft *s, char *why, int whylen);
 int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen);
 int soft_cpl(struct soft *s);

@@ -118,6 +118,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->cfg.host = host_kind_detect(cfg->engine);
 	vm->cfg.serial_in_fd = cfg->serial_in_fd;
 	pthread_mutex_init(&vm->host.lock, NULL);
 	pthread_cond_init(&vm->host.cond, NULL);

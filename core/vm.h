@@ -15,6 +15,7 @@
 #include "core/cpuid.h"
 #include "core/dirty.h"
 #include "core/engine.h"
+#include "core/host_kind.h"
 #include "core/landing.h"
 #include "core/loader.h"
 #include "core/memory.h"
@@ -56,6 +57,7 @@ struct vm_config {
 	bool console_escape;		/* serial_in_fd is a terminal: Ctrl-A is the escape key */
 	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
 	uint64_t chaos_seed;
+	enum host_kind host;		/* what runs the engine here: set by vm_create */
 };
 
 enum vm_stop_reason {
