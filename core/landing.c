@@ -94,9 +94,15 @@ bool landing_matches(struct vm *vm)
 
 bool landing_matches_on(struct vm *vm, struct engine *e)
 {
+	return landing_matches_but(vm, e, 0);
+}
+
+bool landing_matches_but(struct vm *vm, struct engine *e, uint64_t flags)
+{
 	const struct landing *l = &vm->landing;
 	struct ev_async_stop here;
-	if (registers(e, &here) || here.rip != l->target.rip || here.rflags != l->target.rflags ||
+	if (registers(e, &here) || here.rip != l->target.rip ||
+	    (here.rflags ^ l->target.rflags) & ~flags ||
 	    memcmp(here.regs, l->target.regs, sizeof(here.regs)))
 		return false;
 	for (uint32_t i = 0; i < l->target.npages; i++)

@@ -16,12 +16,17 @@
 #define SEARCH_BUDGET (1ULL << 22)
 
 #define PTE_PRESENT 1ULL
+#define PTE_ACCESSED (1ULL << 5)
+#define PTE_DIRTY (1ULL << 6)
 #define PTE_LARGE (1ULL << 7)
 #define PTE_ADDR 0x000ffffffffff000ULL
 
+/* The soft engine computes the flags an instruction leaves undefined its own way (the
+ * recording's OF after `shl $17` was 0 where Unicorn's was 1): they are no part of where a
+ * program is, so they are left out of the match and taken from the recording at the landing. */
 static bool at_landing(struct engine *e, void *vm)
 {
-	return landing_matches_on(vm, e);
+	return landing_matches_but(vm, e, RFLAGS_ARITH);
 }
 
 static int save_pages(struct landing_search *ls, struct vm *vm)
@@ -65,6 +70,20 @@ static void undo_changes(struct landing_search *ls, struct vm *vm)
 	}
 }
 
+/* Did the stretch change the table that is the landing's k-th page beyond accessed and
+ * dirty bits? Those the soft engine's page walker sets as a CPU does; kvm's shadow entries
+ * stay valid under them (a shadow entry kept read-only for a dirty bit faults once more and
+ * finds the bit set). Any other change would leave kvm's shadow tables stale. */
+static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k)
+{
+	const uint64_t *now = (const uint64_t *)(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE);
+	const uint64_t *was = (const uint64_t *)(ls->saved + (size_t)k * PAGE_SIZE);
+	for (int i = 0; i < 512; i++)
+		if ((now[i] ^ was[i]) & ~(PTE_ACCESSED | PTE_DIRTY))
+			return true;
+	return false;
+}
+
 /* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
  * changed? Each table is looked at once (`visited`), so shared and recursive entries cost
  * nothing more. */
@@ -76,7 +95,7 @@ static bool table_changed(struct landing_search *ls, struct vm *vm, uint64_t tab
 	ls->visited[page / 64] |= 1ULL << (page % 64);
 	for (uint32_t i = 0; i < ls->nchanged; i++)
 		if (vm->landing.pages[ls->changed[i]].page == page)
-			return true;
+			return table_rewritten(ls, vm, ls->changed[i]);
 	if (level == 1)
 		return false;
 	const uint64_t *e = (const uint64_t *)(vm->mem.host + table);
@@ -103,6 +122,15 @@ static bool tables_changed(struct landing_search *ls, struct vm *vm, const struc
 	return table_changed(ls, vm, s->cr3 & PTE_ADDR, 4);
 }
 
+/* kvm runs CPL3 code natively on this host and no breakpoint fires in it (docs/platform.md):
+ * a stretch out of budget there stays on the soft engine, which can find a landing in user
+ * code, and one in the kernel too. */
+static bool in_user_code(struct engine *soft)
+{
+	struct kvm_sregs s;
+	return soft->ops->get_sregs(soft, &s) == 0 && (s.cs.selector & 3);
+}
+
 /* Runs the stretch on the soft engine from state v. Returns 1 at the landing, 0 out of
  * budget (both with v the state reached, the pages it changed marked dirty), -1 when kvm must
  * search from where it stands (memory as it was). */
@@ -114,17 +142,20 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 		.addr = vm->landing.target.rip,
 		.pred = at_landing,
 		.ctx = vm,
-		/* On this host kvm's SYSCALL stays at CPL3 and the guest enters its kernel through
-		 * a fault; the soft engine's enters CPL0. Both reach the same registers by other
-		 * paths through memory (a test kernel's scratch word was written on one only), so
-		 * a stretch across a SYSCALL is kvm's to run. */
-		.fail_at_syscall = true,
+		/* Where the recording's host is not known, neither is what its SYSCALL did (PVM's
+		 * stays at CPL3 and enters the kernel through a fault, the manual's enters CPL0:
+		 * the same registers by other paths through memory), so a stretch across one is
+		 * kvm's to run. */
+		.fail_at_syscall = ls->recorded_on == HOST_UNKNOWN,
 	};
 	struct vm_exit x;
 	struct kvm_sregs before = v->sregs;
 	if (save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
 		return -1;
-	bool ran = soft_engine_run_until(ls->soft, &st, &x) == 0;
+	bool ran;
+	while ((ran = soft_engine_run_until(ls->soft, &st, &x) == 0) && x.reason == EXIT_INSN_LIMIT &&
+	       in_user_code(ls->soft))
+		st.icount += SEARCH_BUDGET;
 	find_changed(ls, vm);
 	if (!ran || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
 	    vcpu_state_read(ls->soft, v) || !paging_supported(&v->sregs) ||
@@ -138,6 +169,9 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	 * clear, so kvm stopping there has it clear too. */
 	v->sregs.apic_base = before.apic_base;
 	v->regs.rflags &= ~RFLAGS_RF;
+	if (x.reason == EXIT_DEBUG)
+		v->regs.rflags = (v->regs.rflags & ~RFLAGS_ARITH) |
+				 (vm->landing.target.rflags & RFLAGS_ARITH);
 	return x.reason == EXIT_DEBUG;
 }
 
@@ -166,6 +200,8 @@ int landing_search(struct landing_search *ls, struct vm *vm)
 		ls->soft = soft_engine_create(&vm->mem, &vm->cpuid, ls->error, sizeof(ls->error));
 		if (!ls->soft)
 			return -ENOTSUP;
+		if (ls->recorded_on == HOST_PVM)
+			soft_engine_set_syscall_model(ls->soft, SOFT_SYSCALL_PVM);
 	}
 	int found = run_stretch(ls, vm, &v);
 	if (found < 0) {

@@ -28,10 +28,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/host_kind.h"
+
 struct vm;
 struct engine;
 
 struct landing_search {
+	/* The host the trace was recorded on: the soft engine does what its SYSCALL did (PVM:
+	 * stays at CPL3, docs/platform.md). A trace that does not say (HOST_UNKNOWN, older
+	 * traces) never has a stretch run across a SYSCALL. */
+	enum host_kind recorded_on;
 	struct engine *soft;	/* created at the first search, kept for the VM's life */
 	uint8_t *saved;		/* the landing's pages as they were before the stretch */
 	size_t saved_cap;	/* pages */

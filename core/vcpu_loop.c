@@ -204,9 +204,13 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 }
 
 /* Recording, at a kick: an interrupt that has waited a grace period for an exit is delivered
- * here, at an asynchronous landing, when the guest runs CPL0 code (replay finds the point
- * again with a hardware breakpoint). CPL3 code runs natively here and no breakpoint stops it,
- * so there the interrupt waits for the next exit: a deferral, counted once per interrupt. */
+ * here, at an asynchronous landing, in CPL0 and CPL3 code alike, as `run` delivers it at a
+ * kick. Replay finds the point again from its landing signature: with a hardware breakpoint
+ * where one fires, and on the soft engine where none does (CPL3 code on PVM, which runs it
+ * natively; core/landing_search.c). A guest that cannot take the interrupt (IF=0, an
+ * interrupt shadow) is kicked again after the grace period; in CPL3 code, where that is KVM's
+ * IF quirk (docs/platform.md) more likely than the guest's choice, the interrupt waits for
+ * the next exit instead: a deferral, counted once per interrupt. */
 /* An engine that counts instructions (soft) needs none of this: the kick's instruction count
  * is the position (EV_ASYNC_ICOUNT), and replay stops the engine at that count. */
 static void vm_record_kick(struct vm *vm)
@@ -240,8 +244,7 @@ static void vm_record_kick(struct vm *vm)
 	struct kvm_sregs sregs;
 	uint8_t *sig;
 	long n;
-	bool user = vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3);
-	bool interruptible = !user && vm->engine->ops->interruptible(vm->engine);
+	bool interruptible = vm->engine->ops->interruptible(vm->engine);
 	if (interruptible && vm_chaos_holds(vm))
 		return;
 	if (interruptible && (n = landing_record(vm, &sig)) > 0) {
@@ -250,10 +253,11 @@ static void vm_record_kick(struct vm *vm)
 		vm_deliver_async_irq(vm);
 		return;
 	}
-	/* User code runs natively and can run long: stop kicking until the next exit. (Kernel
-	 * code entered by a system call before that exit loses its chance of a landing.) */
-	if (user)
-		irq_wait_end(vm);
+	if (vm->engine->ops->get_sregs(vm->engine, &sregs) || !(sregs.cs.selector & 3)) {
+		irq_wait_start(vm);
+		return;
+	}
+	irq_wait_end(vm);
 	if (vm->deferral_logged)
 		return;
 	vm->deferred++;

@@ -458,6 +458,7 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
+	rp->search.recorded_on = rp->cfg.host;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = rp->cfg.mem_size;
 	cfg->engine = rp->cfg.engine;
