@@ -119,7 +119,10 @@ static void vm_request_window(struct vm *vm, bool on)
 static void irq_wait_start(struct vm *vm)
 {
 	atomic_store(&vm->host.grace_ns, chaos_grace_ns(&vm->chaos, WAKER_GRACE_NS));
-	atomic_store(&vm->host.irq_waiting_since, host_now_ns());
+	/* A waker asleep until the next timer would kick a whole tick late: wake it to count
+	 * the grace period (a later start only moves its kick later, which it sees then). */
+	if (!atomic_exchange(&vm->host.irq_waiting_since, host_now_ns()))
+		waker_poke(vm);
 }
 
 static void irq_wait_end(struct vm *vm)

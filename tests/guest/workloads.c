@@ -34,6 +34,16 @@ static void compute_finish(void)
 	for (int i = 0; i < COMPUTE_TASKS; i++)
 		sum = (sum ^ (u64)task_exit_status(i)) * 0x100000001b3ULL;
 	kprintf("compute: %d tasks finished, results digest 0x%016lx\n", COMPUTE_TASKS, sum);
+	u64 report;
+	if (!cmdline_u64("preemption=", 0, &report) && report) {
+		u64 total = 0;
+		kprintf("compute: timer ticks in user code per task:");
+		for (int i = 0; i < COMPUTE_TASKS; i++) {
+			kprintf(" %lu", task_user_ticks(i));
+			total += task_user_ticks(i);
+		}
+		kprintf(", %lu in all\n", total);
+	}
 	kexit(0);
 }
 
