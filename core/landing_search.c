@@ -74,14 +74,71 @@ static void undo_changes(struct landing_search *ls, struct vm *vm)
  * dirty bits? Those the soft engine's page walker sets as a CPU does; kvm's shadow entries
  * stay valid under them (a shadow entry kept read-only for a dirty bit faults once more and
  * finds the bit set). Any other change would leave kvm's shadow tables stale. */
-static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k)
+static bool rewritten(const uint64_t *now, const uint64_t *was)
 {
-	const uint64_t *now = (const uint64_t *)(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE);
-	const uint64_t *was = (const uint64_t *)(ls->saved + (size_t)k * PAGE_SIZE);
 	for (int i = 0; i < 512; i++)
 		if ((now[i] ^ was[i]) & ~(PTE_ACCESSED | PTE_DIRTY))
 			return true;
 	return false;
+}
+
+static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k)
+{
+	return rewritten((const uint64_t *)(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE),
+			 (const uint64_t *)(ls->saved + (size_t)k * PAGE_SIZE));
+}
+
+static bool on_landing_list(const struct vm *vm, uint64_t page)
+{
+	for (uint32_t i = 0; i < vm->landing.target.npages; i++)
+		if (vm->landing.pages[i].page == page)
+			return true;
+	return false;
+}
+
+/* Copies aside the tables reachable from `table` that are not on the landing's list. */
+static int save_unlisted(struct landing_search *ls, struct vm *vm, uint64_t table, int level)
+{
+	uint64_t page = table / PAGE_SIZE;
+	if (table + PAGE_SIZE > vm->mem.size || (ls->visited[page / 64] & (1ULL << (page % 64))))
+		return 0;
+	ls->visited[page / 64] |= 1ULL << (page % 64);
+	if (!on_landing_list(vm, page)) {
+		if (ls->ntables == ls->tables_cap) {
+			size_t cap = ls->tables_cap ? 2 * ls->tables_cap : 8;
+			struct saved_table *t = realloc(ls->tables, cap * sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			ls->tables = t;
+			ls->tables_cap = cap;
+		}
+		ls->tables[ls->ntables].page = page;
+		memcpy(ls->tables[ls->ntables++].bytes, vm->mem.host + table, PAGE_SIZE);
+	}
+	if (level == 1)
+		return 0;
+	const uint64_t *e = (const uint64_t *)(vm->mem.host + table);
+	int rc = 0;
+	for (int i = 0; i < 512 && !rc; i++)
+		if ((e[i] & PTE_PRESENT) && !(level < 4 && (e[i] & PTE_LARGE)))
+			rc = save_unlisted(ls, vm, e[i] & PTE_ADDR, level - 1);
+	return rc;
+}
+
+/* The recording wrote no page off the landing's list in this stretch, so accessed and dirty
+ * bits the soft engine's walker set in a table off the list are its own: they go. Returns
+ * whether such a table changed otherwise (the stretch is then undone). */
+static bool put_back_unlisted(struct landing_search *ls, struct vm *vm)
+{
+	bool bad = false;
+	for (size_t i = 0; i < ls->ntables; i++) {
+		uint64_t *now = (uint64_t *)(vm->mem.host + ls->tables[i].page * PAGE_SIZE);
+		if (!memcmp(now, ls->tables[i].bytes, PAGE_SIZE))
+			continue;
+		bad |= rewritten(now, (const uint64_t *)ls->tables[i].bytes);
+		memcpy(now, ls->tables[i].bytes, PAGE_SIZE);
+	}
+	return bad;
 }
 
 /* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
@@ -94,8 +151,8 @@ static bool table_changed(struct landing_search *ls, struct vm *vm, uint64_t tab
 		return false;
 	ls->visited[page / 64] |= 1ULL << (page % 64);
 	for (uint32_t i = 0; i < ls->nchanged; i++)
-		if (vm->landing.pages[ls->changed[i]].page == page)
-			return table_rewritten(ls, vm, ls->changed[i]);
+		if (vm->landing.pages[ls->changed[i]].page == page && table_rewritten(ls, vm, ls->changed[i]))
+			return true;
 	if (level == 1)
 		return false;
 	const uint64_t *e = (const uint64_t *)(vm->mem.host + table);
@@ -131,6 +188,18 @@ static bool in_user_code(struct engine *soft)
 	return soft->ops->get_sregs(soft, &s) == 0 && (s.cs.selector & 3);
 }
 
+/* PVM's iretq to CPL3 keeps DS, ES, FS and GS where the manual, and the soft engine, null a
+ * kernel data selector (docs/platform.md; pvm_syscall_matches_kvm): a selector the stretch
+ * nulled is one kvm would still hold. In 64-bit mode none of them changes how code runs. */
+static void keep_pvm_data_segments(struct kvm_sregs *now, const struct kvm_sregs *before)
+{
+	struct kvm_segment *n[] = { &now->ds, &now->es, &now->fs, &now->gs };
+	const struct kvm_segment *b[] = { &before->ds, &before->es, &before->fs, &before->gs };
+	for (int i = 0; i < 4; i++)
+		if (!(n[i]->selector & ~3) && (b[i]->selector & ~3))
+			*n[i] = *b[i];
+}
+
 /* Runs the stretch on the soft engine from state v. Returns 1 at the landing, 0 out of
  * budget (both with v the state reached, the pages it changed marked dirty), -1 when kvm must
  * search from where it stands (memory as it was). */
@@ -150,14 +219,19 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	};
 	struct vm_exit x;
 	struct kvm_sregs before = v->sregs;
-	if (save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
+	ls->ntables = 0;
+	if (v->sregs.cr0 & CR0_PG)
+		memset(ls->visited, 0, (vm->mem.size / PAGE_SIZE + 63) / 64 * sizeof(uint64_t));
+	if (((v->sregs.cr0 & CR0_PG) && save_unlisted(ls, vm, v->sregs.cr3 & PTE_ADDR, 4)) ||
+	    save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
 		return -1;
 	bool ran;
 	while ((ran = soft_engine_run_until(ls->soft, &st, &x) == 0) && x.reason == EXIT_INSN_LIMIT &&
 	       in_user_code(ls->soft))
 		st.icount += SEARCH_BUDGET;
 	find_changed(ls, vm);
-	if (!ran || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
+	bool unlisted_rewritten = put_back_unlisted(ls, vm);
+	if (!ran || unlisted_rewritten || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
 	    vcpu_state_read(ls->soft, v) || !paging_supported(&v->sregs) ||
 	    (ls->nchanged && (tables_changed(ls, vm, &before) || tables_changed(ls, vm, &v->sregs)))) {
 		undo_changes(ls, vm);
@@ -168,6 +242,8 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	/* The soft engine has no local APIC: kvm keeps its own. A breakpoint fires only with RF
 	 * clear, so kvm stopping there has it clear too. */
 	v->sregs.apic_base = before.apic_base;
+	if (ls->recorded_on == HOST_PVM)
+		keep_pvm_data_segments(&v->sregs, &before);
 	v->regs.rflags &= ~RFLAGS_RF;
 	if (x.reason == EXIT_DEBUG)
 		v->regs.rflags = (v->regs.rflags & ~RFLAGS_ARITH) |
@@ -227,6 +303,9 @@ void landing_search_free(struct landing_search *ls)
 	free(ls->saved);
 	free(ls->changed);
 	free(ls->visited);
+	free(ls->tables);
+	ls->tables = NULL;
+	ls->ntables = ls->tables_cap = 0;
 	ls->saved = NULL;
 	ls->changed = NULL;
 	ls->visited = NULL;

@@ -20,10 +20,16 @@ static void hello_finish(void)
 	kexit((int)task_exit_status(0));
 }
 
+/* scale=N divides every task's work by N (shorter runs for record/replay tests). */
 static void compute_start(void)
 {
+	u64 div;
+	if (cmdline_u64("scale=", 1, &div) || !div || div > 1000000) {
+		kprintf("compute: bad scale= (1 to 1000000)\n");
+		kexit(2);
+	}
 	for (long i = 0; i < COMPUTE_TASKS; i++)
-		task_create(u_compute_main, i);
+		task_create(u_compute_main, i | (long)(div << 8));
 }
 
 /* The tasks' results in task order: the same whatever the interleaving was. */

@@ -761,6 +761,13 @@ TEST(pvm_syscall_matches_kvm)
 		CHECK(run_to_step(&s, 6) == 0);
 		CHECK(run_to_step(&k, 6) == 0);
 		CHECK(same_as_kvm(&s, &k, 3));
+		/* The one difference the landing search makes up for (core/landing_search.c): this
+		 * host's iretq to CPL3 kept the kernel's DS and ES, the manual's nulls them. */
+		struct kvm_sregs ss, ks;
+		s.e->ops->get_sregs(s.e, &ss);
+		k.e->ops->get_sregs(k.e, &ks);
+		CHECK_EQ(ss.ds.selector, 0);
+		CHECK_EQ(ks.ds.selector, 0x18);
 		CHECK_EQ(*q(&s, RESULTS + 0x00), LSTAR_SUPERVISOR);	/* CR2 */
 		CHECK_EQ(*q(&s, RESULTS + 0x08) & 7, 5);		/* present, user, read */
 		CHECK_EQ(*q(&s, RESULTS + 0x10), LSTAR_SUPERVISOR);	/* RIP */
