@@ -10,6 +10,7 @@
 #                 ~28 MB of Debian packages once; LINUX_DBG=1 adds vmlinux, ~280 MB more)
 #   make test-linux   boot them (QEMU TCG; docs/linux.md)
 #   make test-linux-soft  boot them on the soft engine (minutes; not in CI yet)
+#   make test-fidelity  20 bigger compute recordings under load replayed (~1 h; docs/testing.md)
 #   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
@@ -62,7 +63,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-fidelity
 .SECONDARY:
 
 guest:
@@ -92,6 +93,10 @@ test-linux: deps all linux-guest
 # Not in CI while the soft engine cannot boot the bzImage (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh
+
+# Interrupts in user code, recorded and replayed (issue 14): the quick version is in make test.
+test-fidelity: deps all
+	@FIDELITY_RUNS=20 FIDELITY_SCALE=8 sh tests/run.sh tests/integration/user_landings.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh
