@@ -1,0 +1,54 @@
+#!/bin/sh
+# Interrupts in user code under the kvm engine (issue 14): `compute` run, recorded (every
+# timer interrupt lands asynchronously in its CPL3 loops) and replayed with --verify (every
+# landing found on the soft engine), side by side. USER_SCALE (default 8) divides compute's
+# work (`compute scale=N`); USER_REPS rounds (default 3), interleaved: one run, one recording,
+# the replay of that recording. Rows: median [min .. max] of the wall time, the landings per
+# recording, and replay/record. Results: docs/benchmarks.md.
+cd "$(dirname "$0")/../.."
+REPS=${USER_REPS:-3}
+SCALE=${USER_SCALE:-8}
+. tests/bench/lib.sh
+bench_setup user_landings
+: >$B/stderr.log
+CMDLINE="workload=compute scale=$SCALE"
+
+echo "user_landings: $REPS rounds of '$CMDLINE' on $(nproc) cores, $(uname -r), $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
+
+# timed NAME COMMAND...: samples NAME.wall; fails on a non-zero status.
+timed() {
+	name=$1; shift
+	line=$($B/timeit -t 1800 -- "$@" </dev/null 2>>$B/stderr.log)
+	set -- $(echo "$line" | sed 's/[a-z]*=//g')
+	if [ $# -ne 6 ] || [ "$3" -ne 0 ]; then
+		echo "user_landings: $name failed ($line; see $B/stderr.log)" >&2
+		return 1
+	fi
+	echo "$name.wall $1" >>$S
+}
+
+r=1
+while [ $r -le "$REPS" ]; do
+	timed run $B/rewind run --cmdline "$CMDLINE" $B/testos.elf
+	if timed record $B/rewind record -o $B/c.rwd --cmdline "$CMDLINE" $B/testos.elf; then
+		$B/rewind trace info $B/c.rwd | sed -n 's/^interrupts: .* \([0-9]*\) asynchronous.*/landings \1/p' >>$S
+		timed replay $B/rewind replay --verify $B/c.rwd
+	fi
+	r=$((r + 1))
+done
+
+row() {
+	sort -k2 -g "$S" | awk -v k="$1" -v label="$2" -v unit="$3" '
+		$1 == k { v[n++] = $2 }
+		END { if (!n) { printf "  %-44s (no sample)\n", label; exit }
+		      printf "  %-44s %10.6g %s [%.6g .. %.6g] n=%d\n", label, v[int((n - 1) / 2)], unit, v[0], v[n - 1], n }'
+}
+echo "user_landings: commands: rewind run|record -o c.rwd --cmdline '$CMDLINE' testos.elf; rewind replay --verify c.rwd"
+row run.wall "run" s
+row record.wall "record" s
+row replay.wall "replay --verify" s
+row landings "asynchronous landings per recording" ""
+awk '$1 == "record.wall" { r[n++] = $2 } $1 == "replay.wall" { p[m++] = $2 }
+     END { for (i = 0; i < n && i < m; i++) printf "%g\n", p[i] / r[i] }' $S | sort -g |
+	awk '{ v[n++] = $1 } END { if (n) printf "  %-44s %10.3g x [%.3g .. %.3g] n=%d\n", "replay / record (same recording)", v[int((n - 1) / 2)], v[0], v[n - 1], n }'
+rm -f $B/c.rwd
