@@ -211,9 +211,9 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
  * kick. Replay finds the point again from its landing signature: with a hardware breakpoint
  * where one fires, and on the soft engine where none does (CPL3 code on PVM, which runs it
  * natively; core/landing_search.c). A guest that cannot take the interrupt (IF=0, an
- * interrupt shadow) is kicked again after the grace period; in CPL3 code, where that is KVM's
- * IF quirk (docs/platform.md) more likely than the guest's choice, the interrupt waits for
- * the next exit instead: a deferral, counted once per interrupt. */
+ * interrupt shadow; at CPL3 also KVM's IF quirk, docs/platform.md) is kicked again a grace
+ * period later. Only an interrupt whose landing signature cannot be taken (no memory, no
+ * dirty log) waits for the next exit: a deferral, counted once per interrupt. */
 /* An engine that counts instructions (soft) needs none of this: the kick's instruction count
  * is the position (EV_ASYNC_ICOUNT), and replay stops the engine at that count. */
 static void vm_record_kick(struct vm *vm)
@@ -244,20 +244,18 @@ static void vm_record_kick(struct vm *vm)
 	}
 	if (host_now_ns() - since < atomic_load(&vm->host.grace_ns))
 		return;
-	struct kvm_sregs sregs;
 	uint8_t *sig;
 	long n;
-	bool interruptible = vm->engine->ops->interruptible(vm->engine);
-	if (interruptible && vm_chaos_holds(vm))
+	if (!vm->engine->ops->interruptible(vm->engine)) {
+		irq_wait_start(vm);
 		return;
-	if (interruptible && (n = landing_record(vm, &sig)) > 0) {
+	}
+	if (vm_chaos_holds(vm))
+		return;
+	if ((n = landing_record(vm, &sig)) > 0) {
 		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
 		free(sig);
 		vm_deliver_async_irq(vm);
-		return;
-	}
-	if (vm->engine->ops->get_sregs(vm->engine, &sregs) || !(sregs.cs.selector & 3)) {
-		irq_wait_start(vm);
 		return;
 	}
 	irq_wait_end(vm);

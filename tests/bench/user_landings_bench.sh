@@ -37,18 +37,12 @@ while [ $r -le "$REPS" ]; do
 	r=$((r + 1))
 done
 
-row() {
-	sort -k2 -g "$S" | awk -v k="$1" -v label="$2" -v unit="$3" '
-		$1 == k { v[n++] = $2 }
-		END { if (!n) { printf "  %-44s (no sample)\n", label; exit }
-		      printf "  %-44s %10.6g %s [%.6g .. %.6g] n=%d\n", label, v[int((n - 1) / 2)], unit, v[0], v[n - 1], n }'
-}
 echo "user_landings: commands: rewind run|record -o c.rwd --cmdline '$CMDLINE' testos.elf; rewind replay --verify c.rwd"
-row run.wall "run" s
-row record.wall "record" s
-row replay.wall "replay --verify" s
-row landings "asynchronous landings per recording" ""
+bench_row run.wall "run" s
+bench_row record.wall "record" s
+bench_row replay.wall "replay --verify" s
+bench_row landings "asynchronous landings per recording" ""
 awk '$1 == "record.wall" { r[n++] = $2 } $1 == "replay.wall" { p[m++] = $2 }
      END { for (i = 0; i < n && i < m; i++) printf "%g\n", p[i] / r[i] }' $S | sort -g |
-	awk '{ v[n++] = $1 } END { if (n) printf "  %-44s %10.3g x [%.3g .. %.3g] n=%d\n", "replay / record (same recording)", v[int((n - 1) / 2)], v[0], v[n - 1], n }'
+	awk '{ v[n++] = $1 } END { if (n) printf "  %-52s %10.3g x [%.3g .. %.3g] n=%d\n", "replay / record (same recording)", v[int((n - 1) / 2)], v[0], v[n - 1], n }'
 rm -f $B/c.rwd

@@ -726,21 +726,27 @@ static int set_lstar(struct guest *g, uint64_t lstar)
 }
 
 /* Both engines at the guest's CPL3 step, with the guest's kernel entry supervisor-only, and
- * the soft engine standing in for this host. 1 ready, 0 no kvm engine here (skip), -1 failed. */
+ * the soft engine standing in for this host. 1 ready; 0 no kvm engine here (skip) and -1
+ * failed, both with the guests destroyed. */
 static int pvm_pair(struct guest *s, struct guest *k)
 {
+	int ready = -1;
 	memset(k, 0, sizeof(*k));
 	if (guest_create(s, make_soft))
-		return -1;
+		goto out;
 	soft_engine_set_syscall_model(s->e, SOFT_SYSCALL_PVM);
 	if (guest_create(k, kvm_engine_create)) {
 		printf("  kvm engine unavailable (%s): comparison not run\n", k->err);
-		return 0;
+		ready = 0;
+		goto out;
 	}
-	if (run_to_step(s, 3) || run_to_step(k, 3) || set_lstar(s, LSTAR_SUPERVISOR) ||
-	    set_lstar(k, LSTAR_SUPERVISOR))
-		return -1;
-	return 1;
+	if (!run_to_step(s, 3) && !run_to_step(k, 3) && !set_lstar(s, LSTAR_SUPERVISOR) &&
+	    !set_lstar(k, LSTAR_SUPERVISOR))
+		return 1;
+out:
+	guest_destroy(k);
+	guest_destroy(s);
+	return ready;
 }
 
 /* PVM's SYSCALL (docs/platform.md) against this host's kvm, where that is what kvm does: the
@@ -751,12 +757,9 @@ TEST(pvm_syscall_matches_kvm)
 {
 	struct guest s, k;
 	int ready = pvm_pair(&s, &k);
-	if (ready < 1) {
-		guest_destroy(&k);
-		guest_destroy(&s);
-		CHECK(ready == 0);
+	CHECK(ready >= 0);
+	if (!ready)
 		return;
-	}
 	for (int fault = 0; fault < 2; fault++) {
 		CHECK(run_to_step(&s, 6) == 0);
 		CHECK(run_to_step(&k, 6) == 0);
@@ -785,12 +788,9 @@ TEST(pvm_sysret_matches_kvm)
 	static const uint8_t sysretq[] = { 0x48, 0x0f, 0x07 };
 	struct guest s, k;
 	int ready = pvm_pair(&s, &k);
-	if (ready < 1) {
-		guest_destroy(&k);
-		guest_destroy(&s);
-		CHECK(ready == 0);
+	CHECK(ready >= 0);
+	if (!ready)
 		return;
-	}
 	struct guest *g[2] = { &s, &k };
 	for (int i = 0; i < 2; i++) {
 		struct kvm_regs r;
