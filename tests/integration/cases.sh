@@ -17,3 +17,7 @@ verifies() {
 t=tests/cases/race-soft-search-diverges.rwd
 verifies race-soft-search-verifies "$t"
 verifies race-breakpoint-search-verifies "$t" --landing-search breakpoint
+
+# Landings in user code (issue 14), one right after a `shl $17`, whose OF the CPU and the soft
+# engine set differently: the search leaves undefined flags out of its match.
+verifies compute-landing-after-shl-verifies tests/cases/compute-landing-after-shl.rwd
