@@ -74,71 +74,14 @@ static void undo_changes(struct landing_search *ls, struct vm *vm)
  * dirty bits? Those the soft engine's page walker sets as a CPU does; kvm's shadow entries
  * stay valid under them (a shadow entry kept read-only for a dirty bit faults once more and
  * finds the bit set). Any other change would leave kvm's shadow tables stale. */
-static bool rewritten(const uint64_t *now, const uint64_t *was)
+static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k)
 {
+	const uint64_t *now = (const uint64_t *)(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE);
+	const uint64_t *was = (const uint64_t *)(ls->saved + (size_t)k * PAGE_SIZE);
 	for (int i = 0; i < 512; i++)
 		if ((now[i] ^ was[i]) & ~(PTE_ACCESSED | PTE_DIRTY))
 			return true;
 	return false;
-}
-
-static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k)
-{
-	return rewritten((const uint64_t *)(vm->mem.host + vm->landing.pages[k].page * PAGE_SIZE),
-			 (const uint64_t *)(ls->saved + (size_t)k * PAGE_SIZE));
-}
-
-static bool on_landing_list(const struct vm *vm, uint64_t page)
-{
-	for (uint32_t i = 0; i < vm->landing.target.npages; i++)
-		if (vm->landing.pages[i].page == page)
-			return true;
-	return false;
-}
-
-/* Copies aside the tables reachable from `table` that are not on the landing's list. */
-static int save_unlisted(struct landing_search *ls, struct vm *vm, uint64_t table, int level)
-{
-	uint64_t page = table / PAGE_SIZE;
-	if (table + PAGE_SIZE > vm->mem.size || (ls->visited[page / 64] & (1ULL << (page % 64))))
-		return 0;
-	ls->visited[page / 64] |= 1ULL << (page % 64);
-	if (!on_landing_list(vm, page)) {
-		if (ls->ntables == ls->tables_cap) {
-			size_t cap = ls->tables_cap ? 2 * ls->tables_cap : 8;
-			struct saved_table *t = realloc(ls->tables, cap * sizeof(*t));
-			if (!t)
-				return -ENOMEM;
-			ls->tables = t;
-			ls->tables_cap = cap;
-		}
-		ls->tables[ls->ntables].page = page;
-		memcpy(ls->tables[ls->ntables++].bytes, vm->mem.host + table, PAGE_SIZE);
-	}
-	if (level == 1)
-		return 0;
-	const uint64_t *e = (const uint64_t *)(vm->mem.host + table);
-	int rc = 0;
-	for (int i = 0; i < 512 && !rc; i++)
-		if ((e[i] & PTE_PRESENT) && !(level < 4 && (e[i] & PTE_LARGE)))
-			rc = save_unlisted(ls, vm, e[i] & PTE_ADDR, level - 1);
-	return rc;
-}
-
-/* The recording wrote no page off the landing's list in this stretch, so accessed and dirty
- * bits the soft engine's walker set in a table off the list are its own: they go. Returns
- * whether such a table changed otherwise (the stretch is then undone). */
-static bool put_back_unlisted(struct landing_search *ls, struct vm *vm)
-{
-	bool bad = false;
-	for (size_t i = 0; i < ls->ntables; i++) {
-		uint64_t *now = (uint64_t *)(vm->mem.host + ls->tables[i].page * PAGE_SIZE);
-		if (!memcmp(now, ls->tables[i].bytes, PAGE_SIZE))
-			continue;
-		bad |= rewritten(now, (const uint64_t *)ls->tables[i].bytes);
-		memcpy(now, ls->tables[i].bytes, PAGE_SIZE);
-	}
-	return bad;
 }
 
 /* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
@@ -219,19 +162,14 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	};
 	struct vm_exit x;
 	struct kvm_sregs before = v->sregs;
-	ls->ntables = 0;
-	if (v->sregs.cr0 & CR0_PG)
-		memset(ls->visited, 0, (vm->mem.size / PAGE_SIZE + 63) / 64 * sizeof(uint64_t));
-	if (((v->sregs.cr0 & CR0_PG) && save_unlisted(ls, vm, v->sregs.cr3 & PTE_ADDR, 4)) ||
-	    save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
+	if (save_pages(ls, vm) || vcpu_state_write(ls->soft, v))
 		return -1;
 	bool ran;
 	while ((ran = soft_engine_run_until(ls->soft, &st, &x) == 0) && x.reason == EXIT_INSN_LIMIT &&
 	       in_user_code(ls->soft))
 		st.icount += SEARCH_BUDGET;
 	find_changed(ls, vm);
-	bool unlisted_rewritten = put_back_unlisted(ls, vm);
-	if (!ran || unlisted_rewritten || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
+	if (!ran || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
 	    vcpu_state_read(ls->soft, v) || !paging_supported(&v->sregs) ||
 	    (ls->nchanged && (tables_changed(ls, vm, &before) || tables_changed(ls, vm, &v->sregs)))) {
 		undo_changes(ls, vm);
@@ -303,9 +241,6 @@ void landing_search_free(struct landing_search *ls)
 	free(ls->saved);
 	free(ls->changed);
 	free(ls->visited);
-	free(ls->tables);
-	ls->tables = NULL;
-	ls->ntables = ls->tables_cap = 0;
 	ls->saved = NULL;
 	ls->changed = NULL;
 	ls->visited = NULL;

@@ -44,11 +44,6 @@ struct landing_search {
 	uint32_t *changed;	/* the stretch changed these of the landing's pages */
 	uint32_t nchanged;
 	uint64_t *visited;	/* page tables looked at: one bit per guest page */
-	struct saved_table {
-		uint64_t page;
-		uint8_t bytes[4096];
-	} *tables;		/* the tables off the landing's list, as before the stretch */
-	size_t ntables, tables_cap;
 	uint64_t found;		/* landings the soft engine found */
 	uint64_t left;		/* landings it left to the hardware breakpoint, whole or in part */
 	char error[160];	/* why the soft engine could not be created (-ENOTSUP) */
