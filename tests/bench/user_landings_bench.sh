@@ -1,13 +1,13 @@
 #!/bin/sh
 # Interrupts in user code under the kvm engine (issue 14): `compute` run, recorded (every
 # timer interrupt lands asynchronously in its CPL3 loops) and replayed with --verify (every
-# landing found on the soft engine), side by side. USER_SCALE (default 8) divides compute's
+# landing found on the soft engine), side by side. USER_SCALE (default 16) divides compute's
 # work (`compute scale=N`); USER_REPS rounds (default 3), interleaved: one run, one recording,
 # the replay of that recording. Rows: median [min .. max] of the wall time, the landings per
 # recording, and replay/record. Results: docs/benchmarks.md.
 cd "$(dirname "$0")/../.."
 REPS=${USER_REPS:-3}
-SCALE=${USER_SCALE:-8}
+SCALE=${USER_SCALE:-16}
 . tests/bench/lib.sh
 bench_setup user_landings
 : >$B/stderr.log
