@@ -88,9 +88,9 @@ linux-guest:
 	@sh tests/linux/assets.sh $(B)/linux
 
 test-linux: deps all linux-guest
-	@sh tests/run.sh tests/linux/boot_qemu.sh
+	@sh tests/run.sh tests/linux/boot_qemu.sh tests/linux/acpi_boot.sh
 
-# Not in CI while the soft engine cannot boot the bzImage (docs/linux.md).
+# Linux on the soft engine: run, record and replay --verify (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh
 

@@ -4,18 +4,22 @@
  * typed (Enter is CR, Ctrl-C is 0x03), with the escape key Ctrl-A in front of rewind's own
  * commands (core/console_escape.h). `--console raw` keeps Ctrl-C a signal instead and has no
  * escape key. SIGINT, SIGTERM and SIGHUP ask the VM to stop at the guest's next exit, so a
- * recording ends closed and verifiable; a second one aborts at once. */
+ * recording ends closed and verifiable; a second one aborts at once, leaving no snapshot or
+ * checkpoint half-written. */
 #include "cli/cli.h"
+#include "core/outfile.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 /* The one way from a signal handler to the VM it stops (lock-free: safe in a handler, on any
- * thread). */
+ * thread), and the thread that runs it and writes the outputs. */
 static _Atomic(struct vm *) signal_vm;
+static pthread_t signal_thread;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
@@ -33,6 +37,13 @@ static void on_stop_signal(int sig)
 {
 	int saved_errno = errno;
 	struct vm *vm = atomic_load(&signal_vm);
+	/* Taken where the outputs are written: an abort then stops the writing where it is,
+	 * and removes what was written (core/outfile.h) with nothing going on behind it. */
+	if (vm && !pthread_equal(pthread_self(), signal_thread)) {
+		pthread_kill(signal_thread, sig);
+		errno = saved_errno;
+		return;
+	}
 	if (vm && vm_request_stop(vm, sig)) {
 		static const char msg[] = "\nrewind: stopping at the guest's next exit "
 					  "(a second signal aborts at once)\n";
@@ -40,9 +51,11 @@ static void on_stop_signal(int sig)
 		errno = saved_errno;
 		return;
 	}
-	/* The second one: die of it now, as without this handler, with the terminal back. */
+	/* The second one: die of it now, as without this handler, with the terminal back and
+	 * no snapshot or checkpoint left half-written. */
 	if (vm)
 		terminal_restore(vm);
+	outfile_remove_unfinished();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -76,6 +89,7 @@ void console_attach(struct vm *vm, enum console_mode mode)
 		vm->cfg.console_escape = mode == CONSOLE_ESCAPE;
 		terminal_make_raw(vm, mode);
 	}
+	signal_thread = pthread_self();
 	atomic_store(&signal_vm, vm);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -77,6 +77,8 @@ int replay_session(const char *path, struct replay_session *s)
 	}
 	vm_run(&vm);
 	status = replayer_finish(rp);
+	if (s->take && vm.stop == VM_STOP_USER)
+		fprintf(stderr, "rewind: stopped before the end of the trace: no checkpoints written\n");
 	if (s->take && (vm.stop == VM_STOP_GUEST_EXIT || vm.stop == VM_STOP_TRACE_END)) {
 		s->saved = !checkpoints_save(s->take, path, replayer_trace_id(rp), err, sizeof(err));
 		if (!s->saved) {

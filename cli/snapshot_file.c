@@ -112,7 +112,8 @@ int cmd_restore(int argc, char **argv)
 	}
 	struct vm_config cfg = {
 		.mem_size = parsed.mem_size, .engine = parsed.engine, .cmdline = parsed.cmdline,
-		.timeout = timeout, .serial_in_fd = 0, .console = stdout,
+		.legacy_machine = !parsed.acpi_machine, .timeout = timeout, .serial_in_fd = 0,
+		.console = stdout,
 	};
 	if (vm_create(&vm, &cfg, err, sizeof(err)) ||
 	    vm_state_restore(&vm, &ps, &snap, err, sizeof(err))) {

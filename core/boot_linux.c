@@ -37,6 +37,7 @@ enum {
 
 /* boot_params fields outside the setup header (zero-page.rst). */
 enum {
+	BP_ACPI_RSDP_ADDR = 0x070,	/* u64, read by Linux 5.0+ (protocol 2.14) */
 	BP_EXT_RAMDISK_IMAGE = 0x0c0,	/* u32, high half of ramdisk_image */
 	BP_EXT_RAMDISK_SIZE = 0x0c4,
 	BP_EXT_CMD_LINE_PTR = 0x0c8,
@@ -145,7 +146,7 @@ static int parse_header(const struct guest_mem *mem, const uint8_t *im, size_t l
 }
 
 static void write_boot_params(struct guest_mem *mem, const uint8_t *im, const struct bzimage *b,
-			      const struct boot_info *boot)
+			      const struct boot_files *files, const struct boot_info *boot)
 {
 	uint8_t *bp = mem->host + BOOT_PARAMS_GPA;
 	memset(bp, 0, BP_SIZE);
@@ -161,6 +162,8 @@ static void write_boot_params(struct guest_mem *mem, const uint8_t *im, const st
 	put32(bp + HDR_RAMDISK_SIZE, (uint32_t)boot->initrd_size);
 	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(boot->initrd_start >> 32));
 	put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(boot->initrd_size >> 32));
+	put32(bp + BP_ACPI_RSDP_ADDR, (uint32_t)files->acpi_rsdp);
+	put32(bp + BP_ACPI_RSDP_ADDR + 4, (uint32_t)(files->acpi_rsdp >> 32));
 
 	struct boot_memmap_entry map[BOOT_MEMMAP_MAX];
 	int n = loader_memory_map(mem, map);
@@ -216,7 +219,7 @@ int linux_load(struct guest_mem *mem, const struct boot_files *files, struct boo
 	memcpy(guest_mem_ptr(mem, b.load, b.init_size), im + b.setup_len, files->kernel_len - b.setup_len);
 	loader_write_initrd(mem, files, out);
 	loader_write_cmdline(mem, files);
-	write_boot_params(mem, im, &b, out);
+	write_boot_params(mem, im, &b, files, out);
 	write_gdt_and_page_tables(mem);
 	return 0;
 }

@@ -97,7 +97,8 @@ static int check_load_segment(const struct guest_mem *mem, const struct segment 
 	return 0;
 }
 
-static void write_start_info(struct guest_mem *mem, const struct boot_info *boot)
+static void write_start_info(struct guest_mem *mem, const struct boot_files *files,
+			     const struct boot_info *boot)
 {
 	struct boot_memmap_entry map[BOOT_MEMMAP_MAX];
 	int n = loader_memory_map(mem, map);
@@ -110,6 +111,7 @@ static void write_start_info(struct guest_mem *mem, const struct boot_info *boot
 		.cmdline_paddr = BOOT_CMDLINE_GPA,
 		.memmap_paddr = BOOT_MEMMAP_GPA,
 		.memmap_entries = (uint32_t)n,
+		.rsdp_paddr = files->acpi_rsdp,
 	};
 	if (boot->initrd_size) {
 		struct hvm_modlist_entry initrd = { boot->initrd_start, boot->initrd_size, 0, 0 };
@@ -205,7 +207,7 @@ int pvh_load(struct guest_mem *mem, const struct boot_files *files, struct boot_
 	}
 	loader_write_initrd(mem, files, out);
 	loader_write_cmdline(mem, files);
-	write_start_info(mem, out);
+	write_start_info(mem, files, out);
 	return 0;
 }
 

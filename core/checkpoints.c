@@ -1,12 +1,13 @@
 #include "core/checkpoints.h"
 #include "core/dirty.h"
+#include "core/outfile.h"
 #include "core/vm.h"
 #include "core/vm_config.h"
 #include "core/vm_state.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,19 +136,7 @@ static void remove_checkpoint_dir(const char *path)
 	if (lstat(path, &st) || !S_ISDIR(st.st_mode))
 		return;
 	chmod(path, (st.st_mode & 07777) | S_IRWXU);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	char file[PATH_MAX + 300];
-	while ((e = readdir(d))) {
-		if (!checkpoint_file_name(e->d_name))
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		unlink(file);
-	}
-	closedir(d);
-	rmdir(path);
+	outfile_remove_dir(path, checkpoint_file_name);
 }
 
 /* The directories of TRACE's checkpoints: the set, and the new and the old set while a new one
@@ -169,6 +158,26 @@ void checkpoints_remove(const char *trace_path)
 	}
 }
 
+/* Puts the new set tmp in place of dir, by way of moving the old one to old and removing it
+ * there. An abort (core/outfile.h) on the way would leave the old set aside, or remove the
+ * new one with it: signals wait until the new set is in place and the old one gone. */
+static int swap_in(const char *tmp, const char *dir, const char *old, char *err, size_t errlen)
+{
+	sigset_t all, mask;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &mask);
+	int rc = -1;
+	if ((rename(dir, old) && errno != ENOENT) || rename(tmp, dir)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	} else {
+		outfile_finished(tmp);
+		remove_checkpoint_dir(old);
+		rc = 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	return rc;
+}
+
 int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_t trace_id,
 		     char *err, size_t errlen)
 {
@@ -186,10 +195,8 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
 		return -1;
 	}
 	remove_checkpoint_dir(tmp); /* a killed run's: reused */
-	if (mkdir(tmp, 0755)) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (outfile_temp_dir(tmp, checkpoint_file_name, err, errlen))
 		return -1;
-	}
 	snprintf(file, sizeof(file), "%s/store", tmp);
 	if (pagestore_save(&set->ps, file, err, errlen))
 		goto fail;
@@ -201,18 +208,12 @@ int checkpoints_save(struct checkpoint_set *set, const char *trace_path, uint64_
 			goto fail;
 	}
 	remove_checkpoint_dir(old);
-	if (rename(dir, old) && errno != ENOENT) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (swap_in(tmp, dir, old, err, errlen))
 		goto fail;
-	}
-	if (rename(tmp, dir)) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	remove_checkpoint_dir(old);
 	return 0;
 fail:
 	remove_checkpoint_dir(tmp);
+	outfile_finished(tmp);
 	return -1;
 }
 

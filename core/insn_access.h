@@ -57,7 +57,8 @@ struct insn64 {
 	uint8_t modrm_off;	/* offset of the ModRM byte */
 	uint8_t imm_off;	/* offset of the immediate (after any displacement) */
 	int op;			/* xx, 0x0fxx, 0x0f38xx or 0x0f3axx */
-	bool special;		/* see soft_insn_length64 in core/soft_priv.h */
+	bool special;		/* the soft engine must see it run on its own: it answers it, or it
+				 * changes privilege, paging, or the interrupt flag or shadow */
 };
 
 /* Returns the length of the instruction at b (avail bytes readable) and fills *d, or 0 when

@@ -38,6 +38,7 @@ struct boot_files {
 	size_t initrd_len;
 	const char *initrd_name;
 	const char *cmdline;	/* NULL: empty */
+	uint64_t acpi_rsdp;	/* where the ACPI RSDP is, for the boot information; 0: none */
 };
 
 enum boot_protocol { BOOT_PVH, BOOT_LINUX64 };

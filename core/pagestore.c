@@ -251,9 +251,11 @@ int afile_open(struct afile *af, const char *path, char *err, size_t errlen)
 	if (fd == 0)
 		fd = outfile_temp(path, af->tmp, n, err, errlen);
 	if (fd >= 0 && !(af->f = fdopen(fd, "wb"))) {
-		fd = -errno;
-		unlink(af->tmp);
-		file_err(err, errlen, fd, "%s: %s", af->tmp, strerror(-fd));
+		int e = errno;
+		close(fd);
+		file_err(err, errlen, -e, "%s: %s", af->tmp, strerror(e));
+		afile_abort(af);
+		return -e;
 	}
 	if (fd < 0) {
 		free(af->tmp);
@@ -332,8 +334,10 @@ void afile_abort(struct afile *af)
 {
 	if (af->f && af->tmp)
 		fclose(af->f);
-	if (af->tmp)
+	if (af->tmp) {
 		unlink(af->tmp);
+		outfile_finished(af->tmp);
+	}
 	free(af->path);
 	free(af->tmp);
 	if (af->sum)

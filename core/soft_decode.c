@@ -196,11 +196,3 @@ int insn_decode64(const uint8_t *b, int avail, struct insn64 *d)
 	d->len = i <= avail && i <= 15 ? i : 0;
 	return d->len;
 }
-
-int soft_insn_length64(const uint8_t *b, int avail, bool *special)
-{
-	struct insn64 d;
-	int len = insn_decode64(b, avail, &d);
-	*special = d.special;
-	return len;
-}

@@ -21,7 +21,16 @@
 #define RFLAGS_IF (1ULL << 9)
 #define CR4_TSD (1ULL << 2)
 #define SCRATCH_LOW 0xffe00000ULL	/* below 4 GiB: the loader runs 32-bit code there */
-#define SOFT_TCG_BUFFER (32u << 20)	/* Unicorn's code buffer: a full one is flushed */
+/* Unicorn's code buffer, and how much of it one translated guest instruction is assumed to
+ * take at most: measured ~155 bytes on average while Linux boots (463 692 instructions in
+ * 71.7 MB, every memory access on the slow path), ~240 for `compute`. The engine flushes the
+ * buffer itself, between runs, before that bound says it could be full: Unicorn 2.1.1
+ * crashes after flushing a full buffer in the middle of a run (in tb_set_jmp_target or
+ * tb_phys_invalidate, as in upstream issue 1923; measured: 4 of 6 `compute` runs with a
+ * 2 MiB buffer crashed, 0 of 6 with the engine's own flushes). Only the used part is
+ * resident until a flush, which clears (and so touches) all of it. */
+#define SOFT_TCG_BUFFER (512u << 20)
+#define SOFT_TCG_BYTES_PER_INSN 512
 
 static const struct engine_ops soft_ops;
 
@@ -265,7 +274,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return;	/* a block counted whole may lie in a covered range */
 	if (s->watch_hit && !s->watch_defer)
 		return halt(s, WHY_WATCH);	/* after the instruction that hit, before this one */
-	s->user64 = -1;	/* this instruction may change the privilege or the mode */
+	s->mode64 = -1;	/* this instruction may change the privilege or the mode */
 	if (atomic_load_explicit(&s->kicked, memory_order_relaxed))
 		return halt(s, WHY_KICK);
 	if (s->icount >= s->limit)
@@ -336,28 +345,48 @@ static bool code_io(struct soft *s, uint64_t va, uint8_t *buf, uint32_t len, boo
 	return true;
 }
 
+/* Instructions a block counted whole may hold although the decoder calls them special:
+ * POPF (an interrupt window it opens is seen at the next block's start, a few instructions
+ * late, and the same way on record and replay, which position interrupts by count), and STI
+ * as the block's last instruction (Unicorn ends a block after STI; its shadow is then kept
+ * for the next block's start). Kernel code runs both on every spin_unlock_irqrestore. */
+static bool whole_despite(const struct insn64 *d, bool last)
+{
+	return !d->rep && (d->op == 0x9d || (d->op == 0xfb && last));
+}
+
+static unsigned translated_slot(uint64_t pc)
+{
+	return (unsigned)(pc ^ (pc >> 12)) & (SOFT_TRANSLATED - 1);
+}
+
 static void scan_block(struct soft *s, struct soft_block *b)
 {
-	uc_tb tb;
 	uint32_t i = 0;
 	bool special = false;
 	b->n = 0;
 	b->whole = false;
+	b->ends_in_sti = false;
 	if (!code_io(s, b->pc, b->bytes, b->size, false))
 		return;
 	while (i < b->size && !special) {
-		int len = soft_insn_length64(b->bytes + i, (int)(b->size - i), &special);
+		struct insn64 d;
+		int len = insn_decode64(b->bytes + i, (int)(b->size - i), &d);
 		if (!len)
 			return;
 		b->off[b->n++] = (uint16_t)i;
 		i += (uint32_t)len;
+		special = d.special && !whole_despite(&d, i == b->size);
+		b->ends_in_sti = d.op == 0xfb;
 	}
-	/* uc_ctl_request_cache's UC_CTL_READ_WRITE shifts 3 into the sign bit of an int
-	 * (undefined behaviour): the same control value, built unsigned. */
+	/* Unicorn's own count for its translation (reported by hook_new_block just before the
+	 * block first ran) confirms the decoding; asking Unicorn for the translation instead
+	 * (uc_ctl_request_cache) may translate anew, and with a full buffer flush, and jump out
+	 * through a stale context. A block never reported (the very first) relies on the
+	 * tiling alone. */
+	const uc_tb *t = &s->translated[translated_slot(b->pc)];
 	b->whole = !special && i == b->size &&
-		   uc_ctl(s->uc, (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | 2u << 26 | 3u << 30),
-			  b->pc, &tb) == UC_ERR_OK &&
-		   tb.pc == b->pc && tb.size == b->size && tb.icount == b->n;
+		   (t->pc != b->pc || t->size != b->size || t->icount == b->n);
 }
 
 static uint32_t block_slot(const struct soft *s, uint64_t pc, uint32_t size)
@@ -426,26 +455,28 @@ static void free_blocks(struct soft *s)
 	s->nblocks = s->block_cap = 0;
 }
 
-/* CPL3 in 64-bit mode: the mode soft_insn_length64 decodes and whole blocks are for. */
-static int user64(struct soft *s)
+/* 64-bit mode, the one soft_decode.c decodes and whole blocks are for: MODE64_USER at CPL3,
+ * MODE64_KERNEL at CPL0-2, 0 in any other mode. */
+static int mode64(struct soft *s)
 {
 	uint64_t cs = soft_reg(s, UC_X86_REG_CS);
 	uc_x86_mmr gdtr;
 	uint8_t d[8];
-	if ((cs & 3) != 3 || (cs & 4) || !(soft_msr(s, 0xc0000080) & (1ULL << 10)) ||
+	if ((cs & 4) || !(soft_msr(s, 0xc0000080) & (1ULL << 10)) ||
 	    uc_reg_read(s->uc, UC_X86_REG_GDTR, &gdtr) ||
-	    soft_read_linear(s, gdtr.base + (cs & ~7ULL), d, sizeof(d), 0))
+	    soft_read_linear(s, gdtr.base + (cs & ~7ULL), d, sizeof(d), 0) ||
+	    (d[6] & 0x60) != 0x20)	/* L=1, D=0 */
 		return 0;
-	return (d[6] & 0x60) == 0x20;	/* L=1, D=0 */
+	return (cs & 3) == 3 ? MODE64_USER : MODE64_KERNEL;
 }
 
 static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
 {
 	if (s->nwatch)
 		return NULL;	/* a data breakpoint hit must stop after its own instruction */
-	if (s->user64 < 0)
-		s->user64 = user64(s);
-	if (!s->user64)
+	if (s->mode64 < 0)
+		s->mode64 = mode64(s);
+	if (!s->mode64)
 		return NULL;
 	/* A direct-mapped cache in front of the hash table: hot loops hit it. */
 	struct soft_block **slot = &s->recent[(pc ^ (pc >> 9)) & (SOFT_RECENT - 1)];
@@ -471,6 +502,8 @@ static void hook_new_block(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user)
 	struct soft *s = user;
 	(void)uc;
 	(void)prev;
+	s->translated[translated_slot(cur->pc)] = *cur;
+	s->translated_insns += cur->icount;
 	struct soft_block *b = find_block(s, cur->pc, cur->size);
 	if (b)
 		b->checked = s->code_gen - 1;
@@ -535,11 +568,23 @@ static void uncache(struct soft *s, uint64_t start, uint64_t end)
 			uncache_phys(s, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
 }
 
+/* Deleting a code hook makes Unicorn drop the translations made under it, found by their
+ * virtual addresses, which it translates through the MMU as they stand now: with the guest's
+ * page tables changed since (the kernel left the decompressor's), a miss there writes the
+ * guest's CR2 (measured: Linux then met its first page fault with the decompressor's CR2). The
+ * engine drops those translations itself, by physical address (uncache). */
+static void del_code_hook(struct soft *s, uc_hook h)
+{
+	identity_mmu(s, true);
+	uc_hook_del(s->uc, h);
+	identity_mmu(s, false);
+}
+
 static void drop_temp(struct soft *s)
 {
 	if (!s->have_temp)
 		return;
-	uc_hook_del(s->uc, s->temp.hook);
+	del_code_hook(s, s->temp.hook);
 	uncache(s, s->temp.start, s->temp.end);
 	s->have_temp = false;
 }
@@ -567,7 +612,7 @@ static int cover(struct soft *s, uint64_t addr, uint64_t size, bool temp)
 		if (r->start <= ne && ns <= r->end) {
 			ns = r->start < ns ? r->start : ns;
 			ne = r->end > ne ? r->end : ne;
-			uc_hook_del(s->uc, r->hook);
+			del_code_hook(s, r->hook);
 			*r = s->ranges[--s->nranges];
 			i = 0;
 			continue;
@@ -635,6 +680,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return block_halt(s, WHY_KICK, addr);
 	if (s->icount >= s->limit)
 		return block_halt(s, WHY_LIMIT, addr);
+	if (s->translated_insns >= s->flush_at)
+		return block_halt(s, WHY_FLUSH, addr);
 	const struct soft_block *b = whole_block(s, addr, size);
 	if (b && s->icount + b->n <= s->limit && !stop_within(s, addr, size)) {
 		if (s->window && s->icount != s->shadow_icount &&
@@ -643,6 +690,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		s->blk = b;
 		s->blk_base = s->icount;
 		s->icount += b->n;
+		if (b->ends_in_sti)
+			s->shadow_icount = s->icount;
 		s->whole_blocks++;
 		return;
 	}
@@ -652,7 +701,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	s->cover_size = size;
 	/* User code is covered for this run only: a block with a special instruction may run on
 	 * into a hot loop, which must not keep the code hook. Kernel code is covered for good. */
-	s->cover_temp = s->user64 == 1;
+	s->cover_temp = s->mode64 == MODE64_USER;
 	block_halt(s, WHY_RETRANSLATE, addr);
 }
 
@@ -780,6 +829,51 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 	halt(s, WHY_FAIL);
 }
 
+/* Never called (its range is above every physical address); see soft_engine_create. */
+static void hook_no_write(uc_engine *uc, uc_mem_type type, uint64_t gpa, int size, int64_t value,
+			  void *user)
+{
+	(void)uc, (void)type, (void)gpa, (void)size, (void)value, (void)user;
+}
+
+static uint64_t mmio_now_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+	struct soft_mmio_page *p = user;
+	uint64_t v = 0;
+	(void)uc;
+	p->s->mmio_fn(p->s->mmio_ctx, p->base + offset, (uint8_t *)&v, (int)size, false);
+	return v;
+}
+
+static void mmio_now_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+			   void *user)
+{
+	struct soft_mmio_page *p = user;
+	(void)uc;
+	p->s->mmio_fn(p->s->mmio_ctx, p->base + offset, (uint8_t *)&value, (int)size, true);
+}
+
+/* Maps the MMIO page holding gpa to the handler, for good: every access to it is served in
+ * place, from a block counted whole or not, so that where MMIO happens never depends on how
+ * the engine happened to count the block (a stop inside it in one run and not in another). */
+static int serve_mmio_in_place(struct soft *s, uint64_t gpa)
+{
+	struct soft_mmio_page *p = malloc(sizeof(*p)), **pages;
+	if (!p)
+		return -1;
+	*p = (struct soft_mmio_page){ s, gpa & ~(PAGE_SIZE - 1) };
+	pages = realloc(s->mmio_pages, (size_t)(s->nmmio_pages + 1) * sizeof(*pages));
+	if (!pages || uc_mmio_map(s->uc, p->base, PAGE_SIZE, mmio_now_read, p, mmio_now_write, p)) {
+		if (pages)
+			s->mmio_pages = pages;
+		free(p);
+		return -1;
+	}
+	s->mmio_pages = pages;
+	s->mmio_pages[s->nmmio_pages++] = p;
+	return 0;
+}
+
 /* Unicorn 2.1's MMU translates: its own page walk raises the guest's page faults, and what
  * reaches this hook is an access to a guest-physical address outside RAM. A data access is
  * MMIO; a fetch is the guest's error. */
@@ -796,6 +890,9 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int siz
 		halt(s, WHY_FAIL);
 		return false;
 	}
+	/* Unicorn retries the access once the hook says it mapped the page. */
+	if (s->mmio_fn)
+		return serve_mmio_in_place(s, gpa) == 0;
 	if (s->blk)
 		goto imprecise;
 	/* Reported before the instruction has any effect; it re-runs once the VMM has answered. */
@@ -821,7 +918,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t gpa, int siz
 imprecise:
 	/* Unicorn reports this access without restoring RIP or the lazy flags: inside a block
 	 * counted whole, the instruction is not known. */
-	set_fail(s, "user block %#llx: MMIO at guest physical %#llx (counted whole, unsupported)",
+	set_fail(s, "block %#llx: MMIO at guest physical %#llx, counted whole, and no handler",
 		 s->blk->pc, gpa);
 	s->blk = NULL;
 	halt(s, WHY_FAIL);
@@ -912,7 +1009,7 @@ static int arm_watch_hooks(struct soft *s, bool on)
 		}
 	} else {
 		uc_hook_del(s->uc, s->watch_mem_hook);
-		uc_hook_del(s->uc, s->watch_code_hook);
+		del_code_hook(s, s->watch_code_hook);
 		s->watch_hit = 0;
 	}
 	/* Translations decide at translation time whether they call hooks: drop them all. */
@@ -1088,7 +1185,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_RETRANSLATE: case WHY_WATCH:
+	case WHY_RETRANSLATE: case WHY_FLUSH: case WHY_WATCH:
 		return true;
 	default:
 		return false;
@@ -1128,7 +1225,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		s->stopping = false;
 		s->code_stale = true;
 		s->pg_gen++;
-		s->user64 = -1;
+		s->mode64 = -1;
 		s->blk = NULL;
 		s->hlt_next = UINT64_MAX;
 		if (serving)
@@ -1137,6 +1234,11 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		uint64_t before = s->icount;
 		s->block_stop = false;
 		s->code_gen++;
+		if (s->translated_insns >= s->flush_at) {
+			uc_ctl(s->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+			s->translated_insns = 0;
+			s->flushes++;
+		}
 		/* A pending IN re-runs first in this start, with the VMM's value. */
 		s->in.ready = s->in.pending;
 		s->in.pending = false;
@@ -1167,6 +1269,8 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 			}
 			continue;
 		}
+		if (s->why == WHY_FLUSH)
+			continue;	/* flushed at the top of the loop */
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
 		switch (s->why) {
@@ -1258,6 +1362,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		}
 		case WHY_NONE:
 		case WHY_RETRANSLATE:	/* handled above */
+		case WHY_FLUSH:
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {
@@ -1340,6 +1445,23 @@ int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct
 uint64_t soft_engine_icount(struct engine *e)
 {
 	return to_soft(e)->icount;
+}
+
+void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx)
+{
+	struct soft *s = to_soft(e);
+	s->mmio_fn = fn;
+	s->mmio_ctx = ctx;
+}
+
+uint64_t soft_engine_flushes(struct engine *e)
+{
+	return to_soft(e)->flushes;
+}
+
+uint64_t soft_engine_whole_blocks(struct engine *e)
+{
+	return to_soft(e)->whole_blocks;
 }
 
 void soft_engine_set_icount(struct engine *e, uint64_t icount)
@@ -1580,6 +1702,9 @@ static void soft_destroy(struct engine *e)
 	free(s->page_hash);
 	free_blocks(s);
 	free(s->ranges);
+	for (int i = 0; i < s->nmmio_pages; i++)
+		free(s->mmio_pages[i]);
+	free(s->mmio_pages);
 	free(s);
 }
 
@@ -1634,6 +1759,12 @@ static void initial_sregs(struct kvm_sregs *sr)
 struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_model *cpuid, char *err,
 				  int errlen)
 {
+	return soft_engine_create_sized(mem, cpuid, SOFT_TCG_BUFFER, err, errlen);
+}
+
+struct engine *soft_engine_create_sized(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					size_t code_buffer, char *err, int errlen)
+{
 	struct soft *s = calloc(1, sizeof(*s));
 	uc_hook h;
 	uc_err ue;
@@ -1649,7 +1780,7 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	s->shadow_icount = UINT64_MAX;
 	s->hlt_next = UINT64_MAX;
 	s->limit = UINT64_MAX;
-	s->user64 = -1;
+	s->mode64 = -1;
 	s->pg_gen = 1;
 	atomic_init(&s->kicked, 0);
 	s->scratch = aligned_alloc(PAGE_SIZE, 0x4000);
@@ -1686,9 +1817,9 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 		snprintf(err, (size_t)errlen, "unicorn: cpu model: %s", uc_strerror(ue));
 		goto fail;
 	}
-	/* Before anything makes Unicorn allocate it: its default code buffer is 1 GiB, which a
-	 * flush memsets and which makes the process ~1 GB resident. */
-	uc_ctl_set_tcg_buffer_size(s->uc, SOFT_TCG_BUFFER);
+	/* Before anything makes Unicorn allocate it. */
+	uc_ctl_set_tcg_buffer_size(s->uc, code_buffer);
+	s->flush_at = code_buffer / SOFT_TCG_BYTES_PER_INSN;
 	/* Last of the three: this control initialises Unicorn, after which the model and the
 	 * buffer size are fixed. The MMU translates through the guest's page tables (Unicorn's
 	 * default in 2.1; said here because everything in this engine depends on it). */
@@ -1713,7 +1844,15 @@ struct engine *soft_engine_create(struct guest_mem *mem, const struct cpuid_mode
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_out, s, 1, 0, UC_X86_INS_OUT) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, s, 1, 0, UC_X86_INS_SYSCALL) ||
 	    uc_hook_add(s->uc, &h, UC_HOOK_INSN, (void *)hook_cpuid, s, 1, 0, UC_X86_INS_CPUID) ||
-	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, s, 1, 0)) {
+	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)hook_unmapped, s, 1, 0) ||
+	    /* Self-modifying code: Unicorn 2.1, once a write to a page has dropped the
+	     * translations it touched, lets later writes to that page bypass the check while
+	     * other translations remain on it (notdirty_write's tlb_set_dirty), unless a memory
+	     * hook exists. Linux patching many alternatives in one page then ran stale code
+	     * (an oops in __irq_exit_rcu). A hook that matches no address keeps every write
+	     * checked. */
+	    uc_hook_add(s->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_no_write, s, UINT64_MAX,
+			UINT64_MAX)) {
 		snprintf(err, (size_t)errlen, "cannot install the soft engine's unicorn hooks");
 		goto fail;
 	}

@@ -6,6 +6,7 @@
 #include "core/engine.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Guest-visible TSC ticks per retired instruction when no value source overrides RDTSC. */
@@ -22,6 +23,13 @@ enum soft_value_kind {
  * own (a pure function of icount and the TSC offset the guest set). */
 typedef uint64_t (*soft_value_fn)(void *ctx, enum soft_value_kind kind, uint64_t icount,
 				  uint64_t dflt);
+
+/* Serves an MMIO access at once: size bytes at data (the value to write, or the buffer a read
+ * fills). With one set, the engine serves every MMIO access through it, in place, instead of
+ * exiting: inside a block it counts whole it cannot stop before the instruction (Unicorn does
+ * not restore the instruction's state there). Without one, MMIO exits (EXIT_MMIO), and an
+ * access from inside a block counted whole fails the run. */
+typedef void (*soft_mmio_fn)(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write);
 
 /* Where soft_engine_run_until() stops, besides the exits run() has. All fields optional. */
 struct soft_stop {
@@ -47,8 +55,17 @@ enum soft_syscall_model {
 };
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
+void soft_engine_set_mmio_handler(struct engine *e, soft_mmio_fn fn, void *ctx);
+/* soft_engine_create with Unicorn's code buffer of code_buffer bytes (the default is 512 MiB
+ * of address space): for tests that make the engine flush it often. */
+struct engine *soft_engine_create_sized(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					size_t code_buffer, char *err, int errlen);
+/* How many times the engine flushed Unicorn's code buffer. */
+uint64_t soft_engine_flushes(struct engine *e);
 /* Instructions retired since creation (or since soft_engine_set_icount). */
 uint64_t soft_engine_icount(struct engine *e);
+/* Translation blocks counted whole (at their start, without a per-instruction hook). */
+uint64_t soft_engine_whole_blocks(struct engine *e);
 /* Positions are relative: a restored snapshot sets the count it was taken at. */
 void soft_engine_set_icount(struct engine *e, uint64_t icount);
 void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx);

@@ -34,6 +34,7 @@ enum soft_why {
 	WHY_FAIL,	/* s->exit holds an EXIT_FAIL */
 	WHY_SYSRET,	/* a SYSRET to emulate, as SYSCALL is */
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
+	WHY_FLUSH,	/* Unicorn's code buffer is to be flushed between runs (flush_at) */
 	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
 };
 
@@ -46,11 +47,14 @@ struct soft_watch {
 
 /* A translation block of user code as the block hook sees it: its bytes (compared on every
  * use, so code the guest rewrites is scanned again) and where its instructions begin. */
+enum { MODE64_USER = 1, MODE64_KERNEL = 2 };
+
 struct soft_block {
 	uint64_t pc;
 	uint32_t size;
 	uint16_t n;		/* instructions */
 	bool whole;		/* counted whole: decoded, no special instruction, matches Unicorn */
+	bool ends_in_sti;	/* its last instruction is STI: the next one runs in its shadow */
 	uint32_t checked;	/* code_gen when its bytes were last compared with the guest's */
 	uint16_t *off;		/* n offsets of instruction starts */
 	uint8_t *bytes;		/* size bytes */
@@ -127,6 +131,13 @@ struct soft {
 
 	soft_value_fn vfn;
 	void *vctx;
+	soft_mmio_fn mmio_fn;		/* MMIO from inside a block counted whole */
+	void *mmio_ctx;
+	struct soft_mmio_page {		/* pages mapped for it: served in place from then on */
+		struct soft *s;
+		uint64_t base;
+	} **mmio_pages;
+	int nmmio_pages;
 	int64_t tsc_offset;
 	bool sysret64;	/* the SYSRET to emulate has REX.W */
 	enum soft_syscall_model syscall_model;
@@ -138,12 +149,17 @@ struct soft {
 	 * the per-instruction code hook, which Unicorn only calls in translations made while a
 	 * hook covered their addresses: the covered ranges. */
 #define SOFT_RECENT 1024
+#define SOFT_TRANSLATED 1024
 	struct soft_block **blocks;	/* hash table by (pc, size) */
 	struct soft_block *recent[SOFT_RECENT];	/* the last block seen per pc hash */
+	uc_tb translated[SOFT_TRANSLATED];	/* the last translation Unicorn reported per pc hash */
+	uint64_t translated_insns;	/* instructions Unicorn translated since its buffer was empty */
+	uint64_t flush_at;		/* ... at which the engine flushes it (soft_engine.c) */
+	uint64_t flushes;
 	uint32_t nblocks, block_cap;
 	const struct soft_block *blk;	/* the block counted whole now running, or NULL */
 	uint64_t blk_base;		/* icount at its start */
-	int user64;			/* the mode allows whole blocks: 1 yes, 0 no, -1 not known */
+	int mode64;			/* 64-bit mode: MODE64_USER, MODE64_KERNEL, 0 (other), -1 not known */
 	struct soft_range {
 		uint64_t start, end;
 		uc_hook hook;
@@ -186,11 +202,6 @@ uint64_t soft_reg(struct soft *s, int id);
 void soft_set_reg(struct soft *s, int id, uint64_t v);
 uint64_t soft_msr(struct soft *s, uint32_t index);
 uint64_t soft_tsc(struct soft *s);
-
-/* soft_decode.c: the length of the 64-bit-mode instruction at b (avail bytes readable), or 0
- * when unknown; *special: the engine must see it run on its own (it answers it, or it changes
- * privilege, paging, or the interrupt flag or shadow). */
-int soft_insn_length64(const uint8_t *b, int avail, bool *special);
 
 /* soft_x86.c */
 #define ACC_WRITE 1

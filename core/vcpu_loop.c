@@ -37,17 +37,24 @@ static void handle_io(struct vm *vm, const struct vm_exit *x)
 	}
 }
 
+void vm_serve_mmio(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write)
+{
+	struct vm *vm = ctx;
+	uint64_t value = 0;
+	if (size > 8)
+		size = 8;
+	if (write) {
+		memcpy(&value, data, (size_t)size);
+		bus_write(&vm->bus, BUS_MMIO, gpa, value, size);
+	} else {
+		value = bus_read(&vm->bus, BUS_MMIO, gpa, size);
+		memcpy(data, &value, (size_t)size);
+	}
+}
+
 static void handle_mmio(struct vm *vm, const struct vm_exit *x)
 {
-	uint64_t value = 0;
-	int size = x->mmio.size <= 8 ? x->mmio.size : 8;
-	if (x->mmio.write) {
-		memcpy(&value, x->mmio.data, size);
-		bus_write(&vm->bus, BUS_MMIO, x->mmio.addr, value, size);
-	} else {
-		value = bus_read(&vm->bus, BUS_MMIO, x->mmio.addr, size);
-		memcpy(x->mmio.data, &value, size);
-	}
+	vm_serve_mmio(vm, x->mmio.addr, x->mmio.data, x->mmio.size, x->mmio.write);
 }
 
 /* Record and replay compare a state digest every this many exits. */

@@ -1,8 +1,10 @@
 /* Creating, booting and tearing down the machine. The run loop is in core/vcpu_loop.c. */
 #define _GNU_SOURCE /* pipe2 */
 #include "core/vm.h"
+#include "core/acpi_tables.h"
 #include "core/waker.h"
 #include "core/pagewalk.h"
+#include "core/soft_engine.h"
 #include "record/recorder.h"
 #include "replay/replayer.h"
 #include "traces/events.h"
@@ -62,6 +64,12 @@ static void guest_reset(void *ctx)
 	vm->status = STATUS_GUEST_RESET;
 }
 
+/* ACPI S5: the guest shut the machine down, as a run that ended well. */
+static void guest_power_off(void *ctx)
+{
+	guest_exit(ctx, 0);
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -89,6 +97,13 @@ static int vm_add_devices(struct vm *vm)
 	vm->devices[vm->ndevices++] = debug_exit_device(&vm->debug_exit);
 	vm->devices[vm->ndevices++] = port80_device(&vm->port80);
 	vm->devices[vm->ndevices++] = reset_device(&vm->reset);
+	if (vm->cfg.legacy_machine)
+		return 0;
+	if ((rc = acpi_pm_init(&vm->acpi_pm, &vm->bus, guest_power_off, vm)) ||
+	    (rc = pci_host_init(&vm->pci_host, &vm->bus)))
+		return rc;
+	vm->devices[vm->ndevices++] = acpi_pm_device(&vm->acpi_pm);
+	vm->devices[vm->ndevices++] = pci_host_device(&vm->pci_host);
 	return 0;
 }
 
@@ -96,8 +111,12 @@ static struct engine *create_engine(struct vm *vm, char *err, size_t errlen)
 {
 	if (!strcmp(vm->cfg.engine, "kvm"))
 		return kvm_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
-	if (!strcmp(vm->cfg.engine, "soft"))
-		return soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+	if (!strcmp(vm->cfg.engine, "soft")) {
+		struct engine *e = soft_engine_create(&vm->mem, &vm->cpuid, err, (int)errlen);
+		if (e)
+			soft_engine_set_mmio_handler(e, vm_serve_mmio, vm);
+		return e;
+	}
 	snprintf(err, errlen, "unknown engine '%s' (kvm or soft)", vm->cfg.engine);
 	return NULL;
 }
@@ -155,6 +174,12 @@ int vm_boot(struct vm *vm, const struct boot_files *files, char *err, size_t err
 {
 	struct boot_files f = *files;
 	f.cmdline = vm->cfg.cmdline;
+	if (!vm->cfg.legacy_machine) {
+		int rc = acpi_tables_install(&vm->mem);
+		if (rc)
+			return fail(err, errlen, "cannot write the ACPI tables: %s", strerror(-rc));
+		f.acpi_rsdp = ACPI_RSDP_GPA;
+	}
 	if (boot_load(&vm->mem, &f, &vm->boot, err, errlen))
 		return -1;
 	int rc = symbols_load(&vm->syms, f.kernel, f.kernel_len);

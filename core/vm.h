@@ -22,9 +22,11 @@
 #include "core/symbols.h"
 #include "core/vclock.h"
 #include "core/vm_debug.h"
+#include "devices/acpi_pm.h"
 #include "devices/bus.h"
 #include "devices/debug_exit.h"
 #include "devices/device.h"
+#include "devices/pci_host.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/port80.h"
@@ -56,6 +58,9 @@ struct vm_config {
 	FILE *console;			/* where guest UART output goes */
 	bool console_escape;		/* serial_in_fd is a terminal: Ctrl-A is the escape key */
 	bool chaos;			/* record: vary where interrupts land (core/chaos.h) */
+	/* The machine as it was before its ACPI tables, PM registers and PCI configuration
+	 * ports: what traces and snapshots written before them replay on (vm_config.h). */
+	bool legacy_machine;
 	uint64_t chaos_seed;
 	enum host_kind host;		/* what runs the engine here: set by vm_create */
 };
@@ -123,7 +128,9 @@ struct vm {
 	struct debug_exit debug_exit;
 	struct port80 port80;
 	struct reset_ctl reset;
-	struct device devices[8];
+	struct acpi_pm acpi_pm;
+	struct pci_host pci_host;
+	struct device devices[10];
 	int ndevices;
 
 	struct symbols syms;
@@ -190,6 +197,9 @@ static inline uint64_t vm_pos(const struct vm *vm)
 {
 	return vm->exits * 2 + (uint64_t)vm->phase;
 }
+/* An MMIO access reaches the bus: at an MMIO exit, or served in place by the soft engine
+ * (soft_mmio_fn; ctx is the vm). Not an exit: no position of its own. */
+void vm_serve_mmio(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write);
 /* Delivers the pending interrupt at an asynchronous landing (record and replay). */
 void vm_deliver_async_irq(struct vm *vm);
 /* Replay: the guest stands at the armed landing (found by breakpoint or soft search):

@@ -13,6 +13,8 @@ void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, i
 	if (n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "end=guest-time\nhost=%s\n",
 			      host_kind_name(cfg->host));
+	if (!cfg->legacy_machine && n >= 0 && n < (int)sizeof(out->text))
+		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "machine=pc-acpi\n");
 	if (cfg->chaos && n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "chaos=%" PRIu64 "\n",
 			      cfg->chaos_seed);
@@ -66,6 +68,10 @@ int vm_config_parse(struct vm_config_parsed *out, const void *text, size_t len, 
 			/* A kind this build does not know is one it cannot stand in for. */
 			if (host_kind_parse(v, &out->host))
 				out->host = HOST_UNKNOWN;
+		} else if (!strcmp(line, "machine")) {
+			if (strcmp(v, "pc-acpi"))
+				goto bad;
+			out->acpi_machine = true;
 		} else if (!strcmp(line, "cmdline")) {
 			if (strlen(v) >= sizeof(out->cmdline))
 				goto bad;

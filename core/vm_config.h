@@ -26,6 +26,9 @@ struct vm_config_parsed {
 	/* The kind of host that ran the recording (`host=`, since 2026-12-07); HOST_UNKNOWN in
 	 * older traces. */
 	enum host_kind host;
+	/* "machine=pc-acpi": the machine has ACPI tables, PM registers and PCI configuration
+	 * ports (written since 2026-12-07); without the line, the legacy machine before them. */
+	bool acpi_machine;
 };
 
 void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, int64_t epoch);

@@ -4,8 +4,10 @@
  * A position is (exit index E, step n): the state right after exit E was handled is (E, 0);
  * each single step from there adds one. Stepping passes over code the engine runs natively
  * (CPL3 under the kvm engine here), so n counts CPL0 instructions. A breakpoint hit reached by
- * running freely is (E, ?): its n is found again by stepping from (E, 0) to the same hit of
- * the same address (`hits` counts them since the exit). */
+ * running freely is (E, ?): its n is found again by stepping to the same hit of the same
+ * address from a position known exactly: (E, 0), or where the run started when that was in
+ * exit E (`hits` counts them since the exit, and no hit is counted at a position known
+ * exactly: only a run counts them, and its positions are not known). */
 #ifndef REWIND_VM_DEBUG_H
 #define REWIND_VM_DEBUG_H
 #include <stdatomic.h>

@@ -184,18 +184,20 @@ int dbg_locate(struct debugger *d)
 {
 	if (d->here_known)
 		return 0;
-	struct pos from = { d->here.exits, 0 };
+	struct pos from = d->count_from;
 	struct kvm_regs regs = d->here_regs;
 	struct scan s = { .d = d, .addr = d->hit_addr, .count = d->hit_count };
 	if (!d->hit_count)
 		s.regs = &regs;
-	int rc = dbg_goto_exit(d, from.exits);
+	bool counted_at_start = d->count_from_hit;
+	int rc = dbg_goto_pos(d, from);
 	if (rc)
 		return rc;
 	scan_begin(d, &s);
-	if ((!s.regs && !s.addr) || (s.addr && breakpoint_at_start(d, s.addr) && s.count == 1))
+	bool at_start = s.addr && counted_at_start && breakpoint_at_start(d, s.addr);
+	if ((!s.regs && !s.addr) || (at_start && s.count == 1))
 		return 0;
-	s.seen = s.addr && breakpoint_at_start(d, s.addr);
+	s.seen = at_start;
 	rc = dbg_run(d);
 	if (!rc && (d->at_end || d->here.exits != from.exits)) {
 		snprintf(d->error, sizeof(d->error), "cannot find the current position again");
@@ -240,6 +242,25 @@ static bool data_breakpoints(struct debugger *d, int nexec)
 	return true;
 }
 
+static bool same_points(const struct vm_hw_point *a, int na, const struct vm_hw_point *b, int nb)
+{
+	for (int i = 0; na == nb && i < na; i++)
+		if (a[i].addr != b[i].addr || a[i].kind != b[i].kind || a[i].len != b[i].len)
+			return false;
+	return na == nb;
+}
+
+/* Arms the breakpoints, and the watchpoints when they are data breakpoints, for a free run. */
+static void arm_free_run(struct debugger *d, bool data)
+{
+	dbg_mode(d, false, NULL, NULL, true);
+	struct vm_debug *g = &d->vm->debug;
+	for (int i = 0; data && i < d->nwatch; i++)
+		g->hw[g->nhw++] = (struct vm_hw_point){
+			d->watch[i].va, d->watch[i].type == GDB_WATCH_WRITE ? HW_WRITE : HW_ACCESS,
+			(uint8_t)d->watch[i].len };
+}
+
 int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 {
 	struct kvm_regs r;
@@ -265,12 +286,25 @@ int dbg_forward_continue(struct debugger *d, struct gdb_stop *stop)
 		stop->addr = s.found.addr;
 		return 0;
 	}
-	dbg_mode(d, false, NULL, NULL, true);
 	struct vm_debug *g = &d->vm->debug;
-	for (int i = 0; data && i < d->nwatch; i++)
-		g->hw[g->nhw++] = (struct vm_hw_point){
-			d->watch[i].va, d->watch[i].type == GDB_WATCH_WRITE ? HW_WRITE : HW_ACCESS,
-			(uint8_t)d->watch[i].len };
+	struct vm_hw_point counted[VM_DEBUG_MAX_HW];
+	int ncounted = g->nhw;
+	memcpy(counted, g->hw, sizeof(counted));
+	arm_free_run(d, data);
+	/* The hits of this run are counted from where it starts, which must then be exact (no
+	 * hits are counted yet at a known position: it was reached by restoring, stepping or an
+	 * exit). From a stop not located yet, the counts go on from where that run started, and
+	 * are right only for the breakpoints that run counted. */
+	if (!d->here_known && !same_points(g->hw, g->nhw, counted, ncounted)) {
+		int rc = dbg_locate(d);
+		if (rc)
+			return rc;
+		arm_free_run(d, data);
+	}
+	if (d->here_known) {
+		d->count_from = d->here;
+		d->count_from_hit = false;
+	}
 	/* A continue that starts on a breakpoint leaves it first. */
 	for (int i = 0; i < g->nhw; i++)
 		g->step_over |= g->hw[i].kind == HW_EXEC && g->hw[i].addr == r.rip;
@@ -353,6 +387,8 @@ static int goto_hit(struct debugger *d, const struct hit *h)
 	d->here_known = false;
 	d->hit_addr = h->bp;
 	d->hit_count = h->count;
+	d->count_from = h->at;
+	d->count_from_hit = true;
 	return dbg_locate(d);
 }
 

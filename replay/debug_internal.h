@@ -42,13 +42,18 @@ struct debugger {
 	struct watch watch[MAX_WATCH];
 	int nwatch;
 
-	/* Where the VM stands. Known exactly, or as the `hit_count`-th stop at `hit_addr` since
-	 * exit here.exits (a breakpoint reached by running freely), or only by its registers
-	 * (an interrupt from gdb). */
+	/* Where the VM stands. Known exactly, or as the `hit_count`-th stop at `hit_addr` after
+	 * `count_from` (a breakpoint reached by running freely), or only by its registers, the
+	 * first stop after count_from with here_regs (an interrupt from gdb, a watchpoint).
+	 * count_from is exact, in exit here.exits: where the free run started, or the start of
+	 * the exit it ran into. A breakpoint at count_from itself is among the hits only in the
+	 * latter case (`count_from_hit`): a run leaves the breakpoint it starts on. */
 	struct pos here;
 	bool here_known;
 	uint64_t hit_addr;
 	uint32_t hit_count;
+	struct pos count_from;
+	bool count_from_hit;
 	struct kvm_regs here_regs;
 	bool at_end;		/* the recording ends here (the guest exited, or the trace ends) */
 	bool step_into_interrupts; /* `monitor step-into-interrupts on`: steps enter handlers */

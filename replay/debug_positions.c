@@ -158,6 +158,10 @@ void dbg_record_stop(struct debugger *d)
 	vm->engine->ops->get_regs(vm->engine, &d->here_regs);
 	d->hit_addr = 0;
 	d->hit_count = 0;
+	if (vm->exits != d->count_from.exits) { /* hits counted since this exit's start */
+		d->count_from = (struct pos){ vm->exits, 0 };
+		d->count_from_hit = true;
+	}
 	if (vm->debug.stop == DEBUG_STOP_BREAK) {
 		d->hit_addr = vm->debug.hw[vm->debug.stop_bp].addr;
 		d->hit_count = vm->debug.hits[vm->debug.stop_bp];

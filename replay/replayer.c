@@ -463,6 +463,7 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 	cfg->mem_size = rp->cfg.mem_size;
 	cfg->engine = rp->cfg.engine;
 	cfg->cmdline = rp->cfg.cmdline;
+	cfg->legacy_machine = !rp->cfg.acpi_machine;
 	cfg->serial_in_fd = -1; /* the trace is the only input */
 	cfg->console = stdout;
 	*files = (struct boot_files){

@@ -2,9 +2,10 @@
 # Installs the Debian packages rewind builds and tests with, when any is missing.
 # Unicorn >= 2.1 (the soft engine needs its real MMU) is not in Debian 12: it comes from the
 # trixie suite, added beside bookworm with a low pin priority so that nothing else is taken
-# from it; only libunicorn-dev and libunicorn2t64 are installed from there.
+# from it; only libunicorn-dev and libunicorn2t64 are installed from there. acpica-tools (iasl,
+# acpiexec) checks the ACPI tables rewind builds (tests/integration/acpi_tables.sh).
 set -e
-pkgs="build-essential liblz4-dev libxxhash-dev libunwind-dev gdb qemu-system-x86 clang python3"
+pkgs="build-essential liblz4-dev libxxhash-dev libunwind-dev gdb qemu-system-x86 clang python3 acpica-tools"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

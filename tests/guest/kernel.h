@@ -113,6 +113,14 @@ const char *cmdline_value(const char *key, size_t *len);
 /* main.c: KEY=N on the kernel command line (key with its '='); -1 when N is not a number. */
 int cmdline_u64(const char *key, u64 def, u64 *out);
 
+/* The first GiB is identity-mapped (boot.S). */
+#define IDENTITY_MAPPED (1UL << 30)
+
+/* main.c: the ACPI RSDP's address from the PVH start info (version 1), or 0. */
+extern u64 boot_rsdp;
+/* acpi.c: the poweroff workload; never returns. */
+void poweroff_start(void);
+
 /* workloads.c */
 struct workload {
 	const char *name;

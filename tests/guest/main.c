@@ -4,7 +4,6 @@
 
 #define HVM_START_MAGIC 0x336ec578
 #define CMDLINE_MAX 256
-#define IDENTITY_MAPPED (1UL << 30)
 
 /* Xen's public arch-x86/hvm/start_info.h, version 1. */
 struct hvm_start_info {
@@ -23,6 +22,7 @@ struct hvm_start_info {
 extern u64 pt_low[512];
 
 static char cmdline[CMDLINE_MAX];
+u64 boot_rsdp;
 
 /* The boot information may sit anywhere the VMM chose: check before trusting it. */
 static void read_boot_info(u64 paddr)
@@ -36,6 +36,8 @@ static void read_boot_info(u64 paddr)
 		kprintf("testos: bad PVH start info magic 0x%x\n", si->magic);
 		kexit(2);
 	}
+	if (si->version >= 1)
+		boot_rsdp = si->rsdp_paddr;
 	u64 p = si->cmdline_paddr;
 	if (p && p < IDENTITY_MAPPED - CMDLINE_MAX) {
 		const char *src = (const char *)p;

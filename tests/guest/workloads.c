@@ -366,6 +366,7 @@ static const struct workload workloads[] = {
 	{ "panic", panic_start, panic_tick, panic_finish },
 	{ "flaky", flaky_start, flaky_tick, flaky_finish },
 	{ "diverge", diverge_start, NULL, NULL }, /* start exits */
+	{ "poweroff", poweroff_start, NULL, NULL }, /* start powers off */
 };
 
 const struct workload *workload_find(const char *name, size_t len)

@@ -48,7 +48,7 @@ record_and_replay() {
 	return 0
 }
 
-for w in hello:0 compute:0 echo:0 race:0 panic:3; do
+for w in hello:0 compute:0 echo:0 race:0 panic:3 poweroff:0; do
 	name=${w%%:*} want=${w##*:}
 	failed=""
 	i=1

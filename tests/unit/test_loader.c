@@ -338,6 +338,32 @@ TEST(bzimage_zero_page)
 	guest_mem_free(&m);
 }
 
+/* The ACPI RSDP's address reaches the kernel: hvm_start_info.rsdp_paddr at 32 (PVH, version
+ * 1) and boot_params.acpi_rsdp_addr at 0x070 (Linux 5.0+); 0 when the machine has none. */
+TEST(acpi_rsdp_in_both_protocols)
+{
+	struct image im;
+	struct bzimage bz;
+	struct boot_info bi;
+	char err[300];
+	build(&im, 0x100000, 0x100000, EM_X86_64);
+	build_bz(&bz, 0x020f);
+	for (uint64_t rsdp = 0; rsdp <= 0xf0000; rsdp += 0xf0000) {
+		struct guest_mem m = mem32();
+		struct boot_files f = { .kernel = im.b, .kernel_len = im.len, .kernel_name = "k",
+					.acpi_rsdp = rsdp };
+		CHECK_EQ(boot_load(&m, &f, &bi, err, sizeof(err)), 0);
+		CHECK_EQ(u64_at(m.host + BOOT_START_INFO_GPA + 32), rsdp);
+		guest_mem_free(&m);
+		m = mem32();
+		f = (struct boot_files){ .kernel = bz.b, .kernel_len = bz.len, .kernel_name = "bz",
+					 .acpi_rsdp = rsdp };
+		CHECK_EQ(boot_load(&m, &f, &bi, err, sizeof(err)), 0);
+		CHECK_EQ(u64_at(m.host + BOOT_PARAMS_GPA + 0x070), rsdp);
+		guest_mem_free(&m);
+	}
+}
+
 static int read_phys(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
 	struct guest_mem *m = opaque;
@@ -459,7 +485,7 @@ TEST(initrd_that_does_not_fit_names_the_initrd)
 	guest_mem_free(&m);
 }
 
-RUN_TESTS(T(loads_segment_and_zeroes_bss), T(start_info_cmdline_and_memory_map), T(refuses_bad_images),
+RUN_TESTS(T(acpi_rsdp_in_both_protocols), T(loads_segment_and_zeroes_bss), T(start_info_cmdline_and_memory_map), T(refuses_bad_images),
 	  T(truncated_at_every_offset_never_crashes), T(initial_state_is_pvh_protected_mode),
 	  T(pvh_initrd_is_module_0), T(bzimage_zero_page), T(bzimage_entry_state_is_the_64_bit_protocol),
 	  T(bzimage_refusals), T(initrd_that_does_not_fit_names_the_initrd))

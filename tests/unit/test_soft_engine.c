@@ -155,6 +155,13 @@ static struct engine *make_soft(struct guest_mem *mem, const struct cpuid_model 
 	return soft_engine_create(mem, cpuid, err, errlen);
 }
 
+/* A code buffer small enough that the random sequences below fill it many times over. */
+static struct engine *make_soft_small_buffer(struct guest_mem *mem, const struct cpuid_model *cpuid,
+					     char *err, int errlen)
+{
+	return soft_engine_create_sized(mem, cpuid, 1u << 20, err, errlen);
+}
+
 TEST(boot_protected_to_long_mode_and_cpl3)
 {
 	struct guest g;
@@ -1102,26 +1109,30 @@ static bool same_result(struct guest *s, struct guest *k, uint64_t seed)
 }
 
 /* Random sequences of integer ALU, shift and rotate, multiply and divide, string, flag and
- * stack instructions, run natively at CPL3 under kvm and under soft from the same registers
- * and memory: the same registers, flags and memory after each. Every fourth sequence also
- * runs under a second soft engine one instruction per run, which must retire the same
- * number of instructions as the engine that counts whole blocks and end in the same state. */
-TEST(random_sequences_match_kvm)
+ * stack instructions, run under kvm and under soft from the same registers and memory, in
+ * the mode the guest reached at `step` (3: CPL3, which kvm runs natively here; 2: CPL0,
+ * which this host's kvm emulates): the same registers, flags and memory after each. Every
+ * `one_every`-th sequence also runs under a second soft engine one instruction per run, which
+ * must retire the same number of instructions as the engine that counts whole blocks and end
+ * in the same state. */
+static void random_sequences(engine_factory make, int step, uint64_t seed0, int nseqs,
+			     int one_every, uint64_t *flushes)
 {
 	struct guest s, k, one;
 	uint8_t code[4096], data[PAGE_SIZE];
 	struct kvm_regs start;
-	CHECK(guest_create(&s, make_soft) == 0);
+	CHECK(guest_create(&s, make) == 0);
 	CHECK(guest_create(&one, make_soft) == 0);
-	CHECK(run_to_step(&s, 3) == 0);
-	CHECK(run_to_step(&one, 3) == 0);
-	bool have_kvm = guest_create(&k, kvm_engine_create) == 0 && run_to_step(&k, 3) == 0;
+	CHECK(run_to_step(&s, step) == 0);
+	CHECK(run_to_step(&one, step) == 0);
+	bool have_kvm = guest_create(&k, kvm_engine_create) == 0 && run_to_step(&k, step) == 0;
 	if (!have_kvm)
 		printf("  kvm engine unavailable (%s): soft against itself only\n", k.err);
+	uint64_t whole0 = soft_engine_whole_blocks(s.e);
 	int bad = 0;
-	for (uint64_t i = 0; i < DIFF_SEQS && bad < 5; i++) {
+	for (int i = 0; i < nseqs && bad < 5; i++) {
 		size_t len;
-		uint64_t seed = 0x5eed0000 + i;
+		uint64_t seed = seed0 + (uint64_t)i;
 		memset(&start, 0, sizeof(start));
 		gen_sequence(seed, code, data, &start, &len);
 		uint64_t n0 = soft_engine_icount(s.e);
@@ -1131,7 +1142,7 @@ TEST(random_sequences_match_kvm)
 			CHECK(run_sequence(&k, code, len, data, &start) == 0);
 			bad += !same_result(&s, &k, seed);
 		}
-		if (i % 4)
+		if (i % one_every)
 			continue;
 		/* Count it again, one instruction per run. */
 		memcpy(one.mem.host + DIFF_CODE, code, len);
@@ -1150,10 +1161,154 @@ TEST(random_sequences_match_kvm)
 		bad += !same_result(&s, &one, seed);
 	}
 	CHECK_EQ(bad, 0);
+	/* The engine under test did count blocks whole in this mode. */
+	CHECK(soft_engine_whole_blocks(s.e) - whole0 >= (uint64_t)nseqs);
+	*flushes = soft_engine_flushes(s.e);
 	if (have_kvm)
 		guest_destroy(&k);
 	guest_destroy(&one);
 	guest_destroy(&s);
+}
+
+TEST(random_sequences_match_kvm)
+{
+	uint64_t flushes;
+	random_sequences(make_soft, 3, 0x5eed0000, DIFF_SEQS, 4, &flushes);
+}
+
+/* Kernel code is counted in whole blocks too (Linux runs there): the same sequences at
+ * CPL0, each also counted one instruction per run. */
+TEST(random_kernel_sequences_counted_whole)
+{
+	uint64_t flushes;
+	random_sequences(make_soft, 2, 0x6eed0000, DIFF_SEQS / 2, 1, &flushes);
+}
+
+/* Unicorn 2.1.1 crashes after flushing a full code buffer in the middle of a run; the engine
+ * flushes it between runs before it can fill. A 1 MiB buffer, filled many times over by
+ * sequences of new code: the same results, and the engine did the flushing. */
+TEST(small_code_buffer_flushed_between_runs)
+{
+	uint64_t flushes = 0;
+	random_sequences(make_soft_small_buffer, 2, 0x7eed0000, DIFF_SEQS, 8, &flushes);
+	CHECK(flushes > 4);
+}
+
+/* Puts code at DIFF_CODE and the vCPU (in whatever mode it is) at its start, with a stack. */
+static int start_code(struct guest *g, const uint8_t *code, size_t len)
+{
+	struct kvm_regs r;
+	memcpy(g->mem.host + DIFF_CODE, code, len);
+	soft_engine_invalidate(g->e, DIFF_CODE, len);
+	if (g->e->ops->get_regs(g->e, &r))
+		return -1;
+	r.rip = DIFF_CODE;
+	r.rsp = DIFF_STACK - 0x100;
+	return g->e->ops->set_regs(g->e, &r);
+}
+
+struct mmio_log {
+	int reads, writes;
+	uint64_t write_gpa, write_value;
+};
+
+static void serve_mmio(void *ctx, uint64_t gpa, uint8_t *data, int size, bool write)
+{
+	struct mmio_log *log = ctx;
+	if (write) {
+		log->writes++;
+		log->write_gpa = gpa;
+		log->write_value = 0;
+		memcpy(&log->write_value, data, (size_t)size);
+	} else {
+		log->reads++;
+		memcpy(data, &(uint32_t){ MMIO_VALUE }, (size_t)(size < 4 ? size : 4));
+	}
+}
+
+/* A kernel driver's MMIO inside a block counted whole: the engine cannot stop before the
+ * instruction there, so the access is served in place by the handler; the count and the
+ * state are those of the same code run one instruction per run (with MMIO exits). */
+TEST(kernel_mmio_inside_a_block_counted_whole)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x00, 0x00, 0x00, 0xd0,		/* mov $0xd0000000, %ecx */
+		0x31, 0xdb,				/* xor %ebx, %ebx */
+		0x8b, 0x01,				/* mov (%rcx), %eax */
+		0x83, 0xc0, 0x01,			/* add $1, %eax */
+		0x89, 0x41, 0x10,			/* mov %eax, 0x10(%rcx) */
+		0xff, 0xc3,				/* inc %ebx */
+		0xeb, 0x00,				/* jmp 1f: the block ends */
+		0xe6, 0x80,				/* 1: out %al, $0x80 */
+	};
+	struct guest g, one;
+	struct kvm_regs r, r1;
+	struct vm_exit x;
+	struct mmio_log log = { 0 };
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(guest_create(&one, make_soft) == 0);
+	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
+	CHECK(run_to_step(&one, 2) == 0);
+	soft_engine_set_mmio_handler(g.e, serve_mmio, &log);
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(start_code(&one, code, sizeof(code)) == 0);
+	uint64_t n0 = soft_engine_icount(g.e), w0 = soft_engine_whole_blocks(g.e);
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
+	CHECK(soft_engine_whole_blocks(g.e) > w0);
+	CHECK_EQ(log.reads, 1);
+	CHECK_EQ(log.writes, 1);
+	CHECK_EQ(log.write_gpa, 0xd0000010ULL);
+	CHECK_EQ(log.write_value, MMIO_VALUE + 1);
+	/* One instruction per run, MMIO by exits. */
+	uint64_t m0 = soft_engine_icount(one.e);
+	x.reason = EXIT_INSN_LIMIT;
+	while (x.reason == EXIT_INSN_LIMIT || x.reason == EXIT_MMIO) {
+		if (x.reason == EXIT_MMIO && !x.mmio.write)
+			memcpy(x.mmio.data, &(uint32_t){ MMIO_VALUE }, 4);
+		struct soft_stop st = { .icount = soft_engine_icount(one.e) + 1 };
+		CHECK(soft_engine_run_until(one.e, &st, &x) == 0);
+	}
+	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
+	CHECK_EQ(soft_engine_icount(one.e) - m0, soft_engine_icount(g.e) - n0);
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	CHECK(one.e->ops->get_regs(one.e, &r1) == 0);
+	CHECK_EQ(r.rax, (uint64_t)MMIO_VALUE + 1);
+	CHECK_EQ(r.rbx, 1);
+	CHECK(memcmp(&r, &r1, sizeof(r)) == 0);
+	guest_destroy(&one);
+	guest_destroy(&g);
+}
+
+/* Self-modifying code: two blocks in one page run, then both are rewritten, one store
+ * after the other, and run again. Unicorn 2.1.1 checks only the first store to a page for
+ * translations to drop unless a memory hook exists; the engine keeps one (measured: Linux's
+ * alternatives patching otherwise ran stale code). */
+TEST(code_rewritten_twice_in_one_page_runs_new)
+{
+	static const uint8_t code[] = {
+		0xe8, 0x1f, 0x00, 0x00, 0x00,		/* call a */
+		0xe8, 0x20, 0x00, 0x00, 0x00,		/* call b */
+		0xc6, 0x05, 0x14, 0x00, 0x00, 0x00, 0x11, /* movb $0x11, a+1(%rip) */
+		0xc6, 0x05, 0x13, 0x00, 0x00, 0x00, 0x22, /* movb $0x22, b+1(%rip) */
+		0xe8, 0x07, 0x00, 0x00, 0x00,		/* call a */
+		0xe8, 0x08, 0x00, 0x00, 0x00,		/* call b */
+		0xe6, 0x80,				/* out %al, $0x80 */
+		0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3,	/* a: mov $1, %eax; ret */
+		0xbb, 0x02, 0x00, 0x00, 0x00, 0xc3,	/* b: mov $2, %ebx; ret */
+	};
+	struct guest g;
+	struct kvm_regs r;
+	struct vm_exit x;
+	CHECK(guest_create(&g, make_soft) == 0);
+	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	CHECK_EQ(r.rax, 0x11);
+	CHECK_EQ(r.rbx, 0x22);
+	guest_destroy(&g);
 }
 
 /* Every instruction the CPUID model advertises runs on Unicorn 2.1 (measured; see "Known
@@ -1260,11 +1415,7 @@ TEST(mmio_through_a_remapped_window_leaves_cr2)
 	*q(&g, 0x16000) = 0xfec00000ULL | 0x83;	/* 2 MiB at 0xfec00000, not mapped at itself */
 	*q(&g, 0x14000 + 509 * 8) = 0x16000 | 3;	/* virtual 0xffffffff40000000 */
 	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	memcpy(g.mem.host + DIFF_CODE, code, sizeof(code));
-	soft_engine_invalidate(g.e, DIFF_CODE, sizeof(code));
-	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
-	r.rip = DIFF_CODE;
-	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	CHECK(start_code(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->get_sregs(g.e, &sr) == 0);
 	uint64_t cr2 = sr.cr2;
 	CHECK(g.e->ops->run(g.e, &x) == 0);
@@ -1580,7 +1731,10 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
 	  T(pvm_syscall_matches_kvm), T(pvm_sysret_matches_kvm),
-	  T(random_sequences_match_kvm), T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
+	  T(random_sequences_match_kvm), T(random_kernel_sequences_counted_whole),
+	  T(small_code_buffer_flushed_between_runs),
+	  T(code_rewritten_twice_in_one_page_runs_new), T(kernel_mmio_inside_a_block_counted_whole),
+	  T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
 	  T(write_fault_error_code_says_write), T(mmio_through_a_remapped_window_leaves_cr2),
 	  T(rewritten_code_is_dropped_by_physical_address),
 	  T(data_watchpoints_trap_after_the_access), T(data_watchpoint_with_single_step_in_cpl0),
