@@ -28,10 +28,13 @@ check "preempted-like-a-run(run $run_rate/s, recording $rec_rate/s)" \
 	awk -v a="$run_rate" -v b="$rec_rate" 'BEGIN { exit !(a > 0 && b > 0 && b <= 2 * a && a <= 2 * b) }'
 check nothing-deferred grep -q '^interrupts: .* 0 deferred$' "$TMP/full.info"
 async=$(sed -n 's/^interrupts: .* \([0-9]*\) asynchronous,.*/\1/p' "$TMP/full.info")
-# The issue asks for half; a waker that slept through the grace period (fixed 2026-12-07)
-# lost every other tick and still made half: three quarters tells them apart (96-99 % seen).
-check "asynchronous-at-least-3/4-of-the-ticks($async in $secs s)" \
-	awk -v n="$async" -v s="$secs" 'BEGIN { exit !(n >= s * 100 * 3 / 4) }'
+check "asynchronous-at-least-half-the-ticks($async in $secs s)" \
+	awk -v n="$async" -v s="$secs" 'BEGIN { exit !(n >= s * 100 / 2) }'
+# Stricter than the issue's 2x: a waker that slept through the grace period (fixed
+# 2026-12-07) lost every other tick, half the run's rate, and still passed the checks above.
+# A loaded host slows the run's ticks as much as the recording's (both ~0.9 of each other).
+check "preempted-at-3/4-of-the-run's-rate" \
+	awk -v a="$run_rate" -v b="$rec_rate" 'BEGIN { exit !(b >= a * 3 / 4) }'
 check trace-names-its-host grep -q '^ *host=pvm$' "$TMP/full.info"
 
 # Smaller recordings replay with --verify: every landing found, same output, same final state.
