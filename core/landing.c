@@ -92,23 +92,30 @@ bool landing_matches(struct vm *vm)
 	return landing_matches_on(vm, vm->engine);
 }
 
-bool landing_matches_on(struct vm *vm, struct engine *e)
-{
-	return landing_matches_but(vm, e, 0);
-}
 
-bool landing_matches_but(struct vm *vm, struct engine *e, uint64_t flags)
+bool landing_registers_match(struct vm *vm, struct engine *e, uint64_t flags)
 {
 	const struct landing *l = &vm->landing;
 	struct ev_async_stop here;
-	if (registers(e, &here) || here.rip != l->target.rip ||
-	    (here.rflags ^ l->target.rflags) & ~flags ||
-	    memcmp(here.regs, l->target.regs, sizeof(here.regs)))
+	return !registers(e, &here) && here.rip == l->target.rip &&
+	       !((here.rflags ^ l->target.rflags) & ~flags) &&
+	       !memcmp(here.regs, l->target.regs, sizeof(here.regs));
+}
+
+bool landing_matches_on(struct vm *vm, struct engine *e)
+{
+	const struct landing *l = &vm->landing;
+	if (!landing_registers_match(vm, e, 0))
 		return false;
 	for (uint32_t i = 0; i < l->target.npages; i++)
 		if (page_hash(vm, l->pages[i].page) != l->pages[i].hash)
 			return false;
 	return true;
+}
+
+bool landing_page_is(const struct vm *vm, uint32_t i, const uint8_t *bytes)
+{
+	return XXH3_64bits(bytes, PAGE_SIZE) == vm->landing.pages[i].hash;
 }
 
 void landing_free(struct landing *l)

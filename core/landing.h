@@ -41,8 +41,10 @@ int landing_arm(struct vm *vm, const uint8_t *payload, size_t len);
 bool landing_matches(struct vm *vm);
 /* The same test on another engine's vCPU over the VM's memory (the soft landing search). */
 bool landing_matches_on(struct vm *vm, struct engine *e);
-/* The same, RFLAGS bits in `flags` aside. */
-bool landing_matches_but(struct vm *vm, struct engine *e, uint64_t flags);
+/* Its registers alone (RIP, general registers, RFLAGS but the bits in `flags`). */
+bool landing_registers_match(struct vm *vm, struct engine *e, uint64_t flags);
+/* Are `bytes` what the target's i-th page held? */
+bool landing_page_is(const struct vm *vm, uint32_t i, const uint8_t *bytes);
 void landing_free(struct landing *l);
 
 #endif

@@ -21,13 +21,6 @@
 #define PTE_LARGE (1ULL << 7)
 #define PTE_ADDR 0x000ffffffffff000ULL
 
-/* The soft engine computes the flags an instruction leaves undefined its own way (the
- * recording's OF after `shl $17` was 0 where Unicorn's was 1): they are no part of where a
- * program is, so they are left out of the match and taken from the recording at the landing. */
-static bool at_landing(struct engine *e, void *vm)
-{
-	return landing_matches_but(vm, e, RFLAGS_ARITH);
-}
 
 static int save_pages(struct landing_search *ls, struct vm *vm)
 {
@@ -39,7 +32,10 @@ static int save_pages(struct landing_search *ls, struct vm *vm)
 		uint32_t *c = realloc(ls->changed, l->target.npages * sizeof(*c));
 		if (c)
 			ls->changed = c;
-		if (!p || !c)
+		uint32_t *st = realloc(ls->stale, l->target.npages * sizeof(*st));
+		if (st)
+			ls->stale = st;
+		if (!p || !c || !st)
 			return -ENOMEM;
 		ls->saved_cap = l->target.npages;
 	}
@@ -82,6 +78,48 @@ static bool table_rewritten(struct landing_search *ls, struct vm *vm, uint32_t k
 		if ((now[i] ^ was[i]) & ~(PTE_ACCESSED | PTE_DIRTY))
 			return true;
 	return false;
+}
+
+struct search_ctx {
+	struct landing_search *ls;
+	struct vm *vm;
+};
+
+/* The landing predicate, with what the soft engine does its own way left out:
+ *  - the flags an instruction leaves undefined (the recording's OF after `shl $17` was 0,
+ *    Unicorn's 1): no part of where a program is; taken from the recording at the landing;
+ *  - accessed and dirty bits Unicorn's page walker set where kvm's had not yet (a landing on
+ *    a new task's first user instruction: Unicorn walks the tables to translate the block
+ *    before it runs): a page that differs from its copy before the stretch by such bits
+ *    alone, and whose copy is what the recording had, is that copy (put back at the landing).
+ * With both, the state handed to kvm is exactly the recorded one. */
+static bool at_landing(struct engine *e, void *ctx)
+{
+	struct search_ctx *c = ctx;
+	struct landing_search *ls = c->ls;
+	struct vm *vm = c->vm;
+	if (!landing_registers_match(vm, e, RFLAGS_ARITH))
+		return false;
+	ls->nstale = 0;
+	for (uint32_t i = 0; i < vm->landing.target.npages; i++) {
+		const uint8_t *saved = ls->saved + (size_t)i * PAGE_SIZE;
+		if (landing_page_is(vm, i, vm->mem.host + vm->landing.pages[i].page * PAGE_SIZE))
+			continue;
+		if (table_rewritten(ls, vm, i) || !landing_page_is(vm, i, saved))
+			return false;
+		ls->stale[ls->nstale++] = i;
+	}
+	return true;
+}
+
+/* At the landing: the pages at_landing matched by their copies become those copies. */
+static void put_back_stale(struct landing_search *ls, struct vm *vm)
+{
+	for (uint32_t j = 0; j < ls->nstale; j++) {
+		uint32_t i = ls->stale[j];
+		memcpy(vm->mem.host + vm->landing.pages[i].page * PAGE_SIZE, ls->saved + (size_t)i * PAGE_SIZE,
+		       PAGE_SIZE);
+	}
 }
 
 /* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
@@ -148,12 +186,13 @@ static void keep_pvm_data_segments(struct kvm_sregs *now, const struct kvm_sregs
  * search from where it stands (memory as it was). */
 static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_state *v)
 {
+	struct search_ctx ctx = { ls, vm };
 	struct soft_stop st = {
 		.icount = soft_engine_icount(ls->soft) + SEARCH_BUDGET,
 		.at_addr = true,
 		.addr = vm->landing.target.rip,
 		.pred = at_landing,
-		.ctx = vm,
+		.ctx = &ctx,
 		/* Where the recording's host is not known, neither is what its SYSCALL did (PVM's
 		 * stays at CPL3 and enters the kernel through a fault, the manual's enters CPL0:
 		 * the same registers by other paths through memory), so a stretch across one is
@@ -168,6 +207,8 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	while ((ran = soft_engine_run_until(ls->soft, &st, &x) == 0) && x.reason == EXIT_INSN_LIMIT &&
 	       in_user_code(ls->soft))
 		st.icount += SEARCH_BUDGET;
+	if (ran && x.reason == EXIT_DEBUG)
+		put_back_stale(ls, vm);
 	find_changed(ls, vm);
 	if (!ran || (x.reason != EXIT_DEBUG && x.reason != EXIT_INSN_LIMIT) ||
 	    vcpu_state_read(ls->soft, v) || !paging_supported(&v->sregs) ||
@@ -240,6 +281,8 @@ void landing_search_free(struct landing_search *ls)
 	ls->soft = NULL;
 	free(ls->saved);
 	free(ls->changed);
+	free(ls->stale);
+	ls->stale = NULL;
 	free(ls->visited);
 	ls->saved = NULL;
 	ls->changed = NULL;

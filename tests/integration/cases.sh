@@ -21,3 +21,7 @@ verifies race-breakpoint-search-verifies "$t" --landing-search breakpoint
 # Landings in user code (issue 14), one right after a `shl $17`, whose OF the CPU and the soft
 # engine set differently: the search leaves undefined flags out of its match.
 verifies compute-landing-after-shl-verifies tests/cases/compute-landing-after-shl.rwd
+
+# A landing on a new task's first user instruction (issue 14): Unicorn's walker set an
+# accessed bit there before the instruction ran, kvm's had not yet.
+verifies race-landing-on-a-task-start-verifies tests/cases/race-landing-on-a-task-start.rwd
