@@ -35,7 +35,10 @@ static int save_pages(struct landing_search *ls, struct vm *vm)
 		uint32_t *st = realloc(ls->stale, l->target.npages * sizeof(*st));
 		if (st)
 			ls->stale = st;
-		if (!p || !c || !st)
+		uint8_t *sb = realloc(ls->stale_bytes, (size_t)l->target.npages * PAGE_SIZE);
+		if (sb)
+			ls->stale_bytes = sb;
+		if (!p || !c || !st || !sb)
 			return -ENOMEM;
 		ls->saved_cap = l->target.npages;
 	}
@@ -85,13 +88,54 @@ struct search_ctx {
 	struct vm *vm;
 };
 
+/* At most this many accessed/dirty bits of one page are tried in every combination. */
+#define AD_BITS_TRIED 8
+
+/* The landing's i-th page differs from its copy before the stretch by accessed and dirty bits
+ * alone: is it, with other A/D bits set in the entries that changed, what the recording had?
+ * Then those bytes go to ls->stale_bytes[slot]. */
+static bool recorded_with_other_ad_bits(struct landing_search *ls, struct vm *vm, uint32_t i,
+					uint32_t slot)
+{
+	const uint64_t *now = (const uint64_t *)(vm->mem.host + vm->landing.pages[i].page * PAGE_SIZE);
+	const uint64_t *was = (const uint64_t *)(ls->saved + (size_t)i * PAGE_SIZE);
+	uint64_t *cand = (uint64_t *)(ls->stale_bytes + (size_t)slot * PAGE_SIZE);
+	struct {
+		int entry;
+		uint64_t bit;
+	} diff[AD_BITS_TRIED];
+	int n = 0;
+	for (int e = 0; e < 512; e++) {
+		uint64_t bits = now[e] ^ was[e];
+		/* kvm may have set the dirty bit of an entry the soft engine only accessed (seen:
+		 * PVM's on a writable 2 MiB user page at a new task's first instruction). */
+		if (bits & PTE_ACCESSED)
+			bits |= PTE_DIRTY & ~was[e];
+		for (; bits; bits &= bits - 1) {
+			if (n == AD_BITS_TRIED)
+				return false;
+			diff[n].entry = e;
+			diff[n++].bit = bits & -bits;
+		}
+	}
+	for (uint32_t subset = 0; subset < (1u << n); subset++) {
+		memcpy(cand, was, PAGE_SIZE);
+		for (int b = 0; b < n; b++)
+			cand[diff[b].entry] |= subset & (1u << b) ? diff[b].bit : 0;
+		if (landing_page_is(vm, i, (const uint8_t *)cand))
+			return true;
+	}
+	return false;
+}
+
 /* The landing predicate, with what the soft engine does its own way left out:
  *  - the flags an instruction leaves undefined (the recording's OF after `shl $17` was 0,
  *    Unicorn's 1): no part of where a program is; taken from the recording at the landing;
  *  - accessed and dirty bits Unicorn's page walker set where kvm's had not yet (a landing on
  *    a new task's first user instruction: Unicorn walks the tables to translate the block
- *    before it runs): a page that differs from its copy before the stretch by such bits
- *    alone, and whose copy is what the recording had, is that copy (put back at the landing).
+ *    before it runs; kvm's had set a dirty bit there instead): a page that differs from its copy
+ *    before the stretch by such bits alone, and that with other A/D bits in the entries that
+ *    changed is what the recording had, matches as that (written at the landing).
  * With both, the state handed to kvm is exactly the recorded one. */
 static bool at_landing(struct engine *e, void *ctx)
 {
@@ -102,24 +146,21 @@ static bool at_landing(struct engine *e, void *ctx)
 		return false;
 	ls->nstale = 0;
 	for (uint32_t i = 0; i < vm->landing.target.npages; i++) {
-		const uint8_t *saved = ls->saved + (size_t)i * PAGE_SIZE;
 		if (landing_page_is(vm, i, vm->mem.host + vm->landing.pages[i].page * PAGE_SIZE))
 			continue;
-		if (table_rewritten(ls, vm, i) || !landing_page_is(vm, i, saved))
+		if (table_rewritten(ls, vm, i) || !recorded_with_other_ad_bits(ls, vm, i, ls->nstale))
 			return false;
 		ls->stale[ls->nstale++] = i;
 	}
 	return true;
 }
 
-/* At the landing: the pages at_landing matched by their copies become those copies. */
+/* At the landing: the pages at_landing matched with other A/D bits become what it matched. */
 static void put_back_stale(struct landing_search *ls, struct vm *vm)
 {
-	for (uint32_t j = 0; j < ls->nstale; j++) {
-		uint32_t i = ls->stale[j];
-		memcpy(vm->mem.host + vm->landing.pages[i].page * PAGE_SIZE, ls->saved + (size_t)i * PAGE_SIZE,
-		       PAGE_SIZE);
-	}
+	for (uint32_t j = 0; j < ls->nstale; j++)
+		memcpy(vm->mem.host + vm->landing.pages[ls->stale[j]].page * PAGE_SIZE,
+		       ls->stale_bytes + (size_t)j * PAGE_SIZE, PAGE_SIZE);
 }
 
 /* Is the 4-level table at `table` (guest-physical), or one below it, a page the stretch
@@ -282,7 +323,9 @@ void landing_search_free(struct landing_search *ls)
 	free(ls->saved);
 	free(ls->changed);
 	free(ls->stale);
+	free(ls->stale_bytes);
 	ls->stale = NULL;
+	ls->stale_bytes = NULL;
 	free(ls->visited);
 	ls->saved = NULL;
 	ls->changed = NULL;

@@ -43,7 +43,8 @@ struct landing_search {
 	size_t saved_cap;	/* pages */
 	uint32_t *changed;	/* the stretch changed these of the landing's pages */
 	uint32_t nchanged;
-	uint32_t *stale;	/* pages the predicate matched by their copy before the stretch */
+	uint32_t *stale;	/* pages the predicate matched with other accessed/dirty bits */
+	uint8_t *stale_bytes;	/* ... and what it matched them as */
 	uint32_t nstale;
 	uint64_t *visited;	/* page tables looked at: one bit per guest page */
 	uint64_t found;		/* landings the soft engine found */

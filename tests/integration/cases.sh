@@ -25,3 +25,5 @@ verifies compute-landing-after-shl-verifies tests/cases/compute-landing-after-sh
 # A landing on a new task's first user instruction (issue 14): Unicorn's walker set an
 # accessed bit there before the instruction ran, kvm's had not yet.
 verifies race-landing-on-a-task-start-verifies tests/cases/race-landing-on-a-task-start.rwd
+# ... and one where kvm had set the dirty bit of that page-directory entry too.
+verifies hello-landing-kvm-set-dirty-verifies tests/cases/hello-landing-kvm-set-dirty.rwd
