@@ -63,7 +63,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_COMMON) $(B)/librewind.a
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
-.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-fidelity
+.PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug \
+	test-fidelity
 .SECONDARY:
 
 guest:
@@ -97,6 +98,11 @@ test-linux-soft: deps all linux-guest
 # Interrupts in user code, recorded and replayed (issue 14): the quick version is in make test.
 test-fidelity: deps all
 	@FIDELITY_RUNS=20 FIDELITY_SCALE=8 sh tests/run.sh tests/integration/user_landings.sh
+
+# Reverse-debugging a Linux kernel crash with gdb on its vmlinux (a 283 MB download, once).
+test-linux-debug: deps all
+	@$(MAKE) --no-print-directory linux-guest LINUX_DBG=1
+	@sh tests/run.sh tests/linux/debug_soft.sh
 
 fuzz: deps all
 	@sh tests/fuzz/run.sh

@@ -1,9 +1,10 @@
 /* The soft engine: a vCPU on Unicorn 2.1 (QEMU's TCG as a library) behind struct engine.
  *
- * Unicorn runs instructions; this file counts them exactly (whole translation blocks of user
- * code at their start, everything else with a code hook per instruction; the same hooks stop
- * at an instruction count, an address, a kick, or an interrupt window; see "counting whole
- * blocks" below), turns Unicorn's hooks into VM exits (port I/O, MMIO, HLT), answers what
+ * Unicorn runs instructions; this file counts them exactly (whole translation blocks of
+ * 64-bit code at their start, everything else with a code hook per instruction; the same hooks
+ * stop at an instruction count, an address, a kick, or an interrupt window; see "counting
+ * whole blocks" below), turns Unicorn's hooks into VM exits (port I/O, HLT; MMIO, or serves it
+ * in place through the VM's handler), answers what
  * the guest must not read from the host (CPUID from the model, RDTSC/RDRAND/RDSEED from the
  * value source), and hands exceptions and SYSCALL to the system layer in soft_x86.c. */
 #include "core/cpuid.h"
@@ -301,12 +302,13 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 /* ---- counting whole blocks ----
  *
  * A code hook on every instruction costs Unicorn a helper call per instruction; a block hook
- * costs one per translation block. So the block hook counts a block of 64-bit user code at
- * its start when the block holds no instruction the engine must see on its own (decoded by
- * soft_decode.c, cross-checked with Unicorn's own instruction count), and when no stop falls
- * inside it. An exception in the middle of such a block reaches hook_intr with RIP restored
- * exactly, and sync_block() un-counts what did not retire. Everything else (kernel code, the
- * loader, blocks with special instructions, a stop inside a block) runs under the code hook,
+ * costs one per translation block. So the block hook counts a block of 64-bit code (user or
+ * kernel) at its start when the block holds no instruction the engine must see on its own
+ * (decoded by soft_decode.c, cross-checked with the count Unicorn reported translating it),
+ * and when no stop falls inside it. An exception in the middle of such a block reaches
+ * hook_intr with RIP restored exactly, and sync_block() un-counts what did not retire.
+ * Everything else (32-bit code, the loader, blocks with special instructions, a stop inside a
+ * block) runs under the code hook,
  * which Unicorn only calls in blocks translated while a hook covered their addresses: such
  * blocks get their pages covered first (permanently, or for one run for a stop) and are
  * translated again. */

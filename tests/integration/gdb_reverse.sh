@@ -8,13 +8,6 @@ if ! command -v gdb >/dev/null; then skip all "gdb is not installed"; exit 0; fi
 
 "$REWIND" record -o "$TMP/panic.rwd" --cmdline workload=panic "$KERNEL" >/dev/null 2>&1 </dev/null
 
-# wait_for_socket PATH: a server on a soft trace starts slowly on a loaded host (the soft
-# engine zeroes its 1 GiB code buffer first): up to 60 s.
-wait_for_socket() {
-	_n=0
-	while [ ! -S "$1" ] && [ $_n -lt 1200 ]; do sleep 0.05; _n=$((_n + 1)); done
-}
-
 # session NAME SCRIPT: serves the trace on a Unix socket and runs the gdb script against it.
 session() {
 	name=$1 script=$2
@@ -328,8 +321,8 @@ check awatch-reverse-then-the-tick-test sh -c "echo '$(after ASTOP2)' | grep -q 
 check awatch-reported-as-access grep -q "Hardware access (read/write) watchpoint 2: active_session" "$TMP/rwatch.out"
 check rwatch-forward-stops-after-the-read sh -c "sed -n '/^FSTOP/,\$p' '$TMP/rwatch.out' | grep -B1 '^=>' | head -1 | grep -q 'cmpq   \$0x0,.*<active_session>'"
 
-# --- the README's tour, command for command.
-sed -n 's/^(gdb) \([^#]*\).*/\1/p' README.md >"$TMP/tour.in"
+# --- the README's tour, command for command (its own section: the Linux one has gdb lines too).
+sed -n '/^## A five-minute tour/,/^## [^A]/s/^(gdb) \([^#]*\).*/\1/p' README.md >"$TMP/tour.in"
 session tour "$TMP/tour.in"
 check readme-tour-has-commands [ "$(wc -l <"$TMP/tour.in")" -ge 8 ]
 check readme-tour-read-watch-finds-the-faulting-line grep -q 'f->rax = ++active_session->uses' "$TMP/tour.out"

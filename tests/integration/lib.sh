@@ -15,6 +15,12 @@ check() {
 	if "$@"; then ok "$_case"; else fail "$_case" "$*"; fi
 }
 
+# wait_for_socket PATH: until a debug server listens on PATH; up to 60 s (a loaded host).
+wait_for_socket() {
+	_n=0
+	while [ ! -S "$1" ] && [ $_n -lt 1200 ]; do sleep 0.05; _n=$((_n + 1)); done
+}
+
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
 # run_guest OUT WORKLOAD [rewind options]: runs the test kernel; sets $status.

@@ -3,7 +3,7 @@
 # packages, downloading each package once (kept in OUT/debs):
 #   OUT/bzImage          Debian's cloud kernel (linux-image-*-cloud-amd64: LZ4 bzImage)
 #   OUT/config           its configuration
-#   OUT/initramfs.cpio   busybox-static, /init (tests/linux/guest/init), rewind-exit, the test scripts
+#   OUT/initramfs.cpio   busybox-static, /init (tests/linux/guest/init), rewind-exit, segv, the test scripts
 #   OUT/vmlinux          with LINUX_DBG=1 only: the kernel with symbols, from the -dbg package
 #                        (~280 MB download, ~1.7 GB unpacked): for gdb, not needed to boot
 #   OUT/versions         which package versions went in
@@ -61,9 +61,11 @@ if [ -n "$LINUX_DBG" ] && [ ! -s "$out/vmlinux" ]; then
 	mv "$out/vmlinux.tmp" "$out/vmlinux"
 fi
 
-${CC:-cc} -static -O2 -Wall -Wextra -Werror -o "$out/rewind-exit" "$here/guest/rewind-exit.c"
-python3 "$here/mkinitramfs.py" "$out/initramfs.cpio" "$out/busybox" "$here/guest/init" "$out/rewind-exit" \
-	"$here"/guest/*.sh
+for prog in rewind-exit segv; do
+	${CC:-cc} -static -O2 -Wall -Wextra -Werror -o "$out/$prog" "$here/guest/$prog.c"
+done
+python3 "$here/mkinitramfs.py" "$out/initramfs.cpio" "$out/busybox" "$here/guest/init" \
+	"$out/rewind-exit" "$out/segv" "$here"/guest/*.sh
 {
 	echo "kernel $(basename "$kdeb")"
 	echo "busybox $(basename "$bdeb")"

@@ -84,6 +84,16 @@ check shell-runs-typed-commands sh -c "[ $status -eq 5 ] && grep -qx 'typed-42' 
 check shell-replay-verifies sh -c "[ $? -eq 5 ] && grep -q 'final state digest .* match' '$TMP/shell-replay.err'"
 check shell-replay-console-as-recorded sh -c "tr -d '\r' <'$TMP/shell-replay.out' | cmp -s - '$TMP/shell.console'"
 
+# A user program's segfault under Linux, recorded and replayed: the kernel's report, the
+# shell's status 139 (128 + SIGSEGV) through /init.
+cmdline="$(echo "$LINUX_CMDLINE" | sed 's/ quiet//') -- /bin/segv"
+soft_linux segv "$BZIMAGE" record -o "$TMP/segv.rwd"
+check segv-status-139 [ "$status" -eq 139 ]
+check segv-kernel-reports-it grep -q "segv\[[0-9]*\]: segfault at 8 ip " "$TMP/segv.console"
+"$REWIND" replay --verify "$TMP/segv.rwd" </dev/null >"$TMP/segv-replay.out" 2>"$TMP/segv-replay.err"
+check segv-replay-verifies sh -c "[ $? -eq 139 ] && grep -q 'final state digest .* match' '$TMP/segv-replay.err'"
+cmdline=$cmdline_saved
+
 # The same kernel as a PVH ELF: the initrd reaches Linux as module 0 of hvm_start_info.
 if [ -s "$LINUX/vmlinux" ]; then
 	soft_linux pvh "$LINUX/vmlinux" run

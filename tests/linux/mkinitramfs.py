@@ -4,11 +4,11 @@
 no root (for the /dev/console node) are needed. Every timestamp and owner is 0, so the same
 inputs give the same bytes: a trace that embeds the initramfs stays comparable.
 
-usage: mkinitramfs.py OUT BUSYBOX INIT EXIT_HELPER [SCRIPT...]
+usage: mkinitramfs.py OUT BUSYBOX INIT FILE...
   BUSYBOX      a static busybox: /bin/busybox (/init installs its applet links at boot)
   INIT         the /init script
-  EXIT_HELPER  /bin/rewind-exit
-  SCRIPT       copied to /etc/rewind/ under its own name
+  FILE         a script (NAME.sh) is copied to /etc/rewind/, a program (rewind-exit, the test
+               programs) to /bin/, each under its own name
 """
 import os
 import sys
@@ -50,9 +50,9 @@ class Cpio:
 
 
 def main(argv):
-    if len(argv) < 5:
+    if len(argv) < 4:
         sys.exit(__doc__)
-    out, busybox, init, helper, scripts = argv[1], argv[2], argv[3], argv[4], argv[5:]
+    out, busybox, init, files = argv[1], argv[2], argv[3], argv[4:]
     c = Cpio()
     for d in ("bin", "dev", "etc", "etc/rewind", "proc", "sys", "tmp"):
         c.directory(d)
@@ -60,10 +60,10 @@ def main(argv):
     # init runs with no stdin, stdout or stderr.
     c.entry("dev/console", S_IFCHR | 0o600, rdev=(5, 1))
     c.file("bin/busybox", busybox)
-    c.file("bin/rewind-exit", helper)
     c.file("init", init)
-    for s in scripts:
-        c.file("etc/rewind/" + os.path.basename(s), s)
+    for f in files:
+        name = os.path.basename(f)
+        c.file(("etc/rewind/" if name.endswith(".sh") else "bin/") + name, f)
     c.trailer()
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:

@@ -1207,6 +1207,14 @@ static int start_code(struct guest *g, const uint8_t *code, size_t len)
 	return g->e->ops->set_regs(g->e, &r);
 }
 
+/* A soft guest in CPL0 long mode, at the start of code (start_code). */
+static int cpl0_guest_at(struct guest *g, const uint8_t *code, size_t len)
+{
+	if (guest_create(g, make_soft) || run_to_step(g, 2))
+		return -1;
+	return start_code(g, code, len);
+}
+
 struct mmio_log {
 	int reads, writes;
 	uint64_t write_gpa, write_value;
@@ -1280,6 +1288,36 @@ TEST(kernel_mmio_inside_a_block_counted_whole)
 	guest_destroy(&g);
 }
 
+/* STI ends a block (Unicorn ends it there) that is counted whole in kernel code; its shadow
+ * still covers the next instruction: an interrupt window opens only after it. */
+TEST(sti_ending_a_whole_block_keeps_its_shadow)
+{
+	static const uint8_t code[] = {
+		0xfa,				/* cli */
+		0xb8, 0x01, 0x00, 0x00, 0x00,	/* mov $1, %eax */
+		0xfb,				/* sti: the block ends */
+		0x90,				/* nop: in the shadow */
+		0x90,				/* nop: the window opens before it */
+		0xe6, 0x80,			/* out %al, $0x80 */
+	};
+	struct guest g;
+	struct kvm_regs r;
+	struct vm_exit x;
+	CHECK(cpl0_guest_at(&g, code, sizeof(code)) == 0);
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	r.rflags = 2;	/* IF clear: no window before the STI */
+	CHECK(g.e->ops->set_regs(g.e, &r) == 0);
+	uint64_t n0 = soft_engine_icount(g.e), w0 = soft_engine_whole_blocks(g.e);
+	g.e->ops->request_irq_window(g.e, true);
+	CHECK(g.e->ops->run(g.e, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_IRQ_WINDOW);
+	CHECK(soft_engine_whole_blocks(g.e) > w0);	/* cli..sti ran as one block */
+	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
+	CHECK_EQ(r.rip, DIFF_CODE + 8);
+	CHECK_EQ(soft_engine_icount(g.e) - n0, 4);
+	guest_destroy(&g);
+}
+
 /* Self-modifying code: two blocks in one page run, then both are rewritten, one store
  * after the other, and run again. Unicorn 2.1.1 checks only the first store to a page for
  * translations to drop unless a memory hook exists; the engine keeps one (measured: Linux's
@@ -1300,9 +1338,7 @@ TEST(code_rewritten_twice_in_one_page_runs_new)
 	struct guest g;
 	struct kvm_regs r;
 	struct vm_exit x;
-	CHECK(guest_create(&g, make_soft) == 0);
-	CHECK(run_to_step(&g, 2) == 0);	/* CPL0, long mode */
-	CHECK(start_code(&g, code, sizeof(code)) == 0);
+	CHECK(cpl0_guest_at(&g, code, sizeof(code)) == 0);
 	CHECK(g.e->ops->run(g.e, &x) == 0);
 	CHECK(x.reason == EXIT_IO && x.io.port == 0x80);
 	CHECK(g.e->ops->get_regs(g.e, &r) == 0);
@@ -1734,6 +1770,7 @@ RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value
 	  T(random_sequences_match_kvm), T(random_kernel_sequences_counted_whole),
 	  T(small_code_buffer_flushed_between_runs),
 	  T(code_rewritten_twice_in_one_page_runs_new), T(kernel_mmio_inside_a_block_counted_whole),
+	  T(sti_ending_a_whole_block_keeps_its_shadow),
 	  T(advertised_instructions_run), T(fetch_from_an_nx_page_faults),
 	  T(write_fault_error_code_says_write), T(mmio_through_a_remapped_window_leaves_cr2),
 	  T(rewritten_code_is_dropped_by_physical_address),
