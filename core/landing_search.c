@@ -232,6 +232,7 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 		.icount = soft_engine_icount(ls->soft) + SEARCH_BUDGET,
 		.at_addr = true,
 		.addr = vm->landing.target.rip,
+		.gprs = vm->landing.target.regs,
 		.pred = at_landing,
 		.ctx = &ctx,
 		/* Where the recording's host is not known, neither is what its SYSCALL did (PVM's

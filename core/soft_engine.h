@@ -40,6 +40,10 @@ struct soft_stop {
 	 * read the state with the engine's get_* ops); a false answer runs on. */
 	bool (*pred)(struct engine *e, void *ctx);
 	void *ctx;
+	/* With at_addr: stop there only where RAX..R15 hold these 16 values, in struct kvm_regs'
+	 * order (tested before pred, and far faster: a hot loop passes the address often); NULL:
+	 * whatever they hold. */
+	const uint64_t *gprs;
 	/* Stop with EXIT_FAIL at a SYSCALL instead of applying it: for a stretch that stands in
 	 * for a host whose SYSCALL does something else (docs/platform.md: PVM's stays at CPL3). */
 	bool fail_at_syscall;

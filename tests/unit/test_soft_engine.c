@@ -476,6 +476,55 @@ TEST(stop_at_address_and_predicate)
 	guest_destroy(&g);
 }
 
+/* A stop in the middle of a block counted whole: the block stays counted whole (no
+ * per-instruction hook on the loop), the stop comes exactly before the instruction, and only
+ * where the general registers asked for hold. */
+TEST(stop_inside_a_block_counted_whole)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 9) == 0);
+	struct soft_stop st = { .at_addr = true, .addr = SG_USER_LOOP };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.r12, 0);
+	uint64_t base = soft_engine_icount(e), whole = soft_engine_whole_blocks(e);
+
+	/* After the inc of pass 100000: r11 holds the sum of 1..99999. */
+	const uint64_t n = 100000;
+	struct kvm_regs want = r;
+	want.r12 = n;
+	want.r11 = r.r11 + (n - 1) * n / 2;
+	st.addr = SG_USER_LOOP + 3;	/* the add after inc */
+	st.gprs = (const uint64_t *)&want.rax;	/* RAX..R15 lead struct kvm_regs */
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	CHECK_EQ(x.debug.pc, SG_USER_LOOP + 3);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP + 3);
+	CHECK_EQ(r.r12, n);
+	CHECK_EQ(r.r11, want.r11);
+	CHECK_EQ(soft_engine_icount(e), base + 3 * (n - 1) + 1);
+	CHECK(soft_engine_whole_blocks(e) - whole >= n - 2);
+
+	/* Without registers, with a predicate: it is asked at every pass, and a false answer
+	 * runs on from right there. */
+	base = soft_engine_icount(e);
+	st.gprs = NULL;
+	st.pred = r12_is_100;
+	CHECK(e->ops->set_regs(e, &(struct kvm_regs){ .rip = r.rip, .rflags = r.rflags, .rsp = r.rsp, .r12 = 90 }) == 0);
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP + 3);
+	CHECK_EQ(r.r12, 100);
+	CHECK_EQ(soft_engine_icount(e), base + 30);
+	guest_destroy(&g);
+}
+
 TEST(single_step_and_hardware_breakpoint)
 {
 	struct guest g;
@@ -1762,7 +1811,7 @@ TEST(speed_report)
 
 RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value_source),
 	  T(injected_interrupt_in_cpl3_returns_with_iretq), T(irq_window_after_sti_shadow),
-	  T(run_stops_at_exactly_the_instruction_count_set), T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate),
+	  T(run_stops_at_exactly_the_instruction_count_set), T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate), T(stop_inside_a_block_counted_whole),
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
