@@ -260,12 +260,11 @@ static int run_stretch(struct landing_search *ls, struct vm *vm, struct vcpu_sta
 	}
 	for (uint32_t i = 0; i < ls->nchanged; i++)
 		dirty_mark_guest_write(vm, vm->landing.pages[ls->changed[i]].page);
-	/* The soft engine has no local APIC: kvm keeps its own. A breakpoint fires only with RF
-	 * clear, so kvm stopping there has it clear too. */
+	/* The soft engine has no local APIC: kvm keeps its own. RF stays as the soft engine has
+	 * it (exact, after an IRET too); at the landing the replayer puts the recorded one. */
 	v->sregs.apic_base = before.apic_base;
 	if (ls->recorded_on == HOST_PVM)
 		keep_pvm_data_segments(&v->sregs, &before);
-	v->regs.rflags &= ~RFLAGS_RF;
 	if (x.reason == EXIT_DEBUG)
 		v->regs.rflags = (v->regs.rflags & ~RFLAGS_ARITH) |
 				 (vm->landing.target.rflags & RFLAGS_ARITH);

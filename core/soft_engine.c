@@ -747,6 +747,10 @@ static void hook_stop(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return;
 	s->icount = here;
 	s->blk = NULL;
+	if (k > 0) {	/* the last instruction that ran, for clear_stale_rf */
+		s->cur_rip = b->pc + b->off[k - 1];
+		s->cur_size = (uint32_t)(b->off[k] - b->off[k - 1]);
+	}
 	halt(s, WHY_ADDR);
 }
 

@@ -285,6 +285,13 @@ void vm_take_landing(struct vm *vm)
 	vm->landing.armed = false;
 	vm->landing.found++;
 	vm->debug.dirty = true; /* the landing breakpoint goes */
+	int rc = landing_restore_rf(vm);
+	if (rc) {
+		vm->stop = VM_STOP_ERROR;
+		vm->status = STATUS_ERROR;
+		snprintf(vm->error, sizeof(vm->error), "setting RF at the landing: %s", strerror(-rc));
+		return;
+	}
 	vm_deliver_async_irq(vm);
 }
 

@@ -27,3 +27,7 @@ verifies compute-landing-after-shl-verifies tests/cases/compute-landing-after-sh
 verifies race-landing-on-a-task-start-verifies tests/cases/race-landing-on-a-task-start.rwd
 # ... and one where kvm had set the dirty bit of that page-directory entry too.
 verifies hello-landing-kvm-set-dirty-verifies tests/cases/hello-landing-kvm-set-dirty.rwd
+# A landing where kvm had RF set (PVM leaves it where a shadow page fault it handled stopped
+# the guest): the interrupt frame delivered there kept it, and the next landing, which hashed
+# that stack page, was never found while replay cleared RF (issue 14).
+verifies compute-landing-with-rf-verifies tests/cases/compute-landing-with-rf.rwd
