@@ -211,6 +211,8 @@ uint64_t vm_guest_ns(const struct vm *vm);
 void vm_advance_devices(struct vm *vm, uint64_t now_ns);
 /* Reads guest-virtual memory through the guest's page tables. 0, or -1 when unmapped. */
 int vm_read_virt(struct vm *vm, uint64_t va, void *buf, size_t len);
+/* Is va mapped for user code (U/S set at every level) in the vCPU's current page tables? */
+bool vm_user_page(struct vm *vm, uint64_t va);
 /* Registers, segments, control registers and the symbol at RIP. */
 void vm_dump_state(struct vm *vm, FILE *out);
 

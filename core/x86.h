@@ -27,4 +27,6 @@
 #define RFLAGS_RF (1ULL << 16)
 #define RFLAGS_VM (1ULL << 17)
 
+#define PTE_USER (1ULL << 2)	/* U/S: user-mode accesses allowed */
+
 #endif

@@ -31,3 +31,7 @@ verifies hello-landing-kvm-set-dirty-verifies tests/cases/hello-landing-kvm-set-
 # the guest): the interrupt frame delivered there kept it, and the next landing, which hashed
 # that stack page, was never found while replay cleared RF (issue 14).
 verifies compute-landing-with-rf-verifies tests/cases/compute-landing-with-rf.rwd
+# A race trace with one landing in user code (0x40006f) among 33 in the kernel: asked for the
+# hardware breakpoint search, replay on this host (no breakpoint fires in CPL3 code under PVM)
+# finds that one on the soft engine instead of looking where it never could.
+verifies race-user-landing-breakpoint-verifies tests/cases/race-user-landing.rwd --landing-search breakpoint
