@@ -525,6 +525,39 @@ TEST(stop_inside_a_block_counted_whole)
 	guest_destroy(&g);
 }
 
+/* A block counted whole that was translated before a stop address in it was given (by a run
+ * without stops, so no hook): it is translated again with the stop's hook, and stops. */
+TEST(stop_address_in_a_block_translated_before)
+{
+	struct guest g;
+	struct vm_exit x;
+	struct kvm_regs r;
+	CHECK(guest_create(&g, make_soft) == 0);
+	struct engine *e = g.e;
+	CHECK(run_to_step(&g, 9) == 0);
+	/* xor %r12d, %r12d, then 1000 passes of the loop: whole blocks, ending at a block's end. */
+	struct soft_stop st = { .icount = soft_engine_icount(e) + 1 + 3 * 1000 };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_INSN_LIMIT);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP);
+	CHECK_EQ(r.r12, 1000);
+	uint64_t base = soft_engine_icount(e);
+
+	struct kvm_regs want = r;	/* after the inc of the 10th pass from here */
+	want.r12 = 1010;
+	want.r11 = r.r11 + 9 * 1005;
+	st = (struct soft_stop){ .icount = base + 1000, .at_addr = true, .addr = SG_USER_LOOP + 3,
+				 .gprs = (const uint64_t *)&want.rax };
+	CHECK(soft_engine_run_until(e, &st, &x) == 0);
+	CHECK_EQ(x.reason, EXIT_DEBUG);
+	e->ops->get_regs(e, &r);
+	CHECK_EQ(r.rip, SG_USER_LOOP + 3);
+	CHECK_EQ(r.r12, 1010);
+	CHECK_EQ(soft_engine_icount(e), base + 3 * 9 + 1);
+	guest_destroy(&g);
+}
+
 TEST(single_step_and_hardware_breakpoint)
 {
 	struct guest g;
@@ -1812,6 +1845,7 @@ TEST(speed_report)
 RUN_TESTS(T(boot_protected_to_long_mode_and_cpl3), T(rdtsc_rdrand_from_the_value_source),
 	  T(injected_interrupt_in_cpl3_returns_with_iretq), T(irq_window_after_sti_shadow),
 	  T(run_stops_at_exactly_the_instruction_count_set), T(exact_instruction_counts_are_deterministic), T(stop_at_address_and_predicate), T(stop_inside_a_block_counted_whole),
+	  T(stop_address_in_a_block_translated_before),
 	  T(single_step_and_hardware_breakpoint), T(kick_stops_a_running_guest),
 	  T(state_moves_between_engines), T(complete_io_retires_a_pending_in),
 	  T(dirty_log_names_written_pages), T(soft_matches_kvm_step_by_step),
