@@ -10,7 +10,7 @@
 #                 ~28 MB of Debian packages once; LINUX_DBG=1 adds vmlinux, ~280 MB more)
 #   make test-linux   boot them (QEMU TCG; docs/linux.md)
 #   make test-linux-soft  boot them on the soft engine (minutes; not in CI yet)
-#   make test-fidelity  20 bigger compute recordings under load replayed (~1 h; docs/testing.md)
+#   make test-fidelity  20 bigger compute recordings under load replayed (docs/testing.md)
 #   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
