@@ -28,8 +28,11 @@ check "preempted-like-a-run(run $run_rate/s, recording $rec_rate/s)" \
 	awk -v a="$run_rate" -v b="$rec_rate" 'BEGIN { exit !(a > 0 && b > 0 && b <= 2 * a && a <= 2 * b) }'
 check nothing-deferred grep -q '^interrupts: .* 0 deferred$' "$TMP/full.info"
 async=$(sed -n 's/^interrupts: .* \([0-9]*\) asynchronous,.*/\1/p' "$TMP/full.info")
-check "asynchronous-at-least-half-the-ticks($async in $secs s)" \
-	awk -v n="$async" -v s="$secs" 'BEGIN { exit !(n >= s * 100 / 2) }'
+# The ticks the guest time implies: 100 a second, or as many as the host gave a plain run if
+# fewer (5 helpers' suites on 2 cores descheduled the vCPU thread and ticks coalesced: a run
+# saw 44-52 a second, and the recording's 7.8 s of guest time "implied" 777 ticks).
+check "asynchronous-at-least-half-the-ticks($async in $secs s, run $run_rate/s)" \
+	awk -v n="$async" -v s="$secs" -v a="$run_rate" 'BEGIN { exit !(n >= s * (a < 100 ? a : 100) / 2) }'
 # Stricter than the issue's 2x: a waker that slept through the grace period (fixed
 # 2026-12-07) lost every other tick, half the run's rate, and still passed the checks above.
 # A loaded host slows the run's ticks as much as the recording's (both ~0.9 of each other).
