@@ -13,6 +13,7 @@
 #   make test-svm the kvm engine's suites inside a nested-SVM guest (QEMU TCG, kvm-amd; docs/platform.md)
 #   make svm-cross  a report: traces recorded here replayed under nested SVM, and the reverse
 #   make soak-linux   record the hello boot 20 times, two at a time, replay each with --verify
+#   make test-fidelity  20 bigger compute recordings under load replayed (docs/testing.md)
 #   make mutate   break each check rewind relies on, one at a time: some test must notice
 
 CC      ?= cc
@@ -66,7 +67,7 @@ $(B)/tests/tools/%: $(B)/tests/tools/%.o $(B)/librewind.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/librewind.a $(LDLIBS)
 
 .PHONY: all bins asan guest deps demo test fuzz bench mutate clean linux-guest test-linux test-linux-soft test-linux-debug \
-	test-svm svm-cross soak-linux
+	test-svm svm-cross soak-linux test-fidelity
 .SECONDARY:
 
 guest:
@@ -96,6 +97,10 @@ test-linux: deps all linux-guest
 # Linux on the soft engine: run, record and replay --verify (docs/linux.md).
 test-linux-soft: deps all linux-guest
 	@sh tests/run.sh tests/linux/boot_soft.sh tests/linux/panic_soft.sh
+
+# Interrupts in user code, recorded and replayed (issue 14): the quick version is in make test.
+test-fidelity: deps all
+	@FIDELITY_RUNS=20 FIDELITY_SCALE=8 sh tests/run.sh tests/integration/user_landings.sh
 
 # Reverse-debugging a Linux kernel crash with gdb on its vmlinux (a 283 MB download, once).
 test-linux-debug: deps all

@@ -1,14 +1,17 @@
 #include "core/landing.h"
 #include "core/dirty.h"
 #include "core/vm.h"
+#include "core/x86.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-/* RF and TF differ between a kicked stop and a breakpoint stop at the same point. */
-#define RFLAGS_IGNORED ((1ULL << 16) | (1ULL << 8))
+/* RF and TF differ between a kicked stop and a breakpoint stop at the same point: a match
+ * leaves them out. RF is recorded (traces before 2026-12-08 have it clear) and put back when
+ * the landing is taken (landing_restore_rf). TF is not the guest's here. */
+#define RFLAGS_IGNORED (RFLAGS_RF | RFLAGS_TF)
 
 static int registers(struct engine *e, struct ev_async_stop *sig)
 {
@@ -21,7 +24,7 @@ static int registers(struct engine *e, struct ev_async_stop *sig)
 	const uint64_t regs[16] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
 				    r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
 	memcpy(sig->regs, regs, sizeof(regs));
-	sig->rflags = r.rflags & ~RFLAGS_IGNORED;
+	sig->rflags = r.rflags & ~RFLAGS_TF;
 	return 0;
 }
 
@@ -92,17 +95,41 @@ bool landing_matches(struct vm *vm)
 	return landing_matches_on(vm, vm->engine);
 }
 
-bool landing_matches_on(struct vm *vm, struct engine *e)
+
+bool landing_registers_match(struct vm *vm, struct engine *e, uint64_t flags)
 {
 	const struct landing *l = &vm->landing;
 	struct ev_async_stop here;
-	if (registers(e, &here) || here.rip != l->target.rip || here.rflags != l->target.rflags ||
-	    memcmp(here.regs, l->target.regs, sizeof(here.regs)))
+	return !registers(e, &here) && here.rip == l->target.rip &&
+	       !((here.rflags ^ l->target.rflags) & ~(flags | RFLAGS_IGNORED)) &&
+	       !memcmp(here.regs, l->target.regs, sizeof(here.regs));
+}
+
+bool landing_matches_on(struct vm *vm, struct engine *e)
+{
+	const struct landing *l = &vm->landing;
+	if (!landing_registers_match(vm, e, 0))
 		return false;
 	for (uint32_t i = 0; i < l->target.npages; i++)
 		if (page_hash(vm, l->pages[i].page) != l->pages[i].hash)
 			return false;
 	return true;
+}
+
+int landing_restore_rf(struct vm *vm)
+{
+	struct engine *e = vm->engine;
+	struct kvm_regs r;
+	int rc = e->ops->get_regs(e, &r);
+	if (rc || !((r.rflags ^ vm->landing.target.rflags) & RFLAGS_RF))
+		return rc;
+	r.rflags ^= RFLAGS_RF;
+	return e->ops->set_regs(e, &r);
+}
+
+bool landing_page_is(const struct vm *vm, uint32_t i, const uint8_t *bytes)
+{
+	return XXH3_64bits(bytes, PAGE_SIZE) == vm->landing.pages[i].hash;
 }
 
 void landing_free(struct landing *l)

@@ -41,6 +41,14 @@ int landing_arm(struct vm *vm, const uint8_t *payload, size_t len);
 bool landing_matches(struct vm *vm);
 /* The same test on another engine's vCPU over the VM's memory (the soft landing search). */
 bool landing_matches_on(struct vm *vm, struct engine *e);
+/* Its registers alone (RIP, general registers, RFLAGS but the bits in `flags`). */
+bool landing_registers_match(struct vm *vm, struct engine *e, uint64_t flags);
+/* Replay, at the landing: RF as recorded. kvm on PVM leaves RF set where a fault it handled
+ * itself (a shadow page fault) stopped the guest, and kicks land there now and then: the
+ * interrupt frame keeps it, and a later landing hashes that stack page. Returns 0 or -errno. */
+int landing_restore_rf(struct vm *vm);
+/* Are `bytes` what the target's i-th page held? */
+bool landing_page_is(const struct vm *vm, uint32_t i, const uint8_t *bytes);
 void landing_free(struct landing *l);
 
 #endif

@@ -28,15 +28,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/host_kind.h"
+
 struct vm;
 struct engine;
 
 struct landing_search {
+	/* The host the trace was recorded on: the soft engine does what its SYSCALL did (PVM:
+	 * stays at CPL3, docs/platform.md). A trace that does not say (HOST_UNKNOWN, older
+	 * traces) never has a stretch run across a SYSCALL. */
+	enum host_kind recorded_on;
 	struct engine *soft;	/* created at the first search, kept for the VM's life */
 	uint8_t *saved;		/* the landing's pages as they were before the stretch */
 	size_t saved_cap;	/* pages */
 	uint32_t *changed;	/* the stretch changed these of the landing's pages */
 	uint32_t nchanged;
+	uint32_t *stale;	/* pages the predicate matched with other accessed/dirty bits */
+	uint8_t *stale_bytes;	/* ... and what it matched them as */
+	uint32_t nstale;
 	uint64_t *visited;	/* page tables looked at: one bit per guest page */
 	uint64_t found;		/* landings the soft engine found */
 	uint64_t left;		/* landings it left to the hardware breakpoint, whole or in part */

@@ -257,6 +257,19 @@ static void inspect(struct soft *s, uint64_t addr, uint32_t size)
 
 /* ---- hooks ---- */
 
+/* The general registers hold what the run's stop asks for (soft_stop.gprs). */
+static bool stop_gprs_match(struct soft *s)
+{
+	if (!s->stop_gprs)
+		return true;
+	for (int i = 0; i < 16; i++) {
+		int r = s->stop_order[i];
+		if (soft_reg(s, soft_kvm_regs[r]) != s->stop_gprs[r])
+			return false;
+	}
+	return true;
+}
+
 static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	struct soft *s = user;
@@ -281,7 +294,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	if (s->icount >= s->limit)
 		return halt(s, WHY_LIMIT);
 	if (!(addr == s->resume_rip && s->icount == s->resume_icount)) {
-		if (s->stop_at_addr && addr == s->stop_addr)
+		if (s->stop_at_addr && addr == s->stop_addr && stop_gprs_match(s))
 			return halt(s, WHY_ADDR);
 		for (int i = 0; i < s->nbp; i++)
 			if (addr == s->bp[i]) {
@@ -444,6 +457,7 @@ static struct soft_block *new_block(struct soft *s, uint64_t pc, uint32_t size)
 	s->nblocks++;
 	scan_block(s, b);
 	b->checked = s->code_gen;
+	b->stop_hook_gen = s->stop_hook_gen - 1;	/* may have been translated before it */
 	return b;
 }
 
@@ -472,7 +486,7 @@ static int mode64(struct soft *s)
 	return (cs & 3) == 3 ? MODE64_USER : MODE64_KERNEL;
 }
 
-static const struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
+static struct soft_block *whole_block(struct soft *s, uint64_t pc, uint32_t size)
 {
 	if (s->nwatch)
 		return NULL;	/* a data breakpoint hit must stop after its own instruction */
@@ -511,10 +525,10 @@ static void hook_new_block(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user)
 		b->checked = s->code_gen - 1;
 }
 
+/* A breakpoint inside the block: it runs under the per-instruction hook. (The stop address
+ * has its own hook, hook_stop.) */
 static bool stop_within(const struct soft *s, uint64_t pc, uint32_t size)
 {
-	if (s->stop_at_addr && s->stop_addr - pc < size)
-		return true;
 	for (int i = 0; i < s->nbp; i++)
 		if (s->bp[i] - pc < size)
 			return true;
@@ -684,8 +698,14 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		return block_halt(s, WHY_LIMIT, addr);
 	if (s->translated_insns >= s->flush_at)
 		return block_halt(s, WHY_FLUSH, addr);
-	const struct soft_block *b = whole_block(s, addr, size);
+	struct soft_block *b = whole_block(s, addr, size);
 	if (b && s->icount + b->n <= s->limit && !stop_within(s, addr, size)) {
+		if (s->stop_at_addr && s->stop_addr - addr < size && b->stop_hook_gen != s->stop_hook_gen) {
+			b->stop_hook_gen = s->stop_hook_gen;
+			s->cover_addr = addr;
+			s->cover_size = size;
+			return block_halt(s, WHY_STOP_HOOK, addr);
+		}
 		if (s->window && s->icount != s->shadow_icount &&
 		    (soft_reg(s, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 			return block_halt(s, WHY_WINDOW, addr);
@@ -705,6 +725,65 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	 * into a hot loop, which must not keep the code hook. Kernel code is covered for good. */
 	s->cover_temp = s->mode64 == MODE64_USER;
 	block_halt(s, WHY_RETRANSLATE, addr);
+}
+
+/* The code hook on the stop address alone. In a block counted whole it is the only hook that
+ * sees the address: the instructions before it in the block have retired, the rest of the
+ * block is not counted, and the run stops before it (Unicorn checks for a stop right after a
+ * code hook, with RIP at the instruction). Anywhere else hook_code sees the address itself. */
+static void hook_stop(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct soft *s = user;
+	const struct soft_block *b = s->blk;
+	(void)uc;
+	(void)size;
+	if (!b || s->stopping || !s->stop_at_addr || addr != s->stop_addr)
+		return;
+	uint32_t k = 0;
+	while (k < b->n && b->pc + b->off[k] != addr)
+		k++;
+	uint64_t here = s->blk_base + k;
+	if (k == b->n || (addr == s->resume_rip && here == s->resume_icount) || !stop_gprs_match(s))
+		return;
+	s->icount = here;
+	s->blk = NULL;
+	if (k > 0) {	/* the last instruction that ran, for clear_stale_rf */
+		s->cur_rip = b->pc + b->off[k - 1];
+		s->cur_size = (uint32_t)(b->off[k] - b->off[k - 1]);
+	}
+	halt(s, WHY_ADDR);
+}
+
+/* Puts hook_stop on addr (and off the previous stop address). Unicorn calls a code hook only
+ * from translations made while it existed: a block counted whole that holds the address has
+ * its translations dropped when it next starts (hook_block, WHY_STOP_HOOK), under whatever
+ * mapping runs it then. (Flushing them all would clear Unicorn's whole code buffer.) */
+static int arm_stop_hook(struct soft *s, uint64_t addr)
+{
+	if (s->have_stop_hook && s->stop_hook_addr == addr)
+		return 0;
+	if (s->have_stop_hook)
+		del_code_hook(s, s->stop_hook);
+	s->have_stop_hook = false;
+	if (uc_hook_add(s->uc, &s->stop_hook, UC_HOOK_CODE, (void *)hook_stop, s, addr, addr))
+		return -1;
+	s->have_stop_hook = true;
+	s->stop_hook_addr = addr;
+	s->stop_hook_gen++;
+	return 0;
+}
+
+/* The stop's registers, those that differ now first. */
+static void order_stop_gprs(struct soft *s, const uint64_t *gprs)
+{
+	int n = 0;
+	s->stop_gprs = gprs;
+	if (!gprs)
+		return;
+	for (int differ = 1; differ >= 0; differ--)
+		for (int r = 0; r < 16; r++)
+			if ((soft_reg(s, soft_kvm_regs[r]) != gprs[r]) == differ)
+				s->stop_order[n++] = (uint8_t)r;
 }
 
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
@@ -1235,7 +1314,7 @@ static bool stopped_before(enum soft_why why)
 {
 	switch (why) {
 	case WHY_LIMIT: case WHY_ADDR: case WHY_BP: case WHY_KICK: case WHY_WINDOW:
-	case WHY_RETRANSLATE: case WHY_FLUSH: case WHY_WATCH:
+	case WHY_RETRANSLATE: case WHY_FLUSH: case WHY_WATCH: case WHY_STOP_HOOK:
 		return true;
 	default:
 		return false;
@@ -1250,6 +1329,12 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 	/* A handler just entered has RF clear: a breakpoint on its first instruction fires. */
 	s->resume_rip = s->entered_handler ? UINT64_MAX : soft_reg(s, UC_X86_REG_RIP);
 	s->resume_icount = s->icount;
+	if (st && st->at_addr && arm_stop_hook(s, st->addr)) {
+		set_fail(s, "cannot hook the stop address %#llx", st->addr, 0);
+		*x = s->exit;
+		return 0;
+	}
+	order_stop_gprs(s, st && st->at_addr ? st->gprs : NULL);
 	for (;;) {
 		if (atomic_exchange(&s->kicked, 0)) {
 			x->reason = EXIT_KICKED;
@@ -1321,6 +1406,10 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		}
 		if (s->why == WHY_FLUSH)
 			continue;	/* flushed at the top of the loop */
+		if (s->why == WHY_STOP_HOOK) {
+			uncache(s, s->cover_addr, s->cover_addr + s->cover_size);
+			continue;
+		}
 		rip = soft_reg(s, UC_X86_REG_RIP);
 
 		switch (s->why) {
@@ -1415,6 +1504,7 @@ static int run_until_inner(struct soft *s, const struct soft_stop *st, struct vm
 		case WHY_NONE:
 		case WHY_RETRANSLATE:	/* handled above */
 		case WHY_FLUSH:
+		case WHY_STOP_HOOK:
 			break;
 		}
 		if (err == UC_ERR_INSN_INVALID) {

@@ -40,9 +40,22 @@ struct soft_stop {
 	 * read the state with the engine's get_* ops); a false answer runs on. */
 	bool (*pred)(struct engine *e, void *ctx);
 	void *ctx;
+	/* With at_addr: stop there only where RAX..R15 hold these 16 values, in struct kvm_regs'
+	 * order (tested before pred, and far faster: a hot loop passes the address often); NULL:
+	 * whatever they hold. */
+	const uint64_t *gprs;
 	/* Stop with EXIT_FAIL at a SYSCALL instead of applying it: for a stretch that stands in
 	 * for a host whose SYSCALL does something else (docs/platform.md: PVM's stays at CPL3). */
 	bool fail_at_syscall;
+};
+
+/* What SYSCALL does: the manual's, or the one of the host a kvm recording ran on. */
+enum soft_syscall_model {
+	SOFT_SYSCALL_ARCH,	/* CPL0 at LSTAR with STAR's flat CS and SS (the default) */
+	/* PVM's (docs/platform.md): RCX, R11, RFLAGS and RIP as the manual says, but CS and SS
+	 * stay, so the guest is still at CPL3 and the fetch at LSTAR takes a #PF (error code
+	 * P|U, CR2 = LSTAR) into the kernel through the IDT. */
+	SOFT_SYSCALL_PVM,
 };
 
 int soft_engine_run_until(struct engine *e, const struct soft_stop *stop, struct vm_exit *exit);
@@ -63,6 +76,7 @@ void soft_engine_set_value_source(struct engine *e, soft_value_fn fn, void *ctx)
 /* The VMM wrote guest code behind the engine's back (loader, DMA into code pages): forget
  * the translations of guest-physical [gpa, gpa+len), whatever virtual addresses ran them. */
 void soft_engine_invalidate(struct engine *e, uint64_t gpa, uint64_t len);
+void soft_engine_set_syscall_model(struct engine *e, enum soft_syscall_model m);
 /* Names the Unicorn this binary runs the soft engine on ("Unicorn 2.1.1"). */
 void soft_engine_version(char *buf, int len);
 /* Guest-physical bytes to watch cheaply: [gpa, gpa+len), written (or, with reads, accessed)

@@ -36,6 +36,7 @@ enum soft_why {
 	WHY_RETRANSLATE,	/* a block must run with the code hook: its range is now covered */
 	WHY_FLUSH,	/* Unicorn's code buffer is to be flushed between runs (flush_at) */
 	WHY_WATCH,	/* the instruction that just retired hit a data breakpoint: watch_hit */
+	WHY_STOP_HOOK,	/* a block counted whole holds the stop address: translate it again */
 };
 
 /* A DR7 data breakpoint: the linear bytes [addr, addr+len), and whether reads hit it too. */
@@ -56,6 +57,8 @@ struct soft_block {
 	bool whole;		/* counted whole: decoded, no special instruction, matches Unicorn */
 	bool ends_in_sti;	/* its last instruction is STI: the next one runs in its shadow */
 	uint32_t checked;	/* code_gen when its bytes were last compared with the guest's */
+	uint32_t stop_hook_gen;	/* holding the stop address: translated again since hook_stop was
+				 * put there (the engine's stop_hook_gen) */
 	uint16_t *off;		/* n offsets of instruction starts */
 	uint8_t *bytes;		/* size bytes */
 };
@@ -73,6 +76,16 @@ struct soft {
 	uint64_t run_stop;	/* set_icount_stop(): run() stops here; 0: none */
 	bool stop_at_addr;
 	uint64_t stop_addr;
+	/* soft_stop.gprs (soft_kvm_regs' order), compared in stop_order: the registers that
+	 * differed when the run began first (the ones a loop changes tell a wrong pass soonest) */
+	const uint64_t *stop_gprs;
+	uint8_t stop_order[16];
+	/* The code hook on the stop address alone (hook_stop): a block counted whole that holds
+	 * it runs without the per-instruction hook, and stops there. Kept while the address is. */
+	bool have_stop_hook;
+	uint64_t stop_hook_addr;
+	uc_hook stop_hook;
+	uint32_t stop_hook_gen;	/* bumped when it moves */
 	uint64_t resume_rip, resume_icount;	/* the first instruction of a run never stops on an address */
 	bool irq_pending;	/* injected: delivered when the next run starts, as KVM does */
 	uint8_t irq_vector;
@@ -146,6 +159,7 @@ struct soft {
 	int nmmio_pages;
 	int64_t tsc_offset;
 	bool sysret64;	/* the SYSRET to emulate has REX.W */
+	enum soft_syscall_model syscall_model;
 
 	uint64_t *page_hash;	/* per RAM page, for get_dirty_log */
 
@@ -203,6 +217,8 @@ int soft_get_fpu(struct soft *s, struct kvm_fpu *f);
 int soft_set_fpu(struct soft *s, const struct kvm_fpu *f);
 int soft_get_msrs(struct soft *s, struct kvm_msrs *m);
 int soft_set_msrs(struct soft *s, const struct kvm_msrs *m);
+/* Unicorn's ids of struct kvm_regs' fields, in its order: RAX..R15, RIP, RFLAGS. */
+extern const int soft_kvm_regs[18];
 uint64_t soft_reg(struct soft *s, int id);
 void soft_set_reg(struct soft *s, int id, uint64_t v);
 uint64_t soft_msr(struct soft *s, uint32_t index);
@@ -230,6 +246,7 @@ enum soft_event {
  * -1 with `why` when the guest cannot take it (the caller reports a shutdown). */
 int soft_deliver(struct soft *s, uint8_t vector, int64_t err, enum soft_event ev, char *why,
 		 int whylen);
+/* SYSCALL as s->syscall_model says, and SYSRET. 0, or -1 with `why`. */
 int soft_do_syscall(struct soft *s, char *why, int whylen);
 int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen);
 int soft_cpl(struct soft *s);

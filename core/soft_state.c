@@ -30,7 +30,7 @@
 #define TR_PD 0x3000
 #define TR_SIZE 0x4000
 
-static const int gpr_ids[18] = {
+const int soft_kvm_regs[18] = {
 	UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
 	UC_X86_REG_RDI, UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_R8,	UC_X86_REG_R9,
 	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
@@ -96,7 +96,7 @@ int soft_get_regs(struct soft *s, struct kvm_regs *r)
 	void *ptrs[18];
 	for (int i = 0; i < 18; i++)
 		ptrs[i] = &v[i];
-	if (uc_reg_read_batch(s->uc, (int *)gpr_ids, ptrs, 18))
+	if (uc_reg_read_batch(s->uc, (int *)soft_kvm_regs, ptrs, 18))
 		return -EIO;
 	r->rax = v[0], r->rbx = v[1], r->rcx = v[2], r->rdx = v[3];
 	r->rsi = v[4], r->rdi = v[5], r->rsp = v[6], r->rbp = v[7];
@@ -114,7 +114,7 @@ int soft_set_regs(struct soft *s, const struct kvm_regs *r)
 	void *ptrs[18];
 	for (int i = 0; i < 18; i++)
 		ptrs[i] = &v[i];
-	if (uc_reg_write_batch(s->uc, (int *)gpr_ids, ptrs, 18))
+	if (uc_reg_write_batch(s->uc, (int *)soft_kvm_regs, ptrs, 18))
 		return -EIO;
 	s->code_stale = true;
 	return 0;

@@ -307,6 +307,12 @@ int soft_do_syscall(struct soft *s, char *why, int whylen)
 	r.rflags &= ~(fmask | RFLAGS_RF);
 	r.rflags |= 2;
 	r.rip = lstar;
+	if (s->syscall_model == SOFT_SYSCALL_PVM) {
+		if (soft_set_regs(s, &r) == 0)
+			return 0;
+		snprintf(why, (size_t)whylen, "SYSCALL: cannot write the registers");
+		return -1;
+	}
 	/* SYSCALL loads fixed flat descriptors, not the GDT's. */
 	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff, .selector = sel, .type = 0xb,
 				  .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1 };
@@ -350,4 +356,9 @@ int soft_do_sysret(struct soft *s, bool rex_w, char *why, int whylen)
 	sr.cs = cs;
 	sr.ss = ss;
 	return soft_load_state(s, &r, &sr, why, whylen);
+}
+
+void soft_engine_set_syscall_model(struct engine *e, enum soft_syscall_model m)
+{
+	to_soft(e)->syscall_model = m;
 }

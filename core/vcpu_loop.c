@@ -127,7 +127,10 @@ static void vm_request_window(struct vm *vm, bool on)
 static void irq_wait_start(struct vm *vm)
 {
 	atomic_store(&vm->host.grace_ns, chaos_grace_ns(&vm->chaos, WAKER_GRACE_NS));
-	atomic_store(&vm->host.irq_waiting_since, host_now_ns());
+	/* A waker asleep until the next timer would kick a whole tick late: wake it to count
+	 * the grace period (a later start only moves its kick later, which it sees then). */
+	if (!atomic_exchange(&vm->host.irq_waiting_since, host_now_ns()))
+		waker_poke(vm);
 }
 
 static void irq_wait_end(struct vm *vm)
@@ -212,9 +215,13 @@ static void vm_deliver_irq(struct vm *vm, uint8_t kind)
 }
 
 /* Recording, at a kick: an interrupt that has waited a grace period for an exit is delivered
- * here, at an asynchronous landing, when the guest runs CPL0 code (replay finds the point
- * again with a hardware breakpoint). CPL3 code runs natively here and no breakpoint stops it,
- * so there the interrupt waits for the next exit: a deferral, counted once per interrupt. */
+ * here, at an asynchronous landing, in CPL0 and CPL3 code alike, as `run` delivers it at a
+ * kick. Replay finds the point again from its landing signature: with a hardware breakpoint
+ * where one fires, and on the soft engine where none does (CPL3 code on PVM, which runs it
+ * natively; core/landing_search.c). A guest that cannot take the interrupt (IF=0, an
+ * interrupt shadow; at CPL3 also KVM's IF quirk, docs/platform.md) is kicked again a grace
+ * period later. Only an interrupt whose landing signature cannot be taken (no memory, no
+ * dirty log) waits for the next exit: a deferral, counted once per interrupt. */
 /* An engine that counts instructions (soft) needs none of this: the kick's instruction count
  * is the position (EV_ASYNC_ICOUNT), and replay stops the engine at that count. */
 static void vm_record_kick(struct vm *vm)
@@ -245,23 +252,21 @@ static void vm_record_kick(struct vm *vm)
 	}
 	if (host_now_ns() - since < atomic_load(&vm->host.grace_ns))
 		return;
-	struct kvm_sregs sregs;
 	uint8_t *sig;
 	long n;
-	bool user = vm->engine->ops->get_sregs(vm->engine, &sregs) == 0 && (sregs.cs.selector & 3);
-	bool interruptible = !user && vm->engine->ops->interruptible(vm->engine);
-	if (interruptible && vm_chaos_holds(vm))
+	if (!vm->engine->ops->interruptible(vm->engine)) {
+		irq_wait_start(vm);
 		return;
-	if (interruptible && (n = landing_record(vm, &sig)) > 0) {
+	}
+	if (vm_chaos_holds(vm))
+		return;
+	if ((n = landing_record(vm, &sig)) > 0) {
 		recorder_event(vm->rec, EV_ASYNC_STOP, vm_pos(vm), sig, (size_t)n);
 		free(sig);
 		vm_deliver_async_irq(vm);
 		return;
 	}
-	/* User code runs natively and can run long: stop kicking until the next exit. (Kernel
-	 * code entered by a system call before that exit loses its chance of a landing.) */
-	if (user)
-		irq_wait_end(vm);
+	irq_wait_end(vm);
 	if (vm->deferral_logged)
 		return;
 	vm->deferred++;
@@ -281,6 +286,13 @@ void vm_take_landing(struct vm *vm)
 	vm->landing.armed = false;
 	vm->landing.found++;
 	vm->debug.dirty = true; /* the landing breakpoint goes */
+	int rc = landing_restore_rf(vm);
+	if (rc) {
+		vm->stop = VM_STOP_ERROR;
+		vm->status = STATUS_ERROR;
+		snprintf(vm->error, sizeof(vm->error), "setting RF at the landing: %s", strerror(-rc));
+		return;
+	}
 	vm_deliver_async_irq(vm);
 }
 

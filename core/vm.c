@@ -5,6 +5,7 @@
 #include "core/waker.h"
 #include "core/pagewalk.h"
 #include "core/soft_engine.h"
+#include "core/x86.h"
 #include "record/recorder.h"
 #include "replay/replayer.h"
 #include "traces/events.h"
@@ -162,6 +163,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->cfg.host = host_kind_detect(cfg->engine);
 	vm->cfg.serial_in_fd = cfg->serial_in_fd;
 	pthread_mutex_init(&vm->host.lock, NULL);
 	pthread_cond_init(&vm->host.cond, NULL);
@@ -280,6 +282,21 @@ int vm_read_virt(struct vm *vm, uint64_t va, void *buf, size_t len)
 		return -1;
 	struct pagewalk_cpu cpu = { s.cr0, s.cr3, s.cr4, s.efer };
 	return pagewalk_copy(&cpu, read_phys, NULL, vm, va, buf, len) == (long)len ? 0 : -1;
+}
+
+bool vm_user_page(struct vm *vm, uint64_t va)
+{
+	struct kvm_sregs s;
+	struct pagewalk w;
+	if (vm->engine->ops->get_sregs(vm->engine, &s) || !(s.cr0 & CR0_PG))
+		return false;
+	struct pagewalk_cpu cpu = { s.cr0, s.cr3, s.cr4, s.efer };
+	if (pagewalk(&cpu, read_phys, vm, va, &w))
+		return false;
+	for (int i = 0; i < w.levels; i++)
+		if (!(w.entry[i] & PTE_USER))
+			return false;
+	return true;
 }
 
 static void dump_segment(FILE *out, const char *name, const struct kvm_segment *s)

@@ -15,6 +15,7 @@
 #include "core/cpuid.h"
 #include "core/dirty.h"
 #include "core/engine.h"
+#include "core/host_kind.h"
 #include "core/landing.h"
 #include "core/loader.h"
 #include "core/memory.h"
@@ -66,6 +67,7 @@ struct vm_config {
 	 * what traces and snapshots written before it replay on. */
 	bool without_pvpanic;
 	uint64_t chaos_seed;
+	enum host_kind host;		/* what runs the engine here: set by vm_create */
 };
 
 enum vm_stop_reason {
@@ -225,6 +227,8 @@ uint64_t vm_guest_ns(const struct vm *vm);
 void vm_advance_devices(struct vm *vm, uint64_t now_ns);
 /* Reads guest-virtual memory through the guest's page tables. 0, or -1 when unmapped. */
 int vm_read_virt(struct vm *vm, uint64_t va, void *buf, size_t len);
+/* Is va mapped for user code (U/S set at every level) in the vCPU's current page tables? */
+bool vm_user_page(struct vm *vm, uint64_t va);
 /* Registers, segments, control registers and the symbol at RIP. */
 void vm_dump_state(struct vm *vm, FILE *out);
 

@@ -11,7 +11,8 @@ void vm_config_format(struct vm_config_text *out, const struct vm_config *cfg, i
 			 "mem=%" PRIu64 "\nengine=%s\nepoch=%" PRId64 "\ncmdline=%s\n", cfg->mem_size,
 			 cfg->engine, epoch, cfg->cmdline ? cfg->cmdline : "");
 	if (n >= 0 && n < (int)sizeof(out->text))
-		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "end=guest-time\n");
+		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "end=guest-time\nhost=%s\n",
+			      host_kind_name(cfg->host));
 	if (!cfg->legacy_machine && n >= 0 && n < (int)sizeof(out->text))
 		n += snprintf(out->text + n, sizeof(out->text) - (size_t)n, "machine=pc-acpi\n");
 	if (!cfg->legacy_machine && !cfg->without_pvpanic && n >= 0 && n < (int)sizeof(out->text))
@@ -65,6 +66,10 @@ int vm_config_parse(struct vm_config_parsed *out, const void *text, size_t len, 
 			seen |= 4;
 		} else if (!strcmp(line, "end")) {
 			out->end_is_guest_time = !strcmp(v, "guest-time");
+		} else if (!strcmp(line, "host")) {
+			/* A kind this build does not know is one it cannot stand in for. */
+			if (host_kind_parse(v, &out->host))
+				out->host = HOST_UNKNOWN;
 		} else if (!strcmp(line, "machine")) {
 			if (strcmp(v, "pc-acpi"))
 				goto bad;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/host_kind.h"
+
 struct vm_config;
 
 struct vm_config_text {
@@ -21,6 +23,9 @@ struct vm_config_parsed {
 	/* The final blob's guest time is the last guest time the machine saw (traces written
 	 * since 2026-12-07); before, it was the host's time at close, which no replay reaches. */
 	bool end_is_guest_time;
+	/* The kind of host that ran the recording (`host=`, since 2026-12-07); HOST_UNKNOWN in
+	 * older traces. */
+	enum host_kind host;
 	/* "machine=pc-acpi": the machine has ACPI tables, PM registers and PCI configuration
 	 * ports (written since 2026-12-07); without the line, the legacy machine before them. */
 	bool acpi_machine;

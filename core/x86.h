@@ -18,10 +18,15 @@
 #define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
 
+/* CF PF AF ZF SF OF: the flags some instructions leave undefined (OF after a shift by more
+ * than one, SF ZF AF PF after a multiply), where CPUs and emulators differ. */
+#define RFLAGS_ARITH 0x8d5ULL
 #define RFLAGS_TF (1ULL << 8)
 #define RFLAGS_IF (1ULL << 9)
 #define RFLAGS_NT (1ULL << 14)
 #define RFLAGS_RF (1ULL << 16)
 #define RFLAGS_VM (1ULL << 17)
+
+#define PTE_USER (1ULL << 2)	/* U/S: user-mode accesses allowed */
 
 #endif

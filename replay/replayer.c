@@ -1,6 +1,7 @@
 #include "replay/replayer.h"
 #include "record/recorder.h"
 #include "core/digest.h"
+#include "core/host_kind.h"
 #include "core/landing_search.h"
 #include "core/soft_engine.h"
 #include "core/vm.h"
@@ -39,6 +40,8 @@ struct replayer {
 	/* Asynchronous landings are looked for on the soft engine first (kvm traces). */
 	struct landing_search search;
 	bool search_off;
+	/* This host's kvm: no hardware breakpoint fires in CPL3 code (PVM, docs/platform.md). */
+	bool no_user_breakpoints;
 	bool resumed;		/* moved to a checkpoint: its guest time is not the last clock value */
 	bool stop_event;	/* the trace's EV_STOP ended the replay: at an exit, like the recording */
 	uint64_t searched_pos;	/* 1 + the position a soft search took a landing at; 0 none */
@@ -281,12 +284,16 @@ static void arm_icount(struct replayer *rp, const struct trace_event *ev)
 }
 
 /* The soft search runs when nothing else needs the landing's stretch on the kvm engine: no
- * debugger (its positions count the kvm engine's steps and breakpoint hits). */
+ * debugger (its positions count the kvm engine's steps and breakpoint hits), and no
+ * `--landing-search breakpoint`, unless the landing is in user code (its RIP on a user page)
+ * on a host where no breakpoint fires there: that search could never succeed. */
 static bool search_on_soft(struct replayer *rp)
 {
-	const struct vm *vm = rp->vm;
+	struct vm *vm = rp->vm;
 	const struct vm_debug *d = &vm->debug;
-	return !rp->opt.landing_breakpoint && !rp->search_off && !engine_is_soft(vm->engine) &&
+	bool breakpoint = rp->opt.landing_breakpoint &&
+			  !(rp->no_user_breakpoints && vm_user_page(vm, vm->landing.target.rip));
+	return !breakpoint && !rp->search_off && !engine_is_soft(vm->engine) &&
 	       !d->attached && !d->step && !d->nhw && d->pause_at_exit == VM_PAUSE_NONE;
 }
 
@@ -458,6 +465,8 @@ struct replayer *replayer_open(const char *path, const struct replay_options *op
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
+	rp->search.recorded_on = rp->cfg.host;
+	rp->no_user_breakpoints = host_kind_detect("kvm") == HOST_PVM;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = rp->cfg.mem_size;
 	cfg->engine = rp->cfg.engine;

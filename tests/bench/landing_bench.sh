@@ -46,16 +46,10 @@ while [ $r -le "$REPS" ]; do
 	r=$((r + 1))
 done
 
-row() {
-	sort -k2 -g "$S" | awk -v k="$1" -v label="$2" -v unit="$3" '
-		$1 == k { v[n++] = $2 }
-		END { if (!n) { printf "  %-52s (no sample)\n", label; exit }
-		      printf "  %-52s %10.6g %s [%.6g .. %.6g] n=%d\n", label, v[int((n - 1) / 2)], unit, v[0], v[n - 1], n }'
-}
 echo "landing: command: rewind replay --verify --landing-search WAY $T (a race ticks=1000 recording)"
 for w in breakpoint soft; do
-	row $w.wall "--landing-search $w: replay --verify" s
-	row $w.landings "--landing-search $w: asynchronous landings" ""
-	row $w.soft "--landing-search $w: of them found on the soft engine" ""
-	row $w.hits "--landing-search $w: breakpoint hits passed over" ""
+	bench_row $w.wall "--landing-search $w: replay --verify" s
+	bench_row $w.landings "--landing-search $w: asynchronous landings" ""
+	bench_row $w.soft "--landing-search $w: of them found on the soft engine" ""
+	bench_row $w.hits "--landing-search $w: breakpoint hits passed over" ""
 done

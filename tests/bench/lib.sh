@@ -45,3 +45,11 @@ def timed(name, cmd):
 end
 EOG
 }
+
+# bench_row KEY LABEL UNIT: one result row from $S, the samples "KEY VALUE": median [min .. max].
+bench_row() {
+	sort -k2 -g "$S" | awk -v k="$1" -v label="$2" -v unit="$3" '
+		$1 == k { v[n++] = $2 }
+		END { if (!n) { printf "  %-52s (no sample)\n", label; exit }
+		      printf "  %-52s %10.6g %s [%.6g .. %.6g] n=%d\n", label, v[int((n - 1) / 2)], unit, v[0], v[n - 1], n }'
+}

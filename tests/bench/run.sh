@@ -342,6 +342,7 @@ sh tests/bench/engines.sh || echo "engines.sh failed" >>$FAILS
 sh tests/bench/ckpt_bench.sh || echo "ckpt_bench.sh failed (see build/bench/ckpt/)" >>$FAILS
 sh tests/bench/reverse_bench.sh || echo "reverse_bench.sh failed (see build/bench/reverse/)" >>$FAILS
 sh tests/bench/landing_bench.sh || echo "landing_bench.sh failed (see build/bench/landing/)" >>$FAILS
+sh tests/bench/user_landings_bench.sh || echo "user_landings_bench.sh failed (see build/bench/user_landings/)" >>$FAILS
 sh tests/bench/chaos_bench.sh || echo "chaos_bench.sh failed (see build/bench/chaos/)" >>$FAILS
 
 if [ -s $FAILS ]; then

@@ -99,6 +99,8 @@ void sched_block(enum wait_reason why);
 void sched_wake(enum wait_reason why);
 void sched_exit(long status);
 long task_exit_status(int id);
+/* Timer ticks that interrupted task id in user code: each one preempted it. */
+u64 task_user_ticks(int id);
 
 /* syscall.c */
 struct frame *syscall_dispatch(struct frame *f);

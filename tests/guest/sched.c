@@ -13,6 +13,7 @@ struct task {
 	enum task_state state;
 	enum wait_reason waiting;
 	long exit_status;
+	u64 user_ticks; /* timer ticks that interrupted this task's user code */
 };
 
 struct sched {
@@ -115,8 +116,15 @@ struct frame *sched_switch(struct frame *f)
 
 void sched_tick(const struct frame *f)
 {
+	if ((f->cs & 3) == 3)
+		sched.tasks[sched.current].user_ticks++;
 	if ((f->cs & 3) == 3 || sched.current == IDLE)
 		sched.need_switch = 1;
+}
+
+u64 task_user_ticks(int id)
+{
+	return sched.tasks[id].user_ticks;
 }
 
 void sched_yield(void)

@@ -8,7 +8,7 @@
 #define FLAKY_TICKS 20 /* the flaky workload's default length */
 
 long u_hello_main(long arg);
-long u_compute_main(long which);
+long u_compute_main(long arg);
 long u_echo_main(long arg);
 long u_race_main(long ticks);
 long u_panic_main(long arg);

@@ -98,30 +98,34 @@ static uint64_t count_fermat(uint32_t limit)
 /* Tasks finish in any order; each waits for its turn to print so the output is fixed. */
 static int u_turn;
 
-long u_compute_main(long which)
+/* arg: the task's number in its low byte, and above it a divisor of the work (0 or 1: all of
+ * it; compute scale=N). */
+long u_compute_main(long arg)
 {
+	long which = arg & 0xff;
+	unsigned div = (unsigned)(arg >> 8) ? (unsigned)(arg >> 8) : 1;
 	uint64_t result = 0, terms = 0;
 	char line[128];
 
 	switch (which) {
 	case 0:
-		result = count_primes(PRIME_LIMIT);
-		snformat(line, sizeof(line), "primes below %u: %lu", PRIME_LIMIT, result);
+		result = count_primes(PRIME_LIMIT / div);
+		snformat(line, sizeof(line), "primes below %u: %lu", PRIME_LIMIT / div, result);
 		break;
 	case 1:
-		result = collatz_longest(COLLATZ_LIMIT, &terms);
+		result = collatz_longest(COLLATZ_LIMIT / div, &terms);
 		snformat(line, sizeof(line), "longest Collatz start below %u: %lu (%lu terms)",
-			    COLLATZ_LIMIT, result, terms);
+			    COLLATZ_LIMIT / div, result, terms);
 		break;
 	case 2:
-		result = hash_stream(HASH_WORDS);
+		result = hash_stream(HASH_WORDS / div);
 		snformat(line, sizeof(line), "FNV-1a of %u xorshift words: 0x%016lx",
-			    HASH_WORDS, result);
+			    HASH_WORDS / div, result);
 		break;
 	case 3:
-		result = count_fermat(FERMAT_LIMIT);
+		result = count_fermat(FERMAT_LIMIT / div);
 		snformat(line, sizeof(line), "base-2 Fermat probable primes below %u: %lu",
-			    FERMAT_LIMIT, result);
+			    FERMAT_LIMIT / div, result);
 		break;
 	}
 	while (READ_ONCE(u_turn) != which)

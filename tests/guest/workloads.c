@@ -20,10 +20,16 @@ static void hello_finish(void)
 	kexit((int)task_exit_status(0));
 }
 
+/* scale=N divides every task's work by N (shorter runs for record/replay tests). */
 static void compute_start(void)
 {
+	u64 div;
+	if (cmdline_u64("scale=", 1, &div) || !div || div > 1000000) {
+		kprintf("compute: bad scale= (1 to 1000000)\n");
+		kexit(2);
+	}
 	for (long i = 0; i < COMPUTE_TASKS; i++)
-		task_create(u_compute_main, i);
+		task_create(u_compute_main, i | (long)(div << 8));
 }
 
 /* The tasks' results in task order: the same whatever the interleaving was. */
@@ -34,6 +40,16 @@ static void compute_finish(void)
 	for (int i = 0; i < COMPUTE_TASKS; i++)
 		sum = (sum ^ (u64)task_exit_status(i)) * 0x100000001b3ULL;
 	kprintf("compute: %d tasks finished, results digest 0x%016lx\n", COMPUTE_TASKS, sum);
+	u64 report;
+	if (!cmdline_u64("preemption=", 0, &report) && report) {
+		u64 total = 0;
+		kprintf("compute: timer ticks in user code per task:");
+		for (int i = 0; i < COMPUTE_TASKS; i++) {
+			kprintf(" %lu", task_user_ticks(i));
+			total += task_user_ticks(i);
+		}
+		kprintf(", %lu in all\n", total);
+	}
 	kexit(0);
 }
 
