@@ -683,10 +683,31 @@ static void block_halt(struct soft *s, enum soft_why why, uint64_t pc)
 	halt(s, why);
 }
 
+/* A store into the block being run makes Unicorn (QEMU's precise self-modifying code) abandon
+ * it at the store, without an exception, and run on from a new block of that one instruction.
+ * The abandoned block was counted whole at its start: give back what did not retire. Only the
+ * forced block tells: it starts at one of the block's instructions but its last, and holds
+ * just that instruction, where a block reached by a jump into the middle runs to the end as
+ * the first did. A store into the block's last instruction itself is not told apart. */
+static void give_back_abandoned(struct soft *s, uint64_t addr, uint32_t size)
+{
+	const struct soft_block *b = s->blk;
+	if (addr - b->pc >= b->size || size >= b->size)
+		return;	/* the usual case: a block elsewhere, or this one again */
+	for (uint32_t k = 0; k + 1 < b->n; k++)
+		if (b->pc + b->off[k] == addr) {
+			if (size == (uint32_t)(b->off[k + 1] - b->off[k]))
+				s->icount = s->blk_base + k;
+			return;
+		}
+}
+
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	struct soft *s = user;
 	(void)uc;
+	if (s->blk)
+		give_back_abandoned(s, addr, size);
 	s->blk = NULL;
 	if (s->in_tramp || s->probing || s->stopping)
 		return;
