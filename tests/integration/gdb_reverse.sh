@@ -188,13 +188,14 @@ check soft-step-back-returns-before-the-interrupt sh -c "[ -n '$(spc BACK)' ] &&
 # its loop a few instructions on, in the same exit. Where the second stop is must be found
 # counting hits of the loop's breakpoint alone (one recorded under load, with the timer's
 # interrupt in that exit, could not be found again); stepping there from race_spin agrees.
-cat >"$TMP/change.in" <<'EOG'
+spin_loop=$(grep -n 'for (volatile u64 k = 0; k < 2000; k++)' tests/guest/workloads.c | cut -d: -f1)
+cat >"$TMP/change.in" <<EOG
 break race_spin
 continue
 delete
-break workloads.c:134
+break workloads.c:${spin_loop:-0}
 continue
-printf "FREE %lx\n", $pc
+printf "FREE %lx\\n", \$pc
 monitor when
 EOG
 trace=$TMP/soft.rwd session change "$TMP/change.in"
