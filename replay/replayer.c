@@ -291,10 +291,13 @@ static bool search_on_soft(struct replayer *rp)
 {
 	struct vm *vm = rp->vm;
 	const struct vm_debug *d = &vm->debug;
-	bool breakpoint = rp->opt.landing_breakpoint &&
-			  !(rp->no_user_breakpoints && vm_user_page(vm, vm->landing.target.rip));
+	/* A landing in user code where no breakpoint fires there: the soft search or nothing,
+	 * also under a debugger that neither steps nor waits at a breakpoint in this stretch. */
+	bool soft_only = rp->no_user_breakpoints && vm_user_page(vm, vm->landing.target.rip);
+	bool breakpoint = rp->opt.landing_breakpoint && !soft_only;
 	return !breakpoint && !rp->search_off && !engine_is_soft(vm->engine) &&
-	       !d->attached && !d->step && !d->nhw && d->pause_at_exit == VM_PAUSE_NONE;
+	       (!d->attached || soft_only) && !d->step && !d->nhw &&
+	       d->pause_at_exit == VM_PAUSE_NONE;
 }
 
 /* EV_ASYNC_STOP, armed: the soft search may find it now. Returns true when it was taken here

@@ -40,3 +40,14 @@ verifies compute-landing-with-rf-verifies tests/cases/compute-landing-with-rf.rw
 # hardware breakpoint search, replay on this host (no breakpoint fires in CPL3 code under PVM)
 # finds that one on the soft engine instead of looking where it never could.
 verifies race-user-landing-breakpoint-verifies tests/cases/race-user-landing.rwd --landing-search breakpoint
+# ... and under `rewind debug`, which replays it again to step back from the end: gdb's
+# continue reaches the end and reverse-stepi goes back one step (the debugger searched only
+# with the breakpoint, never found that landing, and the session broke).
+sock=$TMP/user-landing.sock
+"$REWIND" debug --socket "$sock" tests/cases/race-user-landing.rwd >"$TMP/user-landing.server" 2>&1 &
+server=$!
+wait_for_socket "$sock"
+timeout 120 gdb -batch -nx -ex 'set pagination off' -ex "target remote $sock" -ex continue \
+	-ex reverse-stepi -ex 'monitor when' "$KERNEL" >"$TMP/user-landing.gdb" 2>&1
+wait $server
+check race-user-landing-debugged-backwards grep -q '^position' "$TMP/user-landing.gdb"
